@@ -1,0 +1,116 @@
+/**
+ * Typed errors and the single mapping from errors to exit codes.
+ *
+ * Exit codes are part of the contract with Argo's `retryStrategy`: 1 means a retry may help
+ * (I/O, internal), 3 means the data is bad and a retry will not help. 64 and 65 are never used
+ * because Argo's executor reserves them.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  /** I/O failure or internal error: a retry may help. */
+  io: 1,
+  /** Bad command line. */
+  usage: 2,
+  /** Invalid input data: a retry will not help. */
+  invalidInput: 3,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Base for errors meant for users: the message is presentable, no stack is printed. */
+export class AggregateError extends Error {
+  readonly exitCode: ExitCode;
+  constructor(message: string, exitCode: ExitCode, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+export class UsageError extends AggregateError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+  }
+}
+
+/** Where in a fragment a problem is: 1-based line and column (bytes), 0-based byte offset. */
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+  readonly offset: number;
+}
+
+export class InvalidInputError extends AggregateError {
+  readonly file: string;
+  readonly position: Position | undefined;
+  readonly reason: string;
+  constructor(file: string, reason: string, position?: Position) {
+    const where = position ? ` at ${position.line}:${position.column} (byte offset ${position.offset})` : '';
+    super(`invalid input: ${file}${where}: ${reason}`, ExitCode.invalidInput);
+    this.file = file;
+    this.reason = reason;
+    this.position = position;
+  }
+}
+
+export class IoError extends AggregateError {
+  readonly path: string;
+  readonly code: string | undefined;
+  constructor(action: string, path: string, cause: unknown) {
+    const code = errnoCode(cause);
+    const detail = describeErrno(cause);
+    super(`cannot ${action} ${path}: ${detail}`, ExitCode.io, { cause });
+    this.path = path;
+    this.code = code;
+  }
+}
+
+/** Raised when SIGINT/SIGTERM stops a run; carries 130 or 143. */
+export class InterruptedError extends AggregateError {
+  readonly signal: NodeJS.Signals;
+  constructor(signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`, signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
+    this.signal = signal;
+  }
+}
+
+export function errnoCode(error: unknown): string | undefined {
+  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') return error.code;
+  return undefined;
+}
+
+const errnoText: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on device',
+  EROFS: 'read-only file system',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+function describeErrno(error: unknown): string {
+  const code = errnoCode(error);
+  if (code) return `${errnoText[code] ?? 'system error'} (${code})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The one place that turns any thrown value into an exit code. */
+export function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof AggregateError) return error.exitCode;
+  return ExitCode.io;
+}
+
+/** Message for stderr: presentable for our errors, with stack for anything else (a bug). */
+export function messageOf(error: unknown): string {
+  if (error instanceof AggregateError) return error.message;
+  if (error instanceof Error) return `internal error: ${error.stack ?? error.message}`;
+  return `internal error: ${String(error)}`;
+}
