@@ -24,29 +24,36 @@ COPY src ./src
 RUN npm run build && npm run bundle
 
 # Lay out exactly what the runtime stage gets, as a root file system overlay:
-#   /usr/local/lib/aggregate/aggregate.mjs   the bundle, with a `#!/usr/bin/env node` line
-#   /usr/local/bin/aggregate                 symlink to it, so `aggregate` is on PATH
-#   /tmp                                     world-writable (sticky): `-o /tmp/out/...` works as
-#                                            a non-root user even on bases without /tmp
-# The symlink keeps the .mjs extension visible to node (it resolves the main module's real
-# path), so the bundle is loaded as ESM without a package.json next to it.
+#   /usr/local/lib/aggregate/bundle/aggregate.mjs  the bundle, with a `#!/usr/bin/env node` line
+#   /usr/local/lib/aggregate/package.json           name, version, "type": "module" only: the
+#                                                   bundle sits where it sits in the repository,
+#                                                   so `--version` (../package.json) works
+#   /usr/local/bin/aggregate                        symlink to the bundle: `aggregate` on PATH
+#   /tmp                                            world-writable (sticky), so `-o /tmp/out/...`
+#                                                   works as a non-root user on any base
+# node resolves the symlink of its main module, so the .mjs bundle is loaded as ESM.
 RUN set -eu; \
-    mkdir -p /rootfs/usr/local/lib/aggregate /rootfs/usr/local/bin /rootfs/tmp; \
-    out=/rootfs/usr/local/lib/aggregate/aggregate.mjs; \
+    app=/rootfs/usr/local/lib/aggregate; \
+    mkdir -p "$app/bundle" /rootfs/usr/local/bin /rootfs/tmp; \
     if head -n 1 bundle/aggregate.mjs | grep -q '^#!'; then \
-      cp bundle/aggregate.mjs "$out"; \
+      cp bundle/aggregate.mjs "$app/bundle/aggregate.mjs"; \
     else \
-      { echo '#!/usr/bin/env node'; cat bundle/aggregate.mjs; } > "$out"; \
+      { echo '#!/usr/bin/env node'; cat bundle/aggregate.mjs; } > "$app/bundle/aggregate.mjs"; \
     fi; \
-    chmod 0755 "$out"; \
-    ln -s ../lib/aggregate/aggregate.mjs /rootfs/usr/local/bin/aggregate; \
+    chmod 0755 "$app/bundle/aggregate.mjs"; \
+    node -e 'const p = require("./package.json"); process.stdout.write(JSON.stringify({ name: p.name, version: p.version, license: p.license, type: "module", private: true }, null, 2) + "\n")' > "$app/package.json"; \
+    ln -s ../lib/aggregate/bundle/aggregate.mjs /rootfs/usr/local/bin/aggregate; \
     chmod 1777 /rootfs/tmp; \
     /rootfs/usr/local/bin/aggregate --version
 
 # ---------------------------------------------------------------------------------------------
-# Runtime: the base image plus one file. No npm, no node_modules, no sources.
+# Runtime: the base image's node plus the bundle. No node_modules, no sources, no npm/yarn
+# (nothing installs packages at run time, and they are most of what image scanners report).
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE}
+
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn* \
+      /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg
 
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="aggregate" \
