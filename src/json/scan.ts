@@ -130,8 +130,6 @@ export class JsonScanner {
   private litIdx = 0;
   /** Whether bytes are currently being handed to the sink. */
   private emitting = false;
-  /** Whether an output span carries over from the previous chunk. */
-  private spanCarry = false;
   /** Absolute offset of the current chunk's first byte. */
   private base = 0;
   private line = 1;
@@ -149,6 +147,17 @@ export class JsonScanner {
     this.emitDepth = this.flatten ? 1 : 0;
   }
 
+  /** Start over for the next fragment (the nesting stack is kept for reuse). */
+  reset(): void {
+    this.state = S_TOP;
+    this.depth = 0;
+    this.emitting = false;
+    this.base = 0;
+    this.line = 1;
+    this.lineStart = 0;
+    this.values = 0;
+  }
+
   /** Bytes scanned so far. */
   get offset(): number {
     return this.base;
@@ -156,27 +165,175 @@ export class JsonScanner {
 
   /** Scan the next chunk. Throws JsonSyntaxError at the first invalid byte. */
   write(buf: Buffer): void {
+    // Hot loop: state lives in locals and is saved back at the end (or before a slow call).
     const n = buf.length;
     const sink = this.sink;
+    const emitDepth = this.emitDepth;
     let i = 0;
+    let c = 0;
     let state = this.state;
-    // Start of the output span not yet handed to the sink, or -1.
-    let span = this.spanCarry ? 0 : -1;
+    let depth = this.depth;
+    let emitting = this.emitting;
+    // Start of the output span not yet handed to the sink, or -1. Inside an emitted value a new
+    // chunk starts a span (leading whitespace, if any, closes it again at once).
+    let span = emitting ? 0 : -1;
 
     while (i < n) {
+      c = buf[i]!;
+      if (state <= S_AFTER) {
+        // Structural states: whitespace, then one token.
+        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+          if (state === S_TOP_AFTER_SCALAR) state = S_TOP;
+          if (span >= 0 && span < i) sink.bytes(buf, span, i);
+          span = -1;
+          for (;;) {
+            if (c === 0x0a) {
+              this.line++;
+              this.lineStart = this.base + i + 1;
+            }
+            if (++i >= n) break;
+            c = buf[i]!;
+            if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+          }
+          if (i >= n) break;
+          if (emitting) span = i;
+        }
+        if (state === S_AFTER) {
+          const kind = this.stack[depth - 1];
+          if (c === 0x2c) {
+            state = kind === ARRAY ? S_VALUE : S_OBJ_KEY;
+            i++;
+            continue;
+          }
+          if (c !== (kind === ARRAY ? 0x5d : 0x7d)) {
+            this.fail(i, `unexpected ${describe(c)}, expected ${kind === ARRAY ? "',' or ']'" : "',' or '}'"}`);
+          }
+          i++;
+          depth--;
+          if (depth > emitDepth) continue; // still S_AFTER, in the parent container
+          span = this.valueEnded(buf, i, span, false, depth, emitting);
+          state = this.state;
+          emitting = this.emitting;
+          continue;
+        }
+        if (state === S_COLON) {
+          if (c !== 0x3a) this.fail(i, `unexpected ${describe(c)}, expected ':'`);
+          state = S_VALUE;
+          i++;
+          continue;
+        }
+        if (state === S_OBJ_KEY || state === S_OBJ_FIRST) {
+          if (c === 0x22) {
+            this.strIsKey = true;
+            state = S_STR;
+            i++;
+            continue;
+          }
+          if (state === S_OBJ_FIRST && c === 0x7d) {
+            i++;
+            depth--;
+            if (depth > emitDepth) {
+              state = S_AFTER;
+              continue;
+            }
+            span = this.valueEnded(buf, i, span, false, depth, emitting);
+            state = this.state;
+            emitting = this.emitting;
+            continue;
+          }
+          this.fail(i, `unexpected ${describe(c)}, expected ${state === S_OBJ_FIRST ? "'\"' or '}'" : "'\"' (an object key)"}`);
+        }
+        if (state === S_TOP_AFTER_SCALAR) {
+          this.fail(i, `unexpected ${describe(c)} after a top-level value, expected whitespace between values`);
+        }
+        // A value is expected: S_TOP, S_VALUE, S_ARR_FIRST.
+        if (state === S_ARR_FIRST && c === 0x5d) {
+          i++;
+          depth--;
+          if (depth > emitDepth) {
+            state = S_AFTER;
+            continue;
+          }
+          span = this.valueEnded(buf, i, span, false, depth, emitting);
+          state = this.state;
+          emitting = this.emitting;
+          continue;
+        }
+        if (state === S_TOP) {
+          if (c === 0xef && this.base + i === 0) {
+            this.litIdx = 1;
+            state = S_BOM;
+            i++;
+            continue;
+          }
+          if (this.flatten) {
+            if (c !== 0x5b) this.fail(i, `with --flatten each top-level value must be an array, found ${describeValueStart(c)}`);
+          } else {
+            sink.begin();
+            emitting = true;
+            span = i;
+          }
+        } else if (depth === emitDepth && !emitting) {
+          sink.begin();
+          emitting = true;
+          span = i;
+        }
+        switch (c) {
+          case 0x22:
+            this.strIsKey = false;
+            state = S_STR;
+            break;
+          case 0x7b:
+          case 0x5b:
+            if (depth === this.stack.length) this.grow();
+            this.stack[depth++] = c === 0x7b ? OBJECT : ARRAY;
+            state = c === 0x7b ? S_OBJ_FIRST : S_ARR_FIRST;
+            break;
+          case 0x2d:
+            state = S_NUM_MINUS;
+            break;
+          case 0x30:
+            state = S_NUM_ZERO;
+            break;
+          case 0x74:
+            this.lit = LIT_TRUE;
+            this.litIdx = 1;
+            state = S_LIT;
+            break;
+          case 0x66:
+            this.lit = LIT_FALSE;
+            this.litIdx = 1;
+            state = S_LIT;
+            break;
+          case 0x6e:
+            this.lit = LIT_NULL;
+            this.litIdx = 1;
+            state = S_LIT;
+            break;
+          default:
+            if (c >= 0x31 && c <= 0x39) state = S_NUM_INT;
+            else this.fail(i, `unexpected ${describe(c)}, expected a value`);
+        }
+        i++;
+        continue;
+      }
+
       switch (state) {
         case S_STR: {
-          let c = 0;
-          while (i < n && STRING_CLASS[(c = buf[i]!)] === C_PLAIN) i++;
+          while (STRING_CLASS[c] === C_PLAIN) {
+            if (++i >= n) break;
+            c = buf[i]!;
+          }
           if (i >= n) break;
           const cls = STRING_CLASS[c]!;
           if (cls === C_QUOTE) {
             i++;
             if (this.strIsKey) state = S_COLON;
+            else if (depth > emitDepth) state = S_AFTER;
             else {
-              this.state = state;
-              span = this.valueEnded(buf, i, span, false);
+              span = this.valueEnded(buf, i, span, false, depth, emitting);
               state = this.state;
+              emitting = this.emitting;
             }
           } else if (cls === C_BACKSLASH) {
             i++;
@@ -184,7 +341,7 @@ export class JsonScanner {
           } else if (cls === C_CONTROL) {
             this.fail(i, `raw control character ${describe(c)} in string (must be escaped)`);
           } else if (cls === C_BAD) {
-            this.fail(i, `invalid UTF-8 byte ${describe(c)} in string`);
+            this.fail(i, `invalid UTF-8 in string: ${describe(c)} cannot start a character`);
           } else {
             this.startUtf8(cls);
             i++;
@@ -192,17 +349,14 @@ export class JsonScanner {
           }
           break;
         }
-        case S_STR_UTF8: {
-          const c = buf[i]!;
-          if (c < this.utf8Lo || c > this.utf8Hi) this.fail(i, `invalid UTF-8 sequence in string (byte ${describe(c)})`);
+        case S_STR_UTF8:
+          if (c < this.utf8Lo || c > this.utf8Hi) this.fail(i, `invalid UTF-8 sequence in string: unexpected ${describe(c)}`);
           i++;
           this.utf8Lo = 0x80;
           this.utf8Hi = 0xbf;
           if (--this.utf8Left === 0) state = S_STR;
           break;
-        }
-        case S_STR_ESC: {
-          const c = buf[i]!;
+        case S_STR_ESC:
           if (c === 0x75 /* u */) {
             this.hexLeft = 4;
             state = S_STR_U;
@@ -216,212 +370,96 @@ export class JsonScanner {
           }
           i++;
           break;
-        }
-        case S_STR_U: {
-          const c = buf[i]!;
+        case S_STR_U:
           if (IS_HEX[c] !== 1) this.fail(i, `invalid \\u escape: ${describe(c)} is not a hex digit`);
           i++;
           if (--this.hexLeft === 0) state = S_STR;
           break;
-        }
         case S_NUM_INT:
         case S_NUM_FRAC:
-        case S_NUM_EXP: {
-          let c = buf[i]!;
-          while (c >= 0x30 && c <= 0x39) {
-            if (++i >= n) break;
-            c = buf[i]!;
-          }
-          if (i >= n) break;
-          if (state !== S_NUM_EXP && (c === 0x65 || c === 0x45)) {
-            state = S_NUM_E;
-            i++;
-          } else if (state === S_NUM_INT && c === 0x2e) {
-            state = S_NUM_DOT;
-            i++;
-          } else {
-            this.state = state;
-            span = this.valueEnded(buf, i, span, true);
-            state = this.state;
-          }
-          break;
-        }
+        case S_NUM_EXP:
         case S_NUM_ZERO: {
-          const c = buf[i]!;
-          if (c === 0x2e) {
-            state = S_NUM_DOT;
-            i++;
-          } else if (c === 0x65 || c === 0x45) {
-            state = S_NUM_E;
-            i++;
+          if (state !== S_NUM_ZERO) {
+            while (c >= 0x30 && c <= 0x39) {
+              if (++i >= n) break;
+              c = buf[i]!;
+            }
+            if (i >= n) break;
           } else if (c >= 0x30 && c <= 0x39) {
             this.fail(i, 'leading zero in number');
+          }
+          if ((c === 0x65 || c === 0x45) && state !== S_NUM_EXP) {
+            state = S_NUM_E;
+            i++;
+          } else if (c === 0x2e && (state === S_NUM_INT || state === S_NUM_ZERO)) {
+            state = S_NUM_DOT;
+            i++;
+          } else if (depth > emitDepth) {
+            // The number ended before this byte, which is scanned again as structure.
+            state = S_AFTER;
           } else {
-            this.state = state;
-            span = this.valueEnded(buf, i, span, true);
+            span = this.valueEnded(buf, i, span, true, depth, emitting);
             state = this.state;
+            emitting = this.emitting;
           }
           break;
         }
-        case S_NUM_MINUS: {
-          const c = buf[i]!;
+        case S_NUM_MINUS:
           if (c === 0x30) state = S_NUM_ZERO;
           else if (c >= 0x31 && c <= 0x39) state = S_NUM_INT;
           else this.fail(i, `unexpected ${describe(c)} after '-', expected a digit`);
           i++;
           break;
-        }
-        case S_NUM_DOT: {
-          const c = buf[i]!;
+        case S_NUM_DOT:
           if (c >= 0x30 && c <= 0x39) state = S_NUM_FRAC;
           else this.fail(i, `unexpected ${describe(c)} after '.', expected a digit`);
           i++;
           break;
-        }
-        case S_NUM_E: {
-          const c = buf[i]!;
+        case S_NUM_E:
           if (c === 0x2b || c === 0x2d) state = S_NUM_ESIGN;
           else if (c >= 0x30 && c <= 0x39) state = S_NUM_EXP;
           else this.fail(i, `unexpected ${describe(c)} in exponent, expected a digit or sign`);
           i++;
           break;
-        }
-        case S_NUM_ESIGN: {
-          const c = buf[i]!;
+        case S_NUM_ESIGN:
           if (c >= 0x30 && c <= 0x39) state = S_NUM_EXP;
           else this.fail(i, `unexpected ${describe(c)} in exponent, expected a digit`);
           i++;
           break;
-        }
         case S_LIT: {
           const lit = this.lit;
-          const c = buf[i]!;
           if (c !== lit[this.litIdx]) this.fail(i, `invalid literal: expected '${lit.toString()}'`);
           i++;
           if (++this.litIdx === lit.length) {
-            this.state = state;
-            span = this.valueEnded(buf, i, span, true);
-            state = this.state;
+            if (depth > emitDepth) state = S_AFTER;
+            else {
+              span = this.valueEnded(buf, i, span, true, depth, emitting);
+              state = this.state;
+              emitting = this.emitting;
+            }
           }
           break;
         }
-        case S_BOM: {
-          const c = buf[i]!;
+        case S_BOM:
           if (c !== (this.litIdx === 1 ? 0xbb : 0xbf)) this.fail(i, 'invalid UTF-8 byte order mark');
           i++;
           if (++this.litIdx === 3) state = S_TOP;
           break;
-        }
-        default: {
-          // Structural states: skip whitespace, then dispatch on a token.
-          let c = buf[i]!;
-          while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
-            if (c === 0x0a) {
-              this.line++;
-              this.lineStart = this.base + i + 1;
-            }
-            if (span >= 0) {
-              if (span < i) sink.bytes(buf, span, i);
-              span = -1;
-            }
-            if (++i >= n) break;
-            c = buf[i]!;
-          }
-          if (i >= n) break;
-          if (this.emitting && span < 0 && !(state === S_AFTER && this.depth === this.emitDepth)) span = i;
-          switch (state) {
-            case S_TOP:
-              if (c === 0xef && this.base + i === 0) {
-                this.litIdx = 1;
-                state = S_BOM;
-                i++;
-                break;
-              }
-              if (this.flatten) {
-                if (c !== 0x5b) this.fail(i, `with --flatten each top-level value must be an array, found ${describeValueStart(c)}`);
-              } else {
-                sink.begin();
-                this.emitting = true;
-                span = i;
-              }
-              this.state = state;
-              i = this.startValue(buf, i, c);
-              state = this.state;
-              break;
-            case S_TOP_AFTER_SCALAR:
-              this.fail(i, `unexpected ${describe(c)} after a top-level value, expected whitespace between values`);
-              break;
-            case S_ARR_FIRST:
-              if (c === 0x5d) {
-                i++;
-                this.state = state;
-                span = this.closeContainer(buf, i, span);
-                state = this.state;
-                break;
-              }
-            // falls through: a value
-            case S_VALUE:
-              if (this.depth === this.emitDepth && !this.emitting) {
-                sink.begin();
-                this.emitting = true;
-                span = i;
-              }
-              this.state = state;
-              i = this.startValue(buf, i, c);
-              state = this.state;
-              break;
-            case S_OBJ_FIRST:
-              if (c === 0x7d) {
-                i++;
-                this.state = state;
-                span = this.closeContainer(buf, i, span);
-                state = this.state;
-                break;
-              }
-            // falls through: a key
-            case S_OBJ_KEY:
-              if (c !== 0x22) this.fail(i, `unexpected ${describe(c)}, expected ${state === S_OBJ_FIRST ? "'\"' or '}'" : "'\"' (an object key)"}`);
-              this.strIsKey = true;
-              state = S_STR;
-              i++;
-              break;
-            case S_COLON:
-              if (c !== 0x3a) this.fail(i, `unexpected ${describe(c)}, expected ':'`);
-              state = S_VALUE;
-              i++;
-              break;
-            case S_AFTER: {
-              const kind = this.stack[this.depth - 1];
-              if (c === 0x2c) {
-                state = kind === ARRAY ? S_VALUE : S_OBJ_KEY;
-                i++;
-              } else if ((c === 0x5d && kind === ARRAY) || (c === 0x7d && kind === OBJECT)) {
-                i++;
-                this.state = state;
-                span = this.closeContainer(buf, i, span);
-                state = this.state;
-              } else {
-                this.fail(i, `unexpected ${describe(c)}, expected ${kind === ARRAY ? "',' or ']'" : "',' or '}'"}`);
-              }
-              break;
-            }
-            default:
-              throw new Error(`scanner: unknown state ${state}`);
-          }
-        }
+        default:
+          throw new Error(`scanner: unknown state ${state}`);
       }
     }
 
     if (span >= 0 && span < n) sink.bytes(buf, span, n);
-    this.spanCarry = span >= 0;
     this.state = state;
+    this.depth = depth;
+    this.emitting = emitting;
     this.base += n;
   }
 
   /** Signal end of input. Throws if a value is incomplete. */
   finish(): void {
     const state = this.state;
-    const at = this.base;
     switch (state) {
       case S_TOP:
       case S_TOP_AFTER_SCALAR:
@@ -434,7 +472,6 @@ export class JsonScanner {
           // A top-level number ends at end of input.
           if (this.emitting) {
             this.emitting = false;
-            this.spanCarry = false;
             this.values++;
             this.sink.end();
           }
@@ -443,77 +480,24 @@ export class JsonScanner {
         }
         break;
     }
-    this.fail(at - this.base, `unexpected end of input ${expectation(state, this.stack[this.depth - 1])}`);
+    this.fail(0, `unexpected end of input ${expectation(state, this.stack[this.depth - 1])}`);
   }
 
-  /** Dispatch on the first byte of a value; returns the next index. */
-  private startValue(_buf: Buffer, i: number, c: number): number {
-    switch (c) {
-      case 0x7b: // {
-        this.push(OBJECT);
-        this.state = S_OBJ_FIRST;
-        break;
-      case 0x5b: // [
-        this.push(ARRAY);
-        this.state = S_ARR_FIRST;
-        break;
-      case 0x22:
-        this.strIsKey = false;
-        this.state = S_STR;
-        break;
-      case 0x2d:
-        this.state = S_NUM_MINUS;
-        break;
-      case 0x30:
-        this.state = S_NUM_ZERO;
-        break;
-      case 0x74:
-        this.lit = LIT_TRUE;
-        this.litIdx = 1;
-        this.state = S_LIT;
-        break;
-      case 0x66:
-        this.lit = LIT_FALSE;
-        this.litIdx = 1;
-        this.state = S_LIT;
-        break;
-      case 0x6e:
-        this.lit = LIT_NULL;
-        this.litIdx = 1;
-        this.state = S_LIT;
-        break;
-      default:
-        if (c >= 0x31 && c <= 0x39) {
-          this.state = S_NUM_INT;
-          break;
-        }
-        this.fail(i, `unexpected ${describe(c)}, expected a value`);
-    }
-    return i + 1;
-  }
-
-  private push(kind: number): void {
-    if (this.depth === this.stack.length) {
-      const grown = new Uint8Array(this.stack.length * 2);
-      grown.set(this.stack);
-      this.stack = grown;
-    }
-    this.stack[this.depth++] = kind;
-  }
-
-  /** A closing bracket was consumed (i is past it). */
-  private closeContainer(buf: Buffer, i: number, span: number): number {
-    this.depth--;
-    return this.valueEnded(buf, i, span, false);
+  private grow(): void {
+    const grown = new Uint8Array(this.stack.length * 2);
+    grown.set(this.stack);
+    this.stack = grown;
   }
 
   /**
-   * A value ended just before index `i`. Closes the emitted value when it was one, and moves to
-   * the state that follows a value. Returns the new span start.
+   * A value ended just before index `i` at `depth` (the slow path: an emitted value or a top-level
+   * one). Closes the emitted value when it was one, and moves to the state that follows a value.
+   * Returns the new span start; updates state, depth and emitting.
    */
-  private valueEnded(buf: Buffer, i: number, span: number, scalar: boolean): number {
-    const depth = this.depth;
-    if (this.emitting && depth === this.emitDepth) {
+  private valueEnded(buf: Buffer, i: number, span: number, scalar: boolean, depth: number, emitting: boolean): number {
+    this.depth = depth;
+    this.emitting = emitting;
+    if (emitting && depth === this.emitDepth) {
       if (span >= 0 && span < i) this.sink.bytes(buf, span, i);
       span = -1;
       this.emitting = false;

@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+/**
+ * The command line: yargs -> Options, one call into the library, one exit point.
+ * This is the only module that touches process.* (argv, exit code, signals, stderr).
+ */
+import fs from 'node:fs';
+import yargs from 'yargs';
+import { aggregate } from './index.js';
+import { ExitCode, InterruptedError, UsageError, exitCodeOf, messageOf } from './errors.js';
+import { JSON_FORMATS, MODES, ON_INVALID, SORT_ORDERS, parseShard, type Options, type Progress } from './options.js';
+import { removePendingTempFiles } from './sink.js';
+import type { Stats } from './run.js';
+
+const NAME = 'aggregate';
+
+/** Set by the bundler; the unbundled build reads package.json. */
+declare const __AGGREGATE_VERSION__: string | undefined;
+
+function version(): string {
+  if (typeof __AGGREGATE_VERSION__ === 'string') return __AGGREGATE_VERSION__;
+  const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const EPILOG = `Exit codes:
+  0    success
+  1    I/O or internal failure (a retry may help)
+  2    usage error (bad flag, missing or non-directory input)
+  3    invalid input data, e.g. a malformed JSON fragment (a retry will not help)
+  130  interrupted by SIGINT, 143 terminated by SIGTERM (output target left untouched)
+
+Examples:
+  aggregate /mnt                                  JSON fragments -> one array on stdout
+  aggregate --mode json /mnt -o /tmp/all.json     written atomically
+  aggregate /mnt --format ndjson --on-invalid skip --stats /tmp/stats.json
+  aggregate --mode tar /mnt -o /tmp/out.tar.gz    binaries -> reproducible archive
+  aggregate /mnt --shard 0/4 -o part-0.json       tree reduce: shard 0 of 4 (0-based)`;
+
+function parser(argv: readonly string[]) {
+  return yargs([...argv])
+    .scriptName(NAME)
+    .usage(`$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.`)
+    .option('mode', { alias: 'm', choices: MODES as string[], default: 'json', describe: 'json: merge JSON values into one array; tar/zip: archive the files' })
+    .option('output', { alias: 'o', type: 'string', describe: 'Output file, written atomically; - or absent: stdout' })
+    .option('pattern', { alias: 'p', type: 'string', array: true, describe: 'Glob relative to <dir>, repeatable [default: **/*.json in json mode, **/* in tar/zip]' })
+    .option('ignore', { type: 'string', array: true, describe: 'Glob relative to <dir> to leave out, repeatable' })
+    .option('sort', { choices: SORT_ORDERS as string[], default: 'natural', describe: 'Input order: natural (part-2 before part-10), name (bytes), mtime, none' })
+    .option('on-invalid', { choices: ON_INVALID as string[], default: 'fail', describe: 'fail: exit 3, no output; skip: leave the fragment out and report it' })
+    .option('format', { choices: JSON_FORMATS as string[], describe: 'JSON output: one array, or one value per line [default: array]' })
+    .option('flatten', { type: 'boolean', describe: 'Splice the elements of array fragments (tree reduce); a non-array is invalid' })
+    .option('stats', { type: 'string', describe: 'Write a JSON summary to this file' })
+    .option('manifest', { type: 'string', describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' })
+    .option('concurrency', { type: 'number', default: 32, describe: 'Files read ahead when reads are slow (network volumes)' })
+    .option('shard', { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' })
+    .option('gzip', { alias: 'z', type: 'boolean', describe: 'tar: gzip the archive [default: when -o ends in .gz or .tgz]' })
+    .option('level', { type: 'number', describe: 'Compression level 0-9 (tar --gzip, zip) [default: 6]' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No summary or progress on stderr (warnings still print)' })
+    .epilog(EPILOG)
+    .version(version())
+    .alias('version', 'V')
+    .help()
+    .alias('help', 'h')
+    .strictOptions()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .exitProcess(false)
+    .showHelpOnFail(false)
+    .fail((msg: string | undefined, err: Error | undefined) => {
+      throw err instanceof UsageError ? err : new UsageError(msg ?? err?.message ?? 'invalid arguments');
+    });
+}
+
+function one<T>(value: T | T[] | undefined): T | undefined {
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
+function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: boolean): Options {
+  const positional = (args._ as unknown[]).map(String);
+  if (positional.length === 0) throw new UsageError('missing input directory: aggregate [--mode json] <dir> [options]');
+  if (positional.length > 1) throw new UsageError(`expected one input directory, got ${positional.length}: ${positional.join(' ')}`);
+  const shardText = one(args.shard as string | string[] | undefined);
+  const num = (name: string): number | undefined => {
+    const v = one(args[name] as number | number[] | undefined);
+    if (v !== undefined && Number.isNaN(v)) throw new UsageError(`invalid --${name}: expected a number`);
+    return v;
+  };
+  return {
+    dir: positional[0]!,
+    mode: one(args.mode as Options['mode']),
+    output: one(args.output as string | undefined),
+    patterns: args.pattern as string[] | undefined,
+    ignore: args.ignore as string[] | undefined,
+    sort: one(args.sort as Options['sort']),
+    onInvalid: one(args['on-invalid'] as Options['onInvalid']),
+    format: one(args.format as Options['format']),
+    flatten: one(args.flatten as boolean | undefined),
+    stats: one(args.stats as string | undefined),
+    manifest: one(args.manifest as string | undefined),
+    concurrency: num('concurrency'),
+    shard: shardText === undefined ? undefined : parseShard(shardText),
+    gzip: one(args.gzip as boolean | undefined),
+    level: num('level'),
+    signal,
+    onWarning: (message) => process.stderr.write(`${NAME}: ${message}\n`),
+    onProgress: quiet ? undefined : progressLine(),
+  } satisfies Options;
+}
+
+/** A progress line on a TTY, shown only for runs longer than about a second. */
+function progressLine(): ((p: Progress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const start = Date.now();
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - start < 1000 || now - last < 250) return;
+    last = now;
+    process.stderr.write(`\r${NAME}: ${p.files}/${p.totalFiles} files, ${formatBytes(p.bytesIn)} read\x1b[K`);
+  };
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+function summary(s: Stats): string {
+  const parts = [`${s.files} files`];
+  if (s.mode === 'json') parts.push(`${s.values} values`);
+  parts.push(`${formatBytes(s.bytesIn)} in`, `${formatBytes(s.bytesOut)} out`);
+  if (s.skipped.length > 0) parts.push(`${s.skipped.length} skipped`);
+  parts.push(`${(s.elapsedMs / 1000).toFixed(2)} s`);
+  return `${NAME}: ${parts.join(', ')} -> ${s.output ?? 'stdout'}`;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // First signal: stop at the next checkpoint and clean up. Second: leave at once.
+    if (++signals > 1) {
+      removePendingTempFiles();
+      process.exit(signal === 'SIGINT' ? ExitCode.sigint : ExitCode.sigterm);
+    }
+    controller.abort(new InterruptedError(signal));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let progressShown = false;
+  try {
+    const args = (await parser(argv).parseAsync()) as Record<string, unknown>;
+    if (args.help || args.version) return ExitCode.ok;
+    const quiet = args.quiet === true;
+    const options = toOptions(args, controller.signal, quiet);
+    // Concurrent reads run on libuv's thread pool: size it before its first use.
+    process.env.UV_THREADPOOL_SIZE ??= String(Math.min(Math.max(options.concurrency ?? 32, 4), 128));
+    const onProgress = options.onProgress;
+    const stats = await aggregate({
+      ...options,
+      onProgress: onProgress && ((p) => {
+        progressShown = true;
+        onProgress(p);
+      }),
+    });
+    if (progressShown) process.stderr.write('\r\x1b[K');
+    if (!quiet) process.stderr.write(summary(stats) + '\n');
+    return ExitCode.ok;
+  } catch (error) {
+    if (progressShown) process.stderr.write('\r\x1b[K');
+    process.stderr.write(`${NAME}: ${messageOf(error)}\n`);
+    return exitCodeOf(error);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`${NAME}: ${messageOf(error)}\n`);
+    process.exitCode = ExitCode.io;
+  },
+);

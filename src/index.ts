@@ -1,0 +1,25 @@
+/**
+ * aggregate: fan-in for Argo Workflows. Library entry point.
+ *
+ *   import { aggregate } from 'aggregate';
+ *   const stats = await aggregate({ dir: '/mnt', output: '/tmp/out.json' });
+ */
+import { archiveHandler } from './archive/mode.js';
+import { jsonHandler } from './json/mode.js';
+import { resolveSettings, type Options } from './options.js';
+import { runPipeline, type Stats } from './run.js';
+
+export async function aggregate(options: Options): Promise<Stats> {
+  const settings = resolveSettings(options);
+  return runPipeline(settings, (out, files) =>
+    settings.mode === 'json' ? jsonHandler(settings, out) : archiveHandler(settings, out, files),
+  );
+}
+
+export { resolveSettings, parseShard } from './options.js';
+export type { Options, Settings, Mode, SortOrder, OnInvalid, JsonFormat, Progress } from './options.js';
+export type { Stats, ManifestEntry } from './run.js';
+export type { SkippedFile, FileEntry } from './discover.js';
+export { ExitCode, AggregateError, UsageError, InvalidInputError, IoError, InterruptedError, exitCodeOf, messageOf } from './errors.js';
+export { JsonScanner, JsonSyntaxError, type ValueSink } from './json/scan.js';
+export { compareNatural, compareBytes } from './sort.js';
