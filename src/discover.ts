@@ -4,6 +4,7 @@
  * deterministic order and the shard.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import fg from 'fast-glob';
 import { IoError, UsageError } from './errors.js';
 import type { Settings } from './options.js';
@@ -80,15 +81,18 @@ export function discover(settings: Settings): Discovery {
     throw new IoError('list', where, error);
   }
 
-  // The tool's own outputs are never inputs, even when they lie inside the input root.
-  const own = new Set([settings.output, settings.stats, settings.manifest].filter((p): p is string => p !== undefined));
+  // The tool's own outputs are never inputs, even when they lie inside the input root. Compared
+  // as real paths: the root or an output may be reached through a symbolic link.
+  const own = new Set([settings.output, settings.stats, settings.manifest].filter((p): p is string => p !== undefined).map(canonical));
+  const realDir = canonical(settings.dir);
+  const realPrefix = realDir === '/' ? '/' : realDir + '/';
   const files: FileEntry[] = [];
   const skipped: SkippedFile[] = [];
   for (const e of entries) {
     const rel = e.path;
     // fast-glob paths are normalized and relative: a plain join (path.join cost 9 ms per 10k).
     const abs = settings.dir === '/' ? '/' + rel : settings.dir + '/' + rel;
-    if (own.has(abs)) continue;
+    if (own.size > 0 && own.has(realPrefix + rel)) continue;
     const kind = kindOf(e.dirent);
     if (kind !== undefined) {
       // Archive patterns match every directory on the way; only JSON mode expects files by name.
@@ -104,6 +108,19 @@ export function discover(settings: Settings): Discovery {
   const matched = files.length;
   const sharded = settings.shard ? shardOf(files, settings.shard.index, settings.shard.count) : files;
   return { files: sharded, skipped, matched };
+}
+
+/** The real path of `p`, or of its directory when `p` does not exist yet. */
+function canonical(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    try {
+      return path.join(fs.realpathSync(path.dirname(p)), path.basename(p));
+    } catch {
+      return p;
+    }
+  }
 }
 
 export function order(files: FileEntry[], sort: Settings['sort']): void {
