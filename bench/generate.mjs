@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+// Deterministic fixture generator for the benchmark suite.
+//
+//   node bench/generate.mjs [--quick|--smoke] [PROFILE...]
+//
+// Every profile is made from a seeded PRNG, so the same parameters always give the same bytes.
+// Data goes to bench/.data/<profile>[-quick|-smoke]/, with a stamp file beside the folder
+// (bench/.data/<dir>.stamp, outside it so no tool under test sees it) holding the parameters and
+// the generator's own hash: a folder is regenerated only when it is missing or the stamp differs.
+import {createHash} from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const DATA_DIR = path.join(here, '.data');
+const GENERATOR_HASH = createHash('sha256').update(fs.readFileSync(fileURLToPath(import.meta.url))).digest('hex').slice(0, 16);
+
+const MB = 1e6;
+const MiB = 1 << 20;
+
+/**
+ * Profiles. `kind` is json or bin; `sizes` gives the parameters per mode (full, quick, smoke).
+ * @type {Record<string, {kind: 'json'|'bin', title: string, sizes: Record<'full'|'quick'|'smoke', object>}>}
+ */
+export const PROFILES = {
+  small: {
+    kind: 'json',
+    title: '10k JSON fragments of ~150 B (objects, nested arrays, a few big integers)',
+    sizes: {full: {files: 10_000}, quick: {files: 10_000}, smoke: {files: 200}},
+  },
+  medium: {
+    kind: 'json',
+    title: '60 JSON fragments of 0.6 MB (an object holding ~4k records each)',
+    sizes: {full: {files: 60, bytes: 0.6 * MB}, quick: {files: 20, bytes: 0.6 * MB}, smoke: {files: 4, bytes: 50_000}},
+  },
+  large: {
+    kind: 'json',
+    title: 'one JSON fragment of 256 MB (an array of ~1.6M records)',
+    sizes: {full: {bytes: 256 * MB}, quick: {bytes: 64 * MB}, smoke: {bytes: 2 * MB}},
+  },
+  many: {
+    kind: 'json',
+    title: '100k tiny JSON fragments (~20 B; every 1000th pair is two bare numbers, the first without a trailing newline)',
+    sizes: {full: {files: 100_000}, quick: {files: 20_000}, smoke: {files: 500}},
+  },
+  netvol: {
+    kind: 'json',
+    title: 'the small profile\'s fragments (first 2,000) read through a 1 ms per-open latency shim (network volume)',
+    sizes: {full: {files: 2_000, delayUs: 1000}, quick: {files: 500, delayUs: 1000}, smoke: {files: 50, delayUs: 1000}},
+  },
+  'bin-large': {
+    kind: 'bin',
+    title: '3 binaries of 120 MB (seeded 1 MiB block of 6-bit symbols, stamped per MiB; gzip gets ~25%)',
+    sizes: {full: {files: 3, bytes: 120 * MB}, quick: {files: 3, bytes: 24 * MB}, smoke: {files: 3, bytes: 1 * MB}},
+  },
+  'bin-small': {
+    kind: 'bin',
+    title: '10k binaries of 200 B (random bytes)',
+    sizes: {full: {files: 10_000, bytes: 200}, quick: {files: 10_000, bytes: 200}, smoke: {files: 200, bytes: 200}},
+  },
+};
+
+/** mulberry32: small, fast, seeded 32-bit PRNG. */
+export function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'node', 'pod', 'shard', 'step', 'fan', 'collect', 'retry', 'ok', 'argo', 'volume', 'item'];
+const BIG_INTS = ['12345678901234567890', '-98765432109876543210', '18446744073709551615', '9007199254740993'];
+
+/** One record of ~100-180 bytes of compact JSON text. Numbers are safe (ints < 2^53, two-decimal floats) unless `big`. */
+function record(r, i, big) {
+  const w = () => WORDS[Math.floor(r() * WORDS.length)];
+  const n = () => Math.floor(r() * 1_000_000);
+  const f = () => String(Math.round(r() * 100_000) / 100 + 0.01).replace(/(\.\d\d)\d+$/, '$1');
+  let s = `{"id":${i},"name":"${w()}-${n()}","ok":${r() < 0.5},"score":${f()},"tags":["${w()}","${w()}"]`;
+  s += `,"nested":[[${n()},${n()}],[${r() < 0.1 ? 'null' : n()}]]`;
+  if (big) s += `,"big":${BIG_INTS[i % BIG_INTS.length]}`;
+  const k = r();
+  if (k < 0.02) s += ',"note":"quote \\" and backslash \\\\ and tab \\t"';
+  else if (k < 0.04) s += ',"note":"caf\\u00e9 caf\u00e9 \u2713"';
+  else s += `,"note":"${w()} ${w()}"`;
+  return s + '}';
+}
+
+function natural(a, b) {
+  return a.localeCompare(b, 'en', {numeric: true});
+}
+
+function writeSmall(dir, files, seed) {
+  const r = prng(seed);
+  for (let i = 1; i <= files; i++) {
+    const big = i % 50 === 7; // 2% of fragments carry an integer beyond 2^53
+    fs.writeFileSync(path.join(dir, `part-${i}.json`), record(r, i, big) + '\n');
+  }
+}
+
+function writeMedium(dir, files, bytes, seed) {
+  const r = prng(seed);
+  for (let i = 1; i <= files; i++) {
+    const rows = [];
+    let size = 0;
+    let j = 0;
+    while (size < bytes - 200) {
+      const rec = record(r, i * 100_000 + j, j % 997 === 5);
+      rows.push(rec);
+      size += rec.length + 1;
+      j++;
+    }
+    fs.writeFileSync(path.join(dir, `part-${i}.json`), `{"part":${i},"rows":[\n${rows.join(',\n')}\n]}\n`);
+  }
+}
+
+function writeLarge(dir, bytes, seed) {
+  const r = prng(seed);
+  const fd = fs.openSync(path.join(dir, 'part-1.json'), 'w');
+  try {
+    let chunk = '[';
+    let size = 1;
+    let j = 0;
+    while (size < bytes) {
+      const rec = (j ? ',\n' : '\n') + record(r, j, j % 10_007 === 3);
+      chunk += rec;
+      size += rec.length;
+      j++;
+      if (chunk.length > MiB) {
+        fs.writeSync(fd, chunk);
+        chunk = '';
+      }
+    }
+    fs.writeSync(fd, chunk + '\n]\n');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function writeMany(dir, files, seed) {
+  const r = prng(seed);
+  for (let i = 1; i <= files; i++) {
+    let text;
+    if (i % 1000 === 1) text = String(Math.floor(r() * 1000) + 1); // bare number, no trailing newline
+    else if (i % 1000 === 2) text = String(Math.floor(r() * 1000) + 1) + '\n';
+    else if (i % 3 === 0) text = `{"i":${i},"v":${Math.floor(r() * 1000)}}\n`;
+    else if (i % 3 === 1) text = `"${WORDS[i % WORDS.length]}-${i}"\n`;
+    else text = `[${i},${r() < 0.5}]\n`;
+    fs.writeFileSync(path.join(dir, `m-${i}.json`), text);
+  }
+}
+
+function writeBinLarge(dir, files, bytes, seed) {
+  const r = prng(seed);
+  const block = Buffer.alloc(MiB);
+  for (let i = 0; i < MiB; i++) block[i] = 48 + Math.floor(r() * 64);
+  for (let f = 1; f <= files; f++) {
+    const fd = fs.openSync(path.join(dir, `blob-${f}.bin`), 'w');
+    try {
+      let left = bytes;
+      let counter = 0;
+      while (left > 0) {
+        // stamp the file and MiB number every 4 KiB so no two MiB are alike
+        for (let off = 0; off < MiB; off += 4096) block.writeUInt32LE((f << 20) ^ (counter * 256 + off / 4096), off);
+        const n = Math.min(left, MiB);
+        fs.writeSync(fd, block, 0, n);
+        left -= n;
+        counter++;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+function writeBinSmall(dir, files, bytes, seed) {
+  const r = prng(seed);
+  const buf = Buffer.alloc(bytes);
+  for (let f = 1; f <= files; f++) {
+    for (let i = 0; i < bytes; i++) buf[i] = Math.floor(r() * 256);
+    fs.writeFileSync(path.join(dir, `blob-${f}.bin`), buf);
+  }
+}
+
+/** Folder name for a profile in a mode. */
+export function dataDirFor(name, mode) {
+  return path.join(DATA_DIR, mode === 'full' ? name : `${name}-${mode}`);
+}
+
+/** Files of a folder in natural order (part-2 before part-10), as absolute paths. */
+export function listFiles(dir) {
+  return fs.readdirSync(dir).sort(natural).map((f) => path.join(dir, f));
+}
+
+/**
+ * Makes sure a profile's data exists for a mode; returns {dir, files, bytes, params, generated}.
+ * @param {string} name
+ * @param {'full'|'quick'|'smoke'} mode
+ */
+export function ensureData(name, mode = 'full') {
+  const profile = PROFILES[name];
+  if (!profile) throw new Error(`unknown profile ${name}`);
+  const params = {name, mode, ...profile.sizes[mode], generator: GENERATOR_HASH};
+  const dir = dataDirFor(name, mode);
+  const stampFile = `${dir}.stamp`;
+  const stamp = JSON.stringify(params);
+  let generated = false;
+  if (!(fs.existsSync(dir) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp)) {
+    fs.rmSync(dir, {recursive: true, force: true});
+    fs.rmSync(stampFile, {force: true});
+    fs.mkdirSync(dir, {recursive: true});
+    const seed = [...name].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261);
+    const p = profile.sizes[mode];
+    switch (name) {
+      case 'small': writeSmall(dir, p.files, seed); break;
+      case 'netvol': writeSmall(dir, p.files, seed); break;
+      case 'medium': writeMedium(dir, p.files, p.bytes, seed); break;
+      case 'large': writeLarge(dir, p.bytes, seed); break;
+      case 'many': writeMany(dir, p.files, seed); break;
+      case 'bin-large': writeBinLarge(dir, p.files, p.bytes, seed); break;
+      case 'bin-small': writeBinSmall(dir, p.files, p.bytes, seed); break;
+      default: throw new Error(`no generator for ${name}`);
+    }
+    fs.writeFileSync(stampFile, stamp);
+    generated = true;
+  }
+  const files = listFiles(dir);
+  let bytes = 0;
+  for (const f of files) bytes += fs.statSync(f).size;
+  return {dir, files, bytes, params, generated};
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const args = process.argv.slice(2);
+  const mode = args.includes('--smoke') ? 'smoke' : args.includes('--quick') ? 'quick' : 'full';
+  const names = args.filter((a) => !a.startsWith('--'));
+  for (const name of names.length ? names : Object.keys(PROFILES)) {
+    const t = performance.now();
+    const d = ensureData(name, mode);
+    console.log(`${name} (${mode}): ${d.files.length} files, ${(d.bytes / MB).toFixed(1)} MB in ${d.dir}` +
+      (d.generated ? ` (generated in ${((performance.now() - t) / 1000).toFixed(1)} s)` : ' (up to date)'));
+  }
+}

@@ -1,0 +1,373 @@
+#!/usr/bin/env node
+// aggregate benchmark: the collect step against the tools users would otherwise use.
+//
+//   npm run bench                      full sizes, 5 runs per tool
+//   npm run bench:quick                smaller sizes, 3 runs (under 3 minutes)
+//   node bench/run.mjs --profile small --profile medium --runs 3
+//   node bench/run.mjs --json run.json            save this run
+//   node bench/run.mjs --compare run.json         add a difference column against a saved run
+//   node bench/run.mjs --smoke                    tiny data, 1 run (the test suite uses this)
+//   node bench/run.mjs --bin PATH                 the aggregate CLI to test (default dist/cli.js)
+//
+// Every tool runs in a fresh process, in the same session, on the same files, round-robin
+// (run 1 of every tool, then run 2, ...) so machine noise spreads over all of them. Each
+// output is checked against a reference made from the input files (bench/lib/check.mjs);
+// a tool that fails or is wrong keeps its row, with its status.
+import {execFileSync, spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {DATA_DIR, PROFILES, ensureData} from './generate.mjs';
+import {jsonVerdict, outputDigest, referenceDigest, tarVerdict} from './lib/check.mjs';
+import {argMax, measure, timer, which} from './lib/measure.mjs';
+import {compareLine, renderMarkdown, renderSvg} from './lib/report.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(here);
+const MiB = 1 << 20;
+
+// ---------------------------------------------------------------------------------------------
+// options
+
+function parseArgs(argv) {
+  const o = {profiles: [], runs: null, json: null, compare: null, quick: false, smoke: false,
+    bin: path.join(root, 'dist/cli.js'), timeout: null, results: path.join(here, 'results'), strict: false};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--profile' || a === '-p') o.profiles.push(...val().split(','));
+    else if (a === '--runs') o.runs = Number(val());
+    else if (a === '--json') o.json = val();
+    else if (a === '--compare') o.compare = val();
+    else if (a === '--quick') o.quick = true;
+    else if (a === '--smoke') o.smoke = true;
+    else if (a === '--bin') o.bin = path.resolve(val());
+    else if (a === '--timeout') o.timeout = Number(val());
+    else if (a === '--results') o.results = path.resolve(val());
+    else if (a === '--strict') o.strict = true;
+    else if (a === '--help' || a === '-h') {
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  for (const p of o.profiles) if (!PROFILES[p]) throw new Error(`unknown profile ${p} (have: ${Object.keys(PROFILES).join(', ')})`);
+  if (!o.profiles.length) o.profiles = Object.keys(PROFILES);
+  o.mode = o.smoke ? 'smoke' : o.quick ? 'quick' : 'full';
+  o.runs ??= o.smoke ? 1 : o.quick ? 3 : 5;
+  if (!(o.runs >= 1)) throw new Error('--runs must be >= 1');
+  o.timeout ??= o.smoke ? 60 : o.quick ? 60 : 300;
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// environment
+
+function machine() {
+  const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  const version = (cmd, args) => {
+    try {
+      return execFileSync(cmd, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).split('\n')[0].trim();
+    } catch {
+      return 'missing';
+    }
+  };
+  return {
+    cpu: model,
+    cores: os.availableParallelism?.() ?? os.cpus().length,
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    node: process.version,
+    jq: version('jq', ['--version']),
+    tar: version('tar', ['--version']),
+    kernel: os.release(),
+    date: new Date().toISOString(),
+    timer,
+  };
+}
+
+function buildShim() {
+  const src = path.join(here, 'netvol-shim.c');
+  const so = path.join(DATA_DIR, 'netvol-shim.so');
+  fs.mkdirSync(DATA_DIR, {recursive: true});
+  const r = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-o', so, src, '-ldl'], {encoding: 'utf8'});
+  if (r.status !== 0) throw new Error(`building the netvol shim failed: ${r.stderr || r.error}`);
+  return so;
+}
+
+// ---------------------------------------------------------------------------------------------
+// tools
+
+const sq = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+
+/** argv-passing of many file names: direct when it fits ARG_MAX, else through `xargs cat`. */
+function fileArgs(data, env) {
+  const names = data.files.map((f) => path.relative(data.dir, f));
+  let size = 0;
+  for (const n of names) size += Buffer.byteLength(n) + 1 + 8;
+  for (const [k, v] of Object.entries(env)) size += k.length + String(v).length + 2 + 8;
+  const fits = size + 64 * 1024 < ARG_MAX;
+  let list = null;
+  if (!fits) {
+    list = path.join(data.outDir, 'files.list');
+    fs.writeFileSync(list, names.join('\0') + '\0');
+  }
+  return {names, fits, list};
+}
+
+/** The rows of a JSON profile: [{id, label, kind, build(out) -> spec, note}] */
+function jsonTools(data, o, env) {
+  const {names, fits, list} = fileArgs(data, env);
+  const viaXargs = 'argv too long: files fed by `xargs -0 cat`';
+  const nodeBin = process.execPath;
+  return [
+    {id: 'aggregate', label: 'aggregate --mode json', kind: 'self',
+      spec: {cmd: nodeBin, args: [o.bin, '--mode', 'json', data.dir]}},
+    {id: 'jq', label: 'jq -s -c . FILES (natural order)', kind: 'peer', note: fits ? '' : viaXargs,
+      spec: fits ? {cmd: 'jq', args: ['-s', '-c', '.', ...names], cwd: data.dir}
+        : {cmd: 'sh', args: ['-c', `xargs -0 -a ${sq(list)} cat | jq -s -c .`], cwd: data.dir}},
+    {id: 'find-jq', label: "find DIR -name '*.json' -exec jq -s . {} +", kind: 'peer',
+      spec: {cmd: 'sh', args: ['-c', `find ${sq(data.dir)} -name '*.json' -exec jq -s . {} +`]}},
+    {id: 'node-naive', label: 'node naive (readFileSync, JSON.parse, JSON.stringify)', kind: 'peer',
+      spec: {cmd: nodeBin, args: [path.join(here, 'peers/naive.mjs'), data.dir]}},
+    {id: 'stream-json', label: 'stream-json 3.8 (parser + stringer, streaming)', kind: 'peer',
+      spec: {cmd: nodeBin, args: [path.join(here, 'peers/stream-json.mjs'), data.dir]}},
+    {id: 'cat', label: 'cat FILES (I/O floor, not an answer)', kind: 'floor', note: fits ? '' : viaXargs,
+      spec: fits ? {cmd: 'cat', args: names, cwd: data.dir} : {cmd: 'xargs', args: ['-0', '-a', list, 'cat'], cwd: data.dir}},
+  ];
+}
+
+function binTools(data, o, env) {
+  const {names, fits, list} = fileArgs(data, env);
+  const nodeBin = process.execPath;
+  const out = (ext) => path.join(data.outDir, `out.${ext}`);
+  return [
+    {id: 'aggregate-tar', label: 'aggregate --mode tar -o X.tar', kind: 'self', ext: 'tar',
+      spec: {cmd: nodeBin, args: [o.bin, '--mode', 'tar', data.dir, '-o', out('aggregate.tar')]}, file: out('aggregate.tar')},
+    {id: 'aggregate-tgz', label: 'aggregate --mode tar -o X.tar.gz', kind: 'self', gz: true,
+      spec: {cmd: nodeBin, args: [o.bin, '--mode', 'tar', data.dir, '-o', out('aggregate.tar.gz')]}, file: out('aggregate.tar.gz')},
+    {id: 'tar', label: 'tar --sort=name -cf', kind: 'peer',
+      spec: {cmd: 'tar', args: ['--sort=name', '-cf', out('tar.tar'), '-C', data.dir, '.']}, file: out('tar.tar')},
+    {id: 'tar-gz', label: 'tar --sort=name -czf', kind: 'peer', gz: true,
+      spec: {cmd: 'tar', args: ['--sort=name', '-czf', out('tar.tar.gz'), '-C', data.dir, '.']}, file: out('tar.tar.gz')},
+    {id: 'archiver-tar', label: 'archiver 8 .file() per file, tar', kind: 'peer',
+      spec: {cmd: nodeBin, args: [path.join(here, 'peers/archiver.mjs'), 'tar', data.dir, out('archiver.tar')]}, file: out('archiver.tar')},
+    {id: 'archiver-tgz', label: 'archiver 8 .file() per file, tar+gzip', kind: 'peer', gz: true,
+      spec: {cmd: nodeBin, args: [path.join(here, 'peers/archiver.mjs'), 'tgz', data.dir, out('archiver.tar.gz')]}, file: out('archiver.tar.gz')},
+    {id: 'cat', label: 'cat FILES (I/O floor, not an answer)', kind: 'floor', note: fits ? '' : 'argv too long: `xargs -0 cat`',
+      spec: fits ? {cmd: 'cat', args: names, cwd: data.dir} : {cmd: 'xargs', args: ['-0', '-a', list, 'cat'], cwd: data.dir},
+      stdout: out('cat')},
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// running
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function failure(r, stderrTail) {
+  if (r.timedOut) return 'FAILED: timeout';
+  const code = r.code ?? (r.signal ? `signal ${r.signal}` : '?');
+  const hint = stderrTail ? ` (${stderrTail})` : '';
+  return `FAILED: exit ${code}${hint}`;
+}
+
+function lastLine(s) {
+  const lines = s.trim().split('\n').filter((l) => l.trim() && !/^\s+at /.test(l) && !/^Command (exited|terminated)/.test(l));
+  const interesting = lines.find((l) => /Error|error:|ENOMEM|heap|Killed/.test(l)) ?? lines[lines.length - 1] ?? '';
+  return interesting.trim().slice(0, 90);
+}
+
+async function runProfile(name, o, shim) {
+  const profile = PROFILES[name];
+  const t0 = performance.now();
+  const data = ensureData(name, o.mode);
+  const gen = ((performance.now() - t0) / 1000).toFixed(1);
+  log(`\n[${name}] ${data.files.length} files, ${(data.bytes / 1e6).toFixed(1)} MB${data.generated ? ` (generated in ${gen} s)` : ''}`);
+  data.outDir = path.join(DATA_DIR, 'out', `${name}-${o.mode}`);
+  fs.rmSync(data.outDir, {recursive: true, force: true});
+  fs.mkdirSync(data.outDir, {recursive: true});
+
+  const env = {...process.env};
+  if (name === 'netvol') {
+    env.LD_PRELOAD = shim;
+    env.NETVOL_DIR = data.dir;
+    env.NETVOL_DELAY_US = String(profile.sizes[o.mode].delayUs);
+  }
+  const tools = profile.kind === 'json' ? jsonTools(data, o, env) : binTools(data, o, env);
+  const haveJq = !!which('jq');
+
+  let reference = null;
+  if (profile.kind === 'json') {
+    const refFile = path.join(DATA_DIR, `${path.basename(data.dir)}.ref.json`);
+    const key = JSON.stringify(data.params) + fs.statSync(path.join(here, 'lib/check.mjs')).mtimeMs;
+    try {
+      const saved = JSON.parse(fs.readFileSync(refFile, 'utf8'));
+      if (saved.key === key) reference = saved.digest;
+    } catch {}
+    if (!reference) {
+      reference = await referenceDigest(data.files);
+      fs.writeFileSync(refFile, JSON.stringify({key, digest: reference}));
+    }
+    if (reference.error) throw new Error(`fixture ${name} is not valid: ${reference.error}`);
+  }
+
+  const rows = tools.map((t) => ({id: t.id, label: t.label, kind: t.kind, note: t.note ?? '', runs: [], status: null, gz: !!t.gz}));
+  for (let run = 0; run < o.runs; run++) {
+    for (const [k, t] of tools.entries()) {
+      const row = rows[k];
+      if (row.skip) continue;
+      if ((t.id === 'jq' || t.id === 'find-jq') && !haveJq) {
+        row.status = 'FAILED: jq not installed (apt-get install jq)';
+        row.skip = true;
+        continue;
+      }
+      const stdout = profile.kind === 'json' ? path.join(data.outDir, `${t.id}.out`) : t.stdout;
+      const r = await measure({...t.spec, env: {...env, ...(t.spec.env ?? {})}, stdout, timeoutMs: o.timeout * 1000});
+      const ok = r.code === 0 && !r.timedOut;
+      row.runs.push({wall: r.wall, user: r.user, sys: r.sys, rss: r.rss, code: r.code, ok});
+      if (!ok && !row.status) row.status = failure(r, lastLine(r.stderr));
+      // verify the first successful run's output
+      if (ok && row.verdict === undefined) {
+        if (profile.kind === 'json') {
+          const got = await outputDigest(stdout);
+          row.verdict = jsonVerdict(reference, got);
+        } else if (t.file) {
+          row.verdict = await tarVerdict(t.file, data.dir, data.files);
+        } else {
+          row.verdict = {ok: true, status: 'ok'};
+        }
+        if (row.verdict.note) row.note = [row.note, row.verdict.note].filter(Boolean).join('; ');
+      }
+      if (stdout) fs.rmSync(stdout, {force: true});
+      if (t.file) fs.rmSync(t.file, {force: true});
+      log(`  run ${run + 1}/${o.runs} ${t.id.padEnd(14)} ${r.wall.toFixed(3)} s` + (ok ? '' : `  ${failure(r, lastLine(r.stderr))}`));
+      // a tool that fails the same way every time: two failed runs are enough
+      if (!ok && row.runs.filter((x) => !x.ok).length >= 2) row.skip = true;
+      // slow peers: past 20 s a run, 3 runs are enough
+      if (ok && run >= 2 && median(row.runs.filter((x) => x.ok).map((x) => x.wall)) > 20) row.skip = true;
+    }
+  }
+
+  for (const row of rows) {
+    const good = row.runs.filter((x) => x.ok);
+    row.wall = median(good.map((x) => x.wall));
+    row.cpu = median(good.map((x) => x.user + x.sys));
+    row.rss = good.length ? Math.max(...good.map((x) => x.rss)) : NaN;
+    row.mbps = data.bytes / 1e6 / row.wall;
+    row.n = good.length;
+    if (!row.status) {
+      if (row.kind === 'floor') row.status = 'floor';
+      else row.status = row.verdict?.status ?? 'FAILED: no run';
+    } else if (good.length) {
+      row.status += ` in ${row.runs.length - good.length}/${row.runs.length} runs`;
+    }
+    row.ok = row.status === 'ok' || row.status === 'floor';
+  }
+  // ratio: peer time / aggregate time (the matching aggregate row: gzip rows against gzip)
+  for (const row of rows) {
+    const ref = rows.find((r) => r.kind === 'self' && r.gz === row.gz) ?? rows.find((r) => r.kind === 'self');
+    row.ratio = ref && ref.n && row.n ? row.wall / ref.wall : NaN;
+    row.vs = ref?.id;
+  }
+  fs.rmSync(data.outDir, {recursive: true, force: true});
+  return {name, kind: profile.kind, title: profile.title, files: data.files.length, bytes: data.bytes,
+    delayUs: profile.sizes[o.mode].delayUs, rows: rows.map(({skip, verdict, ...r}) => r)};
+}
+
+// ---------------------------------------------------------------------------------------------
+// targets (from the issues)
+
+function targets(profiles, mode) {
+  const out = [];
+  const get = (p, id) => profiles.find((x) => x.name === p)?.rows.find((r) => r.id === id);
+  const fmt = (x, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+  const ratioTarget = (id, profile, self, peer, max, text) => {
+    const a = get(profile, self), b = get(profile, peer);
+    if (!a || !b) return;
+    let pass = null, detail;
+    if (!a.ok) detail = `aggregate ${a.status}`, pass = false;
+    else if (!b.n) detail = `${peer} has no successful run (${b.status})`;
+    else {
+      const r = a.wall / b.wall;
+      pass = r <= max;
+      detail = `${fmt(a.wall)} s vs ${fmt(b.wall)} s = ${fmt(r, 2)}x (limit ${max}x)`;
+    }
+    out.push({id, text, pass, detail});
+  };
+  ratioTarget('json-medium', 'medium', 'aggregate', 'jq', 0.10, '60 x 0.6 MB JSON: at most 0.10x jq wall time');
+  ratioTarget('json-small', 'small', 'aggregate', 'jq', 0.7, '10k x ~150 B JSON: at most 0.7x jq wall time');
+  const l = get('large', 'aggregate');
+  if (l) {
+    const pass = l.ok && l.mbps >= 150 && l.rss < 150 * MiB;
+    out.push({id: 'json-large', text: 'one 256 MB fragment: >= 150 MB/s with peak RSS < 150 MiB', pass: l.ok ? pass : false,
+      detail: l.ok ? `${fmt(l.mbps, 0)} MB/s, ${fmt(l.rss / MiB, 0)} MiB` : `aggregate ${l.status}`});
+  }
+  ratioTarget('tar-small', 'bin-small', 'aggregate-tar', 'tar', 2.0, '10k x 200 B archive: at most 2.0x tar -cf');
+  ratioTarget('tar-large', 'bin-large', 'aggregate-tar', 'tar', 1.3, '3 x 120 MB archive: at most 1.3x tar -cf');
+  ratioTarget('tgz-large', 'bin-large', 'aggregate-tgz', 'tar-gz', 1.0, 'gzip level 6 (3 x 120 MB): no slower than tar -czf');
+  ratioTarget('tgz-small', 'bin-small', 'aggregate-tgz', 'tar-gz', 1.0, 'gzip level 6 (10k x 200 B): no slower than tar -czf');
+  if (mode !== 'full') for (const t of out) t.text += ` [${mode} sizes]`;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function log(s) {
+  process.stderr.write(s + '\n');
+}
+
+let ARG_MAX = 131072;
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  ARG_MAX = argMax();
+  if (!fs.existsSync(o.bin)) {
+    log(`aggregate CLI not found at ${o.bin}: run \`npm run build\` first (or pass --bin PATH)`);
+    return 2;
+  }
+  const meta = {...machine(), mode: o.mode, runs: o.runs, bin: path.relative(root, o.bin)};
+  try {
+    meta.aggregate = execFileSync(process.execPath, [o.bin, '--version'], {encoding: 'utf8'}).trim();
+  } catch {
+    meta.aggregate = 'unknown';
+  }
+  const shim = o.profiles.includes('netvol') ? buildShim() : null;
+  log(`aggregate bench: ${o.mode} mode, ${o.runs} run(s), ${meta.cpu} x${meta.cores}, node ${meta.node}, ${meta.jq}`);
+  const t0 = performance.now();
+  const profiles = [];
+  for (const name of o.profiles) profiles.push(await runProfile(name, o, shim));
+  meta.seconds = Math.round((performance.now() - t0) / 1000);
+  const report = {meta, profiles, targets: o.smoke ? [] : targets(profiles, o.mode)};
+
+  let saved = null;
+  if (o.compare) saved = JSON.parse(fs.readFileSync(o.compare, 'utf8'));
+  const md = renderMarkdown(report, saved);
+  process.stdout.write(md);
+  if (saved) process.stdout.write(compareLine(saved) + '\n');
+  if (o.json) fs.writeFileSync(o.json, JSON.stringify(report, null, 2) + '\n');
+  if (!o.smoke) {
+    fs.mkdirSync(o.results, {recursive: true});
+    fs.writeFileSync(path.join(o.results, 'ratios.svg'), renderSvg(report));
+    fs.writeFileSync(path.join(o.results, `last-${o.mode}.md`), md);
+    log(`\nwrote ${path.relative(process.cwd(), path.join(o.results, 'ratios.svg'))} and last-${o.mode}.md (${meta.seconds} s)`);
+  }
+  const failed = report.targets.filter((t) => t.pass === false).length;
+  return o.strict && failed ? 1 : 0;
+}
+
+main().then((code) => {
+  process.exitCode = code;
+}, (e) => {
+  log(`bench: ${e.stack || e}`);
+  process.exitCode = 1;
+});
