@@ -57,24 +57,39 @@ BASE_TAR="$CACHE/node-base-${NODE_VERSION}-${ARCH}.tar"
 PKG_VERSION=$(node -p 'require(process.argv[1]).version' "$ROOT/package.json")
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/aggregate-image-test.XXXXXX")
-CONTAINERS=()
+# What exists before this run, so cleanup removes exactly what the run created (also after a
+# failed or interrupted build, whose working containers and stage images would linger).
+BEFORE_CONTAINERS=" $(buildah "${SD[@]}" containers -a -q 2>/dev/null | tr '\n' ' ') "
+BEFORE_IMAGES=" $(buildah "${SD[@]}" images -a -q --no-trunc 2>/dev/null | tr '\n' ' ') "
 cleanup() {
-  local c
-  for c in "${CONTAINERS[@]}"; do buildah "${SD[@]}" rm "$c" >/dev/null 2>&1 || true; done
+  local id base_id
+  for id in $(buildah "${SD[@]}" containers -a -q 2>/dev/null); do
+    [[ $BEFORE_CONTAINERS == *" $id "* ]] || buildah "${SD[@]}" rm "$id" >/dev/null 2>&1 || true
+  done
   if [[ ${IMAGE_TEST_KEEP:-0} != 1 ]]; then
+    base_id=$(buildah "${SD[@]}" images -q --no-trunc "$BASE_IMAGE" 2>/dev/null || true)
     buildah "${SD[@]}" rmi -f "$IMAGE" >/dev/null 2>&1 || true
-    # Stage images left by an interrupted build (untagged); the tagged base image stays as a cache.
-    buildah "${SD[@]}" rmi --prune >/dev/null 2>&1 || true
-    if [[ ${IMAGE_TEST_PURGE:-0} == 1 ]]; then
-      buildah "${SD[@]}" rmi -f "$BASE_IMAGE" >/dev/null 2>&1 || true
-      rm -f "$BASE_TAR"
-    fi
+    for id in $(buildah "${SD[@]}" images -a -q --no-trunc 2>/dev/null); do
+      # The stand-in base stays, as a cache for the next run, unless IMAGE_TEST_PURGE=1.
+      [[ $id == "$base_id" && ${IMAGE_TEST_PURGE:-0} != 1 ]] && continue
+      [[ $BEFORE_IMAGES == *" $id "* && $id != "$base_id" ]] && continue
+      buildah "${SD[@]}" rmi -f "$id" >/dev/null 2>&1 || true
+    done
+    if [[ ${IMAGE_TEST_PURGE:-0} == 1 ]]; then rm -f "$BASE_TAR"; fi
   fi
   rm -rf "$WORK"
 }
+# Long steps (the build) run in the background with `wait`, so a signal is handled at once:
+# stop the step, then clean up.
+CHILD=
+on_signal() {
+  if [[ -n $CHILD ]]; then kill -TERM "$CHILD" 2>/dev/null || true; wait "$CHILD" 2>/dev/null || true; fi
+  echo "[image-test] interrupted" >&2
+  exit "$1"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 # ---------------------------------------------------------------------------------------------
 # Host build of the CLI: the reference output
@@ -135,9 +150,14 @@ fi
 # ---------------------------------------------------------------------------------------------
 log "building $IMAGE from $ROOT/Dockerfile (NODE_IMAGE=$BASE_IMAGE)"
 TB0=$(date +%s)
-if ! (cd "$ROOT" && buildah "${SD[@]}" bud --isolation chroot \
-      --build-arg "NODE_IMAGE=$BASE_IMAGE" --build-arg "VERSION=$PKG_VERSION" \
-      -t "$IMAGE" .) >"$WORK/build.log" 2>&1; then
+(cd "$ROOT" && exec buildah "${SD[@]}" bud --isolation chroot \
+  --build-arg "NODE_IMAGE=$BASE_IMAGE" --build-arg "VERSION=$PKG_VERSION" \
+  -t "$IMAGE" .) >"$WORK/build.log" 2>&1 &
+CHILD=$!
+build_status=0
+wait "$CHILD" || build_status=$?
+CHILD=
+if ((build_status != 0)); then
   tail -n 60 "$WORK/build.log" >&2
   echo "FAIL image build (log above)"
   exit 1
@@ -157,11 +177,12 @@ fail() {
   local line
   for line in "$@"; do printf '     %s\n' "$line"; done
 }
+# A command's stderr without buildah's own "subprocess exited" / "Error: exit status" lines.
+errtext() { grep -v -E '^(subprocess exited with status|Error: exit status) [0-9]+$' "$1" | head -c 600 || true; }
 # Show the first differing lines of two files.
 difference() { diff <(head -c 4000 "$1") <(head -c 4000 "$2") | head -n 12 || true; }
 
 C=$(buildah "${SD[@]}" from --pull=false "$IMAGE")
-CONTAINERS+=("$C")
 # run USER? MOUNTS... -- CMD...; prints the command's stdout, returns its exit status.
 crun() {
   local user=$1; shift
@@ -224,8 +245,16 @@ else
   fail "OCI labels" "missing: ${missing[*]:-none}" "labels: $labels"
 fi
 
-# 2. Runs as 65532 when no user is given (what Kubernetes does without runAsUser)
-if id_out=$(crun "" id -u 2>&1) && [[ $id_out == 65532 ]]; then pass "default user runs as uid 65532"; else fail "default user runs as uid 65532" "got: $id_out"; fi
+# 2. Runs as 65532 when no user is given (what Kubernetes does without runAsUser); the runtime
+#    stage carries the bundle only: no npm, no node_modules, no sources.
+probe='id -u; command -v npm || echo no-npm; ls /usr/local/lib/node_modules 2>/dev/null | wc -l; ls /usr/local/lib/aggregate /usr/local/lib/aggregate/bundle | tr "\n" " "'
+if probe_out=$(crun "" sh -c "$probe" 2>&1); then :; fi
+if [[ $(sed -n 1p <<<"$probe_out") == 65532 ]]; then pass "default user runs as uid 65532"; else fail "default user runs as uid 65532" "got: $probe_out"; fi
+if [[ $(sed -n 2p <<<"$probe_out") == no-npm && $(sed -n 3p <<<"$probe_out") == 0 ]]; then
+  pass "runtime image has no npm and no node_modules ($(sed -n 4p <<<"$probe_out"))"
+else
+  fail "runtime image has no npm and no node_modules" "got: $(tr '\n' '|' <<<"$probe_out")"
+fi
 
 # 3. --version
 host_version=$("${HOST_CLI[@]}" --version 2>&1 || true)
@@ -241,7 +270,7 @@ if crun "$U" -v "$SAMPLE:/mnt:ro" aggregate --mode json /mnt >"$WORK/img.json" 2
    && cmp -s "$WORK/host.json" "$WORK/img.json"; then
   pass "aggregate --mode json /mnt (read-only mount, uid 65532) equals host output ($(wc -c <"$WORK/img.json") bytes)"
 else
-  fail "aggregate --mode json /mnt equals host output" "stderr: $(head -c 600 "$WORK/img.err")" "$(difference "$WORK/host.json" "$WORK/img.json")"
+  fail "aggregate --mode json /mnt equals host output" "stderr: $(errtext "$WORK/img.err")" "$(difference "$WORK/host.json" "$WORK/img.json")"
 fi
 
 # 5. Script-template style: sh, redirection, -o into /tmp (what `script:` + outputs does)
@@ -250,7 +279,7 @@ if crun "$U" -v "$SAMPLE:/mnt:ro" sh -c "$script" >"$WORK/script.json" 2>"$WORK/
    && cmp -s "$WORK/host.json" "$WORK/script.json"; then
   pass "sh -c '$script' equals host output"
 else
-  fail "sh -c '$script'" "stderr: $(head -c 600 "$WORK/script.err")" "$(difference "$WORK/host.json" "$WORK/script.json")"
+  fail "sh -c '$script'" "stderr: $(errtext "$WORK/script.err")" "$(difference "$WORK/host.json" "$WORK/script.json")"
 fi
 
 script='mkdir -p /tmp/out && aggregate --mode json /mnt -o /tmp/out/result.json && ls -A /tmp/out && cat /tmp/out/result.json'
@@ -259,7 +288,7 @@ if crun "$U" -v "$SAMPLE:/mnt:ro" sh -c "$script" >"$WORK/script-o.txt" 2>"$WORK
    && cmp -s "$WORK/host.json" <(tail -n +2 "$WORK/script-o.txt"); then
   pass "-o /tmp/out/result.json writes only result.json, equal to host output"
 else
-  fail "-o /tmp/out/result.json" "stderr: $(head -c 600 "$WORK/script-o.err")" "stdout: $(head -c 300 "$WORK/script-o.txt")"
+  fail "-o /tmp/out/result.json" "stderr: $(errtext "$WORK/script-o.err")" "stdout: $(head -c 300 "$WORK/script-o.txt")"
 fi
 
 # 6. Invalid input: exit code 3 (retryStrategy must not retry it), nothing on stdout
@@ -273,7 +302,7 @@ rc_sh=$(crun "$U" -v "$BAD:/mnt:ro" sh -c 'aggregate --mode json /mnt >/dev/null
 if [[ $rc == 3 && $rc_sh == 3 ]]; then
   pass "invalid fragment exits 3 ($(head -n 1 "$WORK/bad.err" | head -c 160))"
 else
-  fail "invalid fragment exits 3" "buildah run status: $rc, status seen by sh: $rc_sh" "stderr: $(head -c 400 "$WORK/bad.err")"
+  fail "invalid fragment exits 3" "buildah run status: $rc, status seen by sh: $rc_sh" "stderr: $(errtext "$WORK/bad.err")"
 fi
 
 # 7. Usage error: exit code 2
@@ -298,7 +327,7 @@ for mode in tar zip; do
       fail "--mode $mode archive listing" "expected: $(tr '\n' ' ' <<<"$expected_list")" "got:      $(tr '\n' ' ' <<<"$listing" | head -c 600)"
     fi
   else
-    fail "--mode $mode -o /out/$out" "stderr: $(head -c 600 "$WORK/$mode.err")"
+    fail "--mode $mode -o /out/$out" "stderr: $(errtext "$WORK/$mode.err")"
   fi
 done
 
