@@ -65,7 +65,8 @@ function parser(argv: readonly string[]) {
     .exitProcess(false)
     .showHelpOnFail(false)
     .fail((msg: string | undefined, err: Error | undefined) => {
-      throw err instanceof UsageError ? err : new UsageError(msg ?? err?.message ?? 'invalid arguments');
+      // yargs puts line breaks in some messages ("Invalid values:\n  Argument: ..."): one line.
+      throw err instanceof UsageError ? err : new UsageError((msg ?? err?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': '));
     });
 }
 
