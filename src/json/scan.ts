@@ -480,7 +480,8 @@ export class JsonScanner {
         }
         break;
     }
-    this.fail(0, `unexpected end of input ${expectation(state, this.stack[this.depth - 1])}`);
+    const expected = expectation(state, this.stack[this.depth - 1]);
+    this.fail(0, `unexpected end of input${expected.startsWith(',') ? '' : ' '}${expected}`);
   }
 
   private grow(): void {
@@ -588,11 +589,11 @@ function expectation(state: number, container: number | undefined): string {
       return "after an object key, expected ':' (truncated fragment?)";
     case S_OBJ_FIRST:
     case S_OBJ_KEY:
-      return "expected an object key or '}' (truncated fragment?)";
+      return ", expected an object key or '}' (truncated fragment?)";
     case S_VALUE:
     case S_ARR_FIRST:
-      return 'expected a value (truncated fragment?)';
+      return ', expected a value (truncated fragment?)';
     default:
-      return container === ARRAY ? "expected ',' or ']' (truncated fragment?)" : "expected ',' or '}' (truncated fragment?)";
+      return container === ARRAY ? ", expected ',' or ']' (truncated fragment?)" : ", expected ',' or '}' (truncated fragment?)";
   }
 }
