@@ -32,6 +32,10 @@ export function shrank(file: OpenedFile): IoError {
   return new IoError('read', file.entry.abs, new Error(`file shrank while being read (expected ${file.size} bytes)`));
 }
 
+export function warnGrew(settings: Settings, file: OpenedFile): void {
+  settings.onWarning(`${file.entry.rel}: file changed as we read it (archived its first ${file.size} bytes)`);
+}
+
 /**
  * Writes exactly `file.size` bytes of `file` through `write`: fails when the file turns out
  * shorter, warns when longer. Returns undefined when done synchronously.
@@ -54,7 +58,7 @@ export function copyExactly(
   };
   const done = (): Promise<void> | void | undefined => {
     if (left > 0) throw shrank(file);
-    if (grew) settings.onWarning(`${file.entry.rel}: file changed as we read it (archived its first ${file.size} bytes)`);
+    if (grew) warnGrew(settings, file);
     return after();
   };
   const pending = feed.each(file, fn);

@@ -15,7 +15,7 @@ import type { OpenedFile } from '../read.js';
 import type { Added, ChunkFeed, Handler } from '../run.js';
 import type { OutputTarget } from '../sink.js';
 import { GzipSink, directSink, type ByteSink } from './sink.js';
-import { copyExactly, entryMode, modeString, shrank, sourceDateEpoch } from './entry.js';
+import { entryMode, modeString, shrank, sourceDateEpoch, warnGrew } from './entry.js';
 
 const PLAIN: Added = Object.freeze({ mode: modeString(0o644) });
 const EXEC: Added = Object.freeze({ mode: modeString(0o755) });
@@ -50,25 +50,40 @@ function lazyHandler(loading: Promise<Handler>): Handler {
 export function tarHandler(settings: Settings, out: OutputTarget, mtime: number): Handler {
   const sink: ByteSink = settings.gzip ? new GzipSink(out, settings.level) : directSink(out);
   const tar = new TarWriter(sink);
-  const write = (chunk: Buffer, end: number): Promise<void> | undefined => {
-    tar.data(chunk, 0, end);
+  // The entry being written (one at a time): state shared by closures made once, not per file.
+  let file: OpenedFile;
+  let left = 0;
+  let grew = false;
+  let added: Added = PLAIN;
+  const write = (chunk: Buffer): Promise<void> | undefined => {
+    const n = chunk.length <= left ? chunk.length : left;
+    if (n < chunk.length) grew = true;
+    if (n === 0) return undefined;
+    left -= n;
+    tar.data(chunk, 0, n);
     return sink.ready();
   };
+  const end = (): Added | Promise<Added> => {
+    if (left > 0) throw shrank(file);
+    if (grew) warnGrew(settings, file);
+    tar.pad(file.size);
+    const r = sink.ready();
+    return r ? r.then(() => added) : added;
+  };
   return {
-    add(file: OpenedFile, feed: ChunkFeed): Added | Promise<Added> {
-      const name = file.entry.rel;
+    add(f: OpenedFile, feed: ChunkFeed): Added | Promise<Added> {
+      file = f;
+      const name = f.entry.rel;
       checkEntryName(name);
-      const mode = entryMode(file.mode);
-      const added: Added = mode === 0o755 ? EXEC : PLAIN;
-      const size = file.size;
-      if (file.complete && file.head.length < size) throw shrank(file);
+      const mode = entryMode(f.mode);
+      added = mode === 0o755 ? EXEC : PLAIN;
+      const size = f.size;
+      if (f.complete && f.head.length < size) throw shrank(f);
+      left = size;
+      grew = false;
       tar.header({ name, size, mode, mtime });
-      const pad = (): Promise<void> | undefined => {
-        tar.pad(size);
-        return sink.ready();
-      };
-      const pending = copyExactly(file, feed, settings, write, pad);
-      return pending ? pending.then(() => added) : added;
+      const pending = feed.each(f, write);
+      return pending ? pending.then(end) : end();
     },
     async finish(): Promise<void> {
       tar.trailer();

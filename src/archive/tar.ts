@@ -47,11 +47,12 @@ export function paddingFor(size: number): number {
   return rest === 0 ? 0 : BLOCK - rest;
 }
 
+/** An absolute path, an empty or '..' segment, or a NUL: what must never name an entry. */
+const UNSAFE_NAME = /^$|^\/|\/$|\/\/|(^|\/)\.\.(\/|$)|\0/;
+
 /** Throws unless `name` is a safe relative entry name (what extraction would keep inside its root). */
 export function checkEntryName(name: string): void {
-  if (name === '' || name.startsWith('/') || name.includes('\0') || name.split('/').some((s) => s === '..' || s === '')) {
-    throw new Error(`unsafe archive entry name: ${JSON.stringify(name)}`);
-  }
+  if (UNSAFE_NAME.test(name)) throw new Error(`unsafe archive entry name: ${JSON.stringify(name)}`);
 }
 
 /** Writes `value` (< 8^(width-1)) as zero-padded octal in `width - 1` digits and a NUL. */
@@ -111,6 +112,8 @@ function splitName(bytes: Buffer, ascii: boolean): { prefix: Buffer; name: Buffe
 export class TarHeaderEncoder {
   /** Template holding the fields common to every entry. */
   private readonly template = Buffer.alloc(BLOCK);
+  /** Sum of the template's bytes 156..511, which a plain header keeps as they are. */
+  private readonly tailSum: number;
 
   constructor() {
     const t = this.template;
@@ -121,6 +124,9 @@ export class TarHeaderEncoder {
     t.write('00', 263, 2, 'latin1');
     octal(t, 329, 8, 0); // devmajor
     octal(t, 337, 8, 0); // devminor
+    let sum = 0;
+    for (let i = 156; i < BLOCK; i++) sum += t[i]!;
+    this.tailSum = sum;
   }
 
   /** Whether `entry` needs no PAX header and fits the ustar name field as is. */
@@ -139,7 +145,7 @@ export class TarHeaderEncoder {
     octal(target, off + 100, 8, entry.mode & 0o7777);
     octal(target, off + 124, 12, entry.size);
     octal(target, off + 136, 12, entry.mtime);
-    checksum(target, off);
+    checksum(target, off, this.tailSum);
   }
 
   /** The header bytes of any entry: one 512-byte block, or a PAX header (2+ blocks) and the block. */
@@ -190,10 +196,13 @@ export class TarHeaderEncoder {
 }
 
 /** Fills the chksum field of the header at `off`: the sum of its bytes, the field read as spaces. */
-export function checksum(h: Buffer, off: number): void {
+export function checksum(h: Buffer, off: number, tailSum?: number): void {
   h.fill(0x20, off + 148, off + 156);
   let sum = 0;
-  for (let i = off, end = off + BLOCK; i < end; i++) sum += h[i]!;
+  // `tailSum`: the known sum of bytes 156..511 (the template's, for a plain header).
+  const end = off + (tailSum === undefined ? BLOCK : 156);
+  for (let i = off; i < end; i++) sum += h[i]!;
+  sum += tailSum ?? 0;
   // Six octal digits, NUL, space (the form GNU tar and POSIX use).
   octal(h, off + 148, 7, sum);
   h[off + 155] = 0x20;

@@ -229,3 +229,28 @@ describe('entry helpers', () => {
     }
   });
 });
+
+describe('tar handler', async () => {
+  const { tarHandler } = await import('../../dist/archive/mode.js');
+  const feed = { each: (file, fn) => fn(file.head) || undefined };
+  const sink = () => {
+    const chunks = [];
+    return { chunks, out: { write: (b, s = 0, e = b.length) => chunks.push(Buffer.from(b.subarray(s, e))), length: 0 } };
+  };
+  const file = (head, size, mode = 0o100644) => ({ entry: { rel: 'f.bin', abs: '/in/f.bin' }, head, size, mode, complete: true });
+
+  test('shrunk: I/O error; grown: cut at the header size with a warning; archive stays valid', async () => {
+    const warnings = [];
+    const settings = { gzip: false, level: 6, onWarning: (m) => warnings.push(m) };
+    const { chunks, out } = sink();
+    const h = tarHandler(settings, out, 0);
+    assert.throws(() => h.add(file(Buffer.alloc(3), 10), feed), /file shrank while being read/);
+    assert.deepEqual(h.add(file(Buffer.from('0123456789AB'), 10, 0o100775), feed), { mode: '0755' });
+    await h.finish();
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /file changed as we read it/);
+    const r = spawnSync('tar', ['-xOf', '-'], { input: Buffer.concat(chunks) });
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.equal(r.stdout.toString(), '0123456789');
+  });
+});
