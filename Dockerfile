@@ -29,12 +29,14 @@ RUN npm run build && npm run bundle
 #                                                   bundle sits where it sits in the repository,
 #                                                   so `--version` (../package.json) works
 #   /usr/local/bin/aggregate                        symlink to the bundle: `aggregate` on PATH
-#   /tmp                                            world-writable (sticky), so `-o /tmp/out/...`
-#                                                   works as a non-root user on any base
+#   /tmp, /tmp/out                                  world-writable (sticky): Argo output artifacts
+#                                                   are conventionally written under /tmp/out, and
+#                                                   `command: [aggregate, ..., -o, /tmp/out/x]`
+#                                                   has no shell to mkdir it first
 # node resolves the symlink of its main module, so the .mjs bundle is loaded as ESM.
 RUN set -eu; \
     app=/rootfs/usr/local/lib/aggregate; \
-    mkdir -p "$app/bundle" /rootfs/usr/local/bin /rootfs/tmp; \
+    mkdir -p "$app/bundle" /rootfs/usr/local/bin /rootfs/tmp/out; \
     if head -n 1 bundle/aggregate.mjs | grep -q '^#!'; then \
       cp bundle/aggregate.mjs "$app/bundle/aggregate.mjs"; \
     else \
@@ -43,7 +45,7 @@ RUN set -eu; \
     chmod 0755 "$app/bundle/aggregate.mjs"; \
     node -e 'const p = require("./package.json"); process.stdout.write(JSON.stringify({ name: p.name, version: p.version, license: p.license, type: "module", private: true }, null, 2) + "\n")' > "$app/package.json"; \
     ln -s ../lib/aggregate/bundle/aggregate.mjs /rootfs/usr/local/bin/aggregate; \
-    chmod 1777 /rootfs/tmp; \
+    chmod 1777 /rootfs/tmp /rootfs/tmp/out; \
     /rootfs/usr/local/bin/aggregate --version
 
 # ---------------------------------------------------------------------------------------------

@@ -282,13 +282,20 @@ else
   fail "sh -c '$script'" "stderr: $(errtext "$WORK/script.err")" "$(difference "$WORK/host.json" "$WORK/script.json")"
 fi
 
-script='mkdir -p /tmp/out && aggregate --mode json /mnt -o /tmp/out/result.json && ls -A /tmp/out && cat /tmp/out/result.json'
-if crun "$U" -v "$SAMPLE:/mnt:ro" sh -c "$script" >"$WORK/script-o.txt" 2>"$WORK/script-o.err" \
-   && [[ $(head -n 1 "$WORK/script-o.txt") == result.json ]] \
-   && cmp -s "$WORK/host.json" <(tail -n +2 "$WORK/script-o.txt"); then
-  pass "-o /tmp/out/result.json writes only result.json, equal to host output"
+# Container-template style with outputs: no shell, so /tmp/out must exist in the image.
+if crun "$U" -v "$SAMPLE:/mnt:ro" aggregate --mode json /mnt -o /tmp/out/results.json --stats /tmp/out/stats.json -q \
+     >"$WORK/o.out" 2>"$WORK/o.err"; then
+  o_ok=1
 else
-  fail "-o /tmp/out/result.json" "stderr: $(errtext "$WORK/script-o.err")" "stdout: $(head -c 300 "$WORK/script-o.txt")"
+  o_ok=0
+fi
+script='ls -A /tmp/out | tr "\n" " "; echo; cat /tmp/out/results.json'
+crun "$U" sh -c "$script" >"$WORK/o.txt" 2>>"$WORK/o.err" || o_ok=0
+if ((o_ok)) && [[ $(head -n 1 "$WORK/o.txt") == "results.json stats.json " ]] \
+   && cmp -s "$WORK/host.json" <(tail -n +2 "$WORK/o.txt"); then
+  pass "-o /tmp/out/results.json --stats /tmp/out/stats.json (no mkdir) writes just those, output equal to host"
+else
+  fail "-o /tmp/out/results.json --stats /tmp/out/stats.json without mkdir" "stderr: $(errtext "$WORK/o.err")" "stdout: $(head -c 300 "$WORK/o.txt")"
 fi
 
 # 6. Invalid input: exit code 3 (retryStrategy must not retry it), nothing on stdout
