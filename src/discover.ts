@@ -66,7 +66,8 @@ export function discover(settings: Settings): Discovery {
   try {
     entries = fg.sync(settings.patterns as string[], {
       cwd: settings.dir,
-      ignore: settings.ignore as string[],
+      // lost+found at a volume's root is root-only and never data: listing it would fail as non-root.
+      ignore: ['lost+found/**', 'lost+found', ...settings.ignore],
       dot: false,
       followSymbolicLinks: false,
       onlyFiles: false,

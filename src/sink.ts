@@ -170,6 +170,8 @@ export class AtomicFileOutput extends BufferedOutput {
 
   protected override openFile(): void {
     try {
+      // Like `mkdir -p`: an Argo container template has no shell to create /tmp/out first.
+      fs.mkdirSync(path.dirname(this.target), { recursive: true });
       this.fd = fs.openSync(this.temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
     } catch (error) {
       throw new IoError('create output file in', path.dirname(this.target), error);
