@@ -37,12 +37,12 @@ export const PROFILES = {
   large: {
     kind: 'json',
     title: 'one JSON fragment of 256 MB (an array of ~1.6M records)',
-    sizes: {full: {bytes: 256 * MB}, quick: {bytes: 64 * MB}, smoke: {bytes: 2 * MB}},
+    sizes: {full: {bytes: 256 * MB}, quick: {bytes: 32 * MB}, smoke: {bytes: 2 * MB}},
   },
   many: {
     kind: 'json',
     title: '100k tiny JSON fragments (~20 B; every 1000th pair is two bare numbers, the first without a trailing newline)',
-    sizes: {full: {files: 100_000}, quick: {files: 20_000}, smoke: {files: 500}},
+    sizes: {full: {files: 100_000}, quick: {files: 10_000}, smoke: {files: 500}},
   },
   netvol: {
     kind: 'json',
@@ -52,12 +52,12 @@ export const PROFILES = {
   'bin-large': {
     kind: 'bin',
     title: '3 binaries of 120 MB (seeded 1 MiB block of 6-bit symbols, stamped per MiB; gzip gets ~25%)',
-    sizes: {full: {files: 3, bytes: 120 * MB}, quick: {files: 3, bytes: 24 * MB}, smoke: {files: 3, bytes: 1 * MB}},
+    sizes: {full: {files: 3, bytes: 120 * MB}, quick: {files: 3, bytes: 16 * MB}, smoke: {files: 3, bytes: 1 * MB}},
   },
   'bin-small': {
     kind: 'bin',
     title: '10k binaries of 200 B (random bytes)',
-    sizes: {full: {files: 10_000, bytes: 200}, quick: {files: 10_000, bytes: 200}, smoke: {files: 200, bytes: 200}},
+    sizes: {full: {files: 10_000, bytes: 200}, quick: {files: 5_000, bytes: 200}, smoke: {files: 200, bytes: 200}},
   },
 };
 

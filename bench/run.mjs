@@ -253,8 +253,9 @@ async function runProfile(name, o, shim) {
       log(`  run ${run + 1}/${o.runs} ${t.id.padEnd(14)} ${r.wall.toFixed(3)} s` + (ok ? '' : `  ${failure(r, lastLine(r.stderr))}`));
       // a tool that fails the same way every time: two failed runs are enough
       if (!ok && row.runs.filter((x) => !x.ok).length >= 2) row.skip = true;
-      // slow peers: past 20 s a run, 3 runs are enough
-      if (ok && run >= 2 && median(row.runs.filter((x) => x.ok).map((x) => x.wall)) > 20) row.skip = true;
+      // slow tools: past 20 s a run (quick: 2 s), 3 runs are enough (quick: 1)
+      const slow = o.mode === 'full' ? 20 : 2;
+      if (ok && run + 1 >= (o.mode === 'full' ? 3 : 1) && median(row.runs.filter((x) => x.ok).map((x) => x.wall)) > slow) row.skip = true;
     }
   }
 

@@ -23,6 +23,7 @@ export function renderMarkdown(report, saved) {
   lines.push(`- date: ${m.date}; measured with ${m.timer}; ${m.seconds ?? '?'} s in all`);
   lines.push('- wall and CPU (user+sys) are medians of successful runs, peak RSS the largest; MB/s = input bytes / wall;');
   lines.push('  "vs aggregate" = tool wall / aggregate wall (above 1: aggregate is faster). Warm page cache.');
+  lines.push('- runs: successful runs measured; a tool slower than 20 s a run gets 3 (quick: over 2 s, 1), a failing one stops after 2.');
   if (saved) lines.push(`- "Δ wall": change against the saved run of ${saved.meta?.date ?? '?'} (negative: faster now)`);
   for (const p of report.profiles) {
     lines.push('');
@@ -31,13 +32,13 @@ export function renderMarkdown(report, saved) {
     lines.push('');
     lines.push(`${p.files} files, ${sizeText(p.bytes)}${extra}`);
     lines.push('');
-    const head = ['tool', 'status', 'wall', 'CPU', 'peak RSS', 'MB/s', 'vs aggregate'];
+    const head = ['tool', 'status', 'runs', 'wall', 'CPU', 'peak RSS', 'MB/s', 'vs aggregate'];
     if (saved) head.push('Δ wall');
     lines.push(`| ${head.join(' | ')} |`);
     lines.push(`|${head.map((h, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
     for (const r of p.rows) {
       const status = r.note ? `${r.status} (${r.note})` : r.status;
-      const cells = [esc(r.label), esc(status), sec(r.wall), sec(r.cpu), mib(r.rss), mbps(r.mbps),
+      const cells = [esc(r.label), esc(status), String(r.n ?? ''), sec(r.wall), sec(r.cpu), mib(r.rss), mbps(r.mbps),
         r.kind === 'self' ? (r.id.endsWith('tgz') ? '1.00x (gz)' : '1.00x') : ratio(r.ratio)];
       if (saved) {
         const old = saved.profiles?.find((x) => x.name === p.name)?.rows.find((x) => x.id === r.id);
