@@ -198,19 +198,29 @@ export class JsonScanner {
           if (i >= n) break;
           if (emitting) span = i;
         }
-        if (state === S_AFTER) {
-          const kind = this.stack[depth - 1];
-          if (c === 0x2c) {
-            state = kind === ARRAY ? S_VALUE : S_OBJ_KEY;
-            i++;
-            continue;
-          }
-          if (c !== (kind === ARRAY ? 0x5d : 0x7d)) {
-            this.fail(i, `unexpected ${describe(c)}, expected ${kind === ARRAY ? "',' or ']'" : "',' or '}'"}`);
+        // A closing bracket: after a value, or right after the opening one (empty container).
+        if (
+          state === S_AFTER ||
+          (state === S_OBJ_FIRST && c === 0x7d) ||
+          (state === S_ARR_FIRST && c === 0x5d)
+        ) {
+          if (state === S_AFTER) {
+            const kind = this.stack[depth - 1];
+            if (c === 0x2c) {
+              state = kind === ARRAY ? S_VALUE : S_OBJ_KEY;
+              i++;
+              continue;
+            }
+            if (c !== (kind === ARRAY ? 0x5d : 0x7d)) {
+              this.fail(i, `unexpected ${describe(c)}, expected ${kind === ARRAY ? "',' or ']'" : "',' or '}'"}`);
+            }
           }
           i++;
           depth--;
-          if (depth > emitDepth) continue; // still S_AFTER, in the parent container
+          if (depth > emitDepth) {
+            state = S_AFTER; // in the parent container
+            continue;
+          }
           span = this.valueEnded(buf, i, span, false, depth, emitting);
           state = this.state;
           emitting = this.emitting;
@@ -229,36 +239,12 @@ export class JsonScanner {
             i++;
             continue;
           }
-          if (state === S_OBJ_FIRST && c === 0x7d) {
-            i++;
-            depth--;
-            if (depth > emitDepth) {
-              state = S_AFTER;
-              continue;
-            }
-            span = this.valueEnded(buf, i, span, false, depth, emitting);
-            state = this.state;
-            emitting = this.emitting;
-            continue;
-          }
           this.fail(i, `unexpected ${describe(c)}, expected ${state === S_OBJ_FIRST ? "'\"' or '}'" : "'\"' (an object key)"}`);
         }
         if (state === S_TOP_AFTER_SCALAR) {
           this.fail(i, `unexpected ${describe(c)} after a top-level value, expected whitespace between values`);
         }
         // A value is expected: S_TOP, S_VALUE, S_ARR_FIRST.
-        if (state === S_ARR_FIRST && c === 0x5d) {
-          i++;
-          depth--;
-          if (depth > emitDepth) {
-            state = S_AFTER;
-            continue;
-          }
-          span = this.valueEnded(buf, i, span, false, depth, emitting);
-          state = this.state;
-          emitting = this.emitting;
-          continue;
-        }
         if (state === S_TOP) {
           if (c === 0xef && this.base + i === 0) {
             this.litIdx = 1;
