@@ -58,10 +58,10 @@ export class InvalidInputError extends AggregateError {
 export class IoError extends AggregateError {
   readonly path: string;
   readonly code: string | undefined;
-  constructor(action: string, path: string, cause: unknown) {
+  constructor(action: string, path: string, cause: unknown, hint?: string) {
     const code = errnoCode(cause);
     const detail = describeErrno(cause);
-    super(`cannot ${action} ${path}: ${detail}`, ExitCode.io, { cause });
+    super(`cannot ${action} ${path}: ${detail}${hint ? ` (${hint})` : ''}`, ExitCode.io, { cause });
     this.path = path;
     this.code = code;
   }

@@ -116,8 +116,8 @@ function skipReason(error: unknown): string | undefined {
 }
 
 function openError(entry: FileEntry, error: unknown): IoError {
-  const hint = errnoCode(error) === 'ENOENT' ? 'open (it vanished after it was listed)' : 'open';
-  return new IoError(hint, entry.abs, error);
+  const hint = errnoCode(error) === 'ENOENT' ? 'it vanished after it was listed' : undefined;
+  return new IoError('open', entry.abs, error, hint);
 }
 
 /**
