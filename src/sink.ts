@@ -18,6 +18,8 @@ import { randomBytes } from 'node:crypto';
 import { IoError, errnoCode } from './errors.js';
 
 const BUFFER_SIZE = 4 << 20;
+/** Writes at least this long go straight to an open file (after the buffer): no copy of big chunks. */
+const WRITE_THROUGH = 256 << 10;
 
 /** Temp files of outputs in progress, removed on exit whatever happens. */
 const pending = new Set<string>();
@@ -100,6 +102,11 @@ abstract class BufferedOutput implements OutputTarget {
 
   write(src: Buffer, start = 0, end = src.length): void {
     const len = end - start;
+    if (len >= WRITE_THROUGH && this.fd >= 0) {
+      this.flush();
+      this.writeAt(src, start, end);
+      return;
+    }
     if (len <= this.buf.length - this.used) {
       src.copy(this.buf, this.used, start, end);
       this.used += len;
