@@ -16,10 +16,10 @@ import type { Added, ChunkFeed, Handler } from '../run.js';
 import type { OutputTarget } from '../sink.js';
 import { GzipSink, directSink, type ByteSink } from './sink.js';
 import { entryMode, modeString, shrank, sourceDateEpoch, warnGrew } from './entry.js';
+import { TarWriter, checkEntryName } from './tar.js';
 
 const PLAIN: Added = Object.freeze({ mode: modeString(0o644) });
 const EXEC: Added = Object.freeze({ mode: modeString(0o755) });
-import { TarWriter, checkEntryName } from './tar.js';
 
 export function archiveHandler(settings: Settings, out: OutputTarget, _files: readonly FileEntry[]): Handler {
   const mtime = sourceDateEpoch();
