@@ -101,6 +101,8 @@ abstract class BufferedOutput implements OutputTarget {
   }
 
   write(src: Buffer, start = 0, end = src.length): void {
+    // Late bytes from an async producer (gzip, zip) after abort must not recreate the temp file.
+    if (this.done) return;
     const len = end - start;
     if (len >= WRITE_THROUGH && this.fd >= 0) {
       this.flush();
