@@ -26,7 +26,7 @@ const MiB = 1 << 20;
 export const PROFILES = {
   small: {
     kind: 'json',
-    title: '10k JSON fragments of ~150 B (objects, nested arrays, a few big integers)',
+    title: '10k JSON fragments of ~140 B (objects, nested arrays, 2% with an integer beyond 2^53)',
     sizes: {full: {files: 10_000}, quick: {files: 10_000}, smoke: {files: 200}},
   },
   medium: {
@@ -36,12 +36,12 @@ export const PROFILES = {
   },
   large: {
     kind: 'json',
-    title: 'one JSON fragment of 256 MB (an array of ~1.6M records)',
+    title: 'one JSON fragment of 256 MB (an array of ~1.9M records)',
     sizes: {full: {bytes: 256 * MB}, quick: {bytes: 32 * MB}, smoke: {bytes: 2 * MB}},
   },
   many: {
     kind: 'json',
-    title: '100k tiny JSON fragments (~20 B; every 1000th pair is two bare numbers, the first without a trailing newline)',
+    title: '100k tiny JSON fragments (~16 B; every 1000th pair is two bare numbers, the first without a trailing newline)',
     sizes: {full: {files: 100_000}, quick: {files: 10_000}, smoke: {files: 500}},
   },
   netvol: {

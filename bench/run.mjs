@@ -358,9 +358,10 @@ async function main() {
   if (o.json) fs.writeFileSync(o.json, JSON.stringify(report, null, 2) + '\n');
   if (!o.smoke) {
     fs.mkdirSync(o.results, {recursive: true});
-    fs.writeFileSync(path.join(o.results, 'ratios.svg'), renderSvg(report));
+    const svg = path.join(o.results, o.mode === 'full' ? 'ratios.svg' : `ratios-${o.mode}.svg`);
+    fs.writeFileSync(svg, renderSvg(report));
     fs.writeFileSync(path.join(o.results, `last-${o.mode}.md`), md);
-    log(`\nwrote ${path.relative(process.cwd(), path.join(o.results, 'ratios.svg'))} and last-${o.mode}.md (${meta.seconds} s)`);
+    log(`\nwrote ${path.relative(process.cwd(), svg)} and last-${o.mode}.md (${meta.seconds} s)`);
   }
   const failed = report.targets.filter((t) => t.pass === false).length;
   return o.strict && failed ? 1 : 0;
