@@ -8,6 +8,7 @@
 //   node bench/run.mjs --compare run.json         add a difference column against a saved run
 //   node bench/run.mjs --smoke                    tiny data, 1 run (the test suite uses this)
 //   node bench/run.mjs --bin PATH                 the aggregate CLI to test (default dist/cli.js)
+//   node bench/run.mjs --render a.json b.json     re-render saved runs (later profiles replace earlier)
 //
 // Every tool runs in a fresh process, in the same session, on the same files, round-robin
 // (run 1 of every tool, then run 2, ...) so machine noise spreads over all of them. Each
@@ -50,6 +51,10 @@ function parseArgs(argv) {
     else if (a === '--timeout') o.timeout = Number(val());
     else if (a === '--results') o.results = path.resolve(val());
     else if (a === '--strict') o.strict = true;
+    else if (a === '--render') {
+      o.render = [];
+      while (argv[i + 1] && !argv[i + 1].startsWith('--')) o.render.push(argv[++i]);
+    }
     else if (a === '--help' || a === '-h') {
       console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
@@ -331,6 +336,7 @@ let ARG_MAX = 131072;
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
+  if (o.render) return render(o);
   ARG_MAX = argMax();
   if (!fs.existsSync(o.bin)) {
     log(`aggregate CLI not found at ${o.bin}: run \`npm run build\` first (or pass --bin PATH)`);
@@ -365,6 +371,26 @@ async function main() {
   }
   const failed = report.targets.filter((t) => t.pass === false).length;
   return o.strict && failed ? 1 : 0;
+}
+
+/** Merges saved runs (profiles of later files replace earlier ones) and renders them again. */
+function render(o) {
+  const runs = o.render.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
+  const byName = new Map();
+  for (const r of runs) for (const p of r.profiles) byName.set(p.name, {...p, date: r.meta.date});
+  const order = Object.keys(PROFILES).filter((n) => byName.has(n));
+  const profiles = order.map((n) => byName.get(n));
+  const meta = {...runs[0].meta};
+  if (runs.length > 1) meta.date = runs.map((r) => `${r.meta.date} (${order.filter((n) => byName.get(n).date === r.meta.date).join(', ')})`).join('; ');
+  const report = {meta, profiles, targets: meta.mode === 'smoke' ? [] : targets(profiles, meta.mode)};
+  const md = renderMarkdown(report, o.compare ? JSON.parse(fs.readFileSync(o.compare, 'utf8')) : null);
+  process.stdout.write(md);
+  if (o.json) fs.writeFileSync(o.json, JSON.stringify(report, null, 2) + '\n');
+  fs.mkdirSync(o.results, {recursive: true});
+  const svg = path.join(o.results, meta.mode === 'full' ? 'ratios.svg' : `ratios-${meta.mode}.svg`);
+  fs.writeFileSync(svg, renderSvg({...report, meta: {...meta, date: runs[runs.length - 1].meta.date}}));
+  fs.writeFileSync(path.join(o.results, `last-${meta.mode}.md`), md);
+  return 0;
 }
 
 main().then((code) => {
