@@ -8,6 +8,7 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import { IoError, UsageError } from './errors.js';
 import type { Settings } from './options.js';
+import { stdoutFile } from './sink.js';
 import { compareBytes, compareNatural } from './sort.js';
 
 export interface FileEntry {
@@ -84,7 +85,8 @@ export function discover(settings: Settings): Discovery {
 
   // The tool's own outputs are never inputs, even when they lie inside the input root. Compared
   // as real paths: the root or an output may be reached through a symbolic link.
-  const own = new Set([settings.output, settings.stats, settings.manifest].filter((p): p is string => p !== undefined).map(canonical));
+  const ownPaths = [settings.output ?? stdoutPath(), settings.stats, settings.manifest];
+  const own = new Set(ownPaths.filter((p): p is string => p !== undefined).map(canonical));
   const realDir = canonical(settings.dir);
   const realPrefix = realDir === '/' ? '/' : realDir + '/';
   const files: FileEntry[] = [];
@@ -109,6 +111,16 @@ export function discover(settings: Settings): Discovery {
   const matched = files.length;
   const sharded = settings.shard ? shardOf(files, settings.shard.index, settings.shard.count) : files;
   return { files: sharded, skipped, matched };
+}
+
+/** The file stdout is redirected to (`aggregate dir > dir/out.json`), if any (Linux). */
+function stdoutPath(): string | undefined {
+  if (stdoutFile() === undefined) return undefined;
+  try {
+    return fs.readlinkSync('/proc/self/fd/1');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The real path of `p`, or of its directory when `p` does not exist yet. */

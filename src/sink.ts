@@ -87,6 +87,8 @@ abstract class BufferedOutput implements OutputTarget {
   protected used = 0;
   /** Bytes already in the file. */
   protected flushed = 0;
+  /** Where in the file our bytes start (non-zero only for `>>` onto stdout). */
+  protected origin = 0;
   protected fd = -1;
   protected done = false;
 
@@ -132,7 +134,7 @@ abstract class BufferedOutput implements OutputTarget {
   private writeAt(src: Buffer, start: number, end: number): void {
     if (this.fd < 0) this.openFile();
     try {
-      writeFully(this.fd, src, start, end, this.flushed);
+      writeFully(this.fd, src, start, end, this.origin + this.flushed);
     } catch (error) {
       throw new IoError('write', this.fileName(), error);
     }
@@ -145,7 +147,7 @@ abstract class BufferedOutput implements OutputTarget {
       return;
     }
     try {
-      fs.ftruncateSync(this.fd, mark);
+      fs.ftruncateSync(this.fd, this.origin + mark);
     } catch (error) {
       throw new IoError('truncate', this.fileName(), error);
     }
@@ -328,9 +330,59 @@ export class DeferredOutput extends BufferedOutput {
   }
 }
 
+/**
+ * stdout redirected to a regular file (`> out.json`): written in place, and truncated back to
+ * where it started on failure, so a failed run still leaves nothing. Saves the spool's extra
+ * write and read of the whole output (a 256 MB merge would otherwise move 768 MB).
+ */
+export class StdoutFileOutput extends BufferedOutput {
+  constructor(fd: number, size: number) {
+    super('standard output');
+    this.fd = fd;
+    this.origin = size;
+  }
+
+  protected override openFile(): void {
+    // Open from the start.
+  }
+
+  protected override fileName(): string {
+    return 'standard output';
+  }
+
+  override commit(): void {
+    if (this.done) throw new Error('output already finished');
+    this.flush();
+    this.done = true;
+  }
+
+  override abort(): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      fs.ftruncateSync(this.fd, this.origin);
+    } catch {
+      // nothing more can be done about a stdout we cannot truncate
+    }
+  }
+}
+
+/** fstat of stdout when it is a regular file, else undefined. */
+export function stdoutFile(): fs.Stats | undefined {
+  try {
+    const st = fs.fstatSync(1);
+    return st.isFile() ? st : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The target for `output`: stdout when undefined. */
 export function openOutput(output: string | undefined): OutputTarget {
-  if (output === undefined) return new DeferredOutput();
+  if (output === undefined) {
+    const st = stdoutFile();
+    return st ? new StdoutFileOutput(1, st.size) : new DeferredOutput();
+  }
   const target = resolveTarget(output);
   return target.replaceable ? new AtomicFileOutput(target.path) : new DeferredOutput(device(target.path));
 }
