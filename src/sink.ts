@@ -155,6 +155,18 @@ abstract class BufferedOutput implements OutputTarget {
     this.used = 0;
   }
 
+  /** Mark finished and close the backing file, ignoring errors; false if it already was. */
+  protected finishQuietly(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    try {
+      this.closeFd();
+    } catch {
+      // a file being discarded: a failed close loses nothing
+    }
+    return true;
+  }
+
   protected closeFd(): void {
     if (this.fd >= 0) {
       const fd = this.fd;
@@ -219,13 +231,7 @@ export class AtomicFileOutput extends BufferedOutput {
   }
 
   override abort(): void {
-    if (this.done) return;
-    this.done = true;
-    try {
-      this.closeFd();
-    } catch {
-      // closing a temp file we are about to delete
-    }
+    if (!this.finishQuietly()) return;
     try {
       fs.unlinkSync(this.temp);
     } catch {
@@ -320,13 +326,7 @@ export class DeferredOutput extends BufferedOutput {
   }
 
   override abort(): void {
-    if (this.done) return;
-    this.done = true;
-    try {
-      this.closeFd();
-    } catch {
-      // spool file is already unlinked
-    }
+    this.finishQuietly(); // the spool file is already unlinked
   }
 }
 

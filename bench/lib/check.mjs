@@ -248,17 +248,7 @@ export class Canonicalizer {
             while (j < n && buf[j] >= 0x30 && buf[j] <= 0x39) j++;
             if (j < n && !NUMCH[buf[j]] && j > digits && j - digits <= 15 && (buf[digits] !== 0x30 || j - digits === 1)) {
               const text = buf.latin1Slice(i, j);
-              this.put(0x23);
-              this.mixElem(text);
-              this.numSets(text, text);
-              this.strictBuf += text + ',';
-              this.valueBuf += text + ',';
-              if (this.strictBuf.length > 1 << 16) {
-                this.strictNum.update(this.strictBuf);
-                this.strictBuf = '';
-                this.valueNum.update(this.valueBuf);
-                this.valueBuf = '';
-              }
+              this.number(text, text);
               this.valueEnd();
               i = j;
               break;
@@ -363,20 +353,24 @@ export class Canonicalizer {
       this.putBuf(Buffer.from(text, 'latin1'));
     } else {
       if (!NUMBER_RE.test(text)) return this.fail(`bad number ${text.slice(0, 30)}`);
-      const v = String(Number(text));
-      this.put(0x23); // '#'
-      this.mixElem(v);
-      this.numSets(text, v);
-      this.strictBuf += text + ',';
-      this.valueBuf += v + ',';
-      if (this.strictBuf.length > 1 << 16) {
-        this.strictNum.update(this.strictBuf);
-        this.strictBuf = '';
-        this.valueNum.update(this.valueBuf);
-        this.valueBuf = '';
-      }
+      this.number(text, String(Number(text)));
     }
     this.valueEnd();
+  }
+
+  /** Record a number: its exact text and its value as a double (`value`). */
+  number(text, value) {
+    this.put(0x23); // '#'
+    this.mixElem(value);
+    this.numSets(text, value);
+    this.strictBuf += text + ',';
+    this.valueBuf += value + ',';
+    if (this.strictBuf.length > 1 << 16) {
+      this.strictNum.update(this.strictBuf);
+      this.strictBuf = '';
+      this.valueNum.update(this.valueBuf);
+      this.valueBuf = '';
+    }
   }
 
   /** The end of one input file: a number or literal ends here; a string or container may not. */
