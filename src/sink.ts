@@ -407,15 +407,3 @@ function resolveTarget(output: string): { path: string; replaceable: boolean } {
     return { path: real, replaceable: true };
   }
 }
-
-/** Write a small file (stats, manifest) atomically. */
-export function writeFileAtomic(target: string, data: string | Buffer): void {
-  const out = openOutput(target);
-  try {
-    out.write(typeof data === 'string' ? Buffer.from(data) : data);
-    out.commit();
-  } catch (error) {
-    out.abort();
-    throw error;
-  }
-}
