@@ -49,17 +49,8 @@ export function outcome(r) {
     : { values: r.values.map((b) => b.toString('hex')) };
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32): the bench generator's, so tests and fixtures share one. */
+export { prng as rng } from '../../bench/generate.mjs';
 
 export function randomSplits(len, rand, count) {
   const s = new Set();
