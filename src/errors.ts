@@ -42,13 +42,17 @@ export interface Position {
   readonly offset: number;
 }
 
+/** `line:column (byte offset N)`, as every message and report writes a position. */
+export function formatPosition(position: Position): string {
+  return `${position.line}:${position.column} (byte offset ${position.offset})`;
+}
+
 export class InvalidInputError extends AggregateError {
   readonly file: string;
   readonly position: Position | undefined;
   readonly reason: string;
   constructor(file: string, reason: string, position?: Position) {
-    const where = position ? ` at ${position.line}:${position.column} (byte offset ${position.offset})` : '';
-    super(`invalid input: ${file}${where}: ${reason}`, ExitCode.invalidInput);
+    super(`invalid input: ${file}${position ? ` at ${formatPosition(position)}` : ''}: ${reason}`, ExitCode.invalidInput);
     this.file = file;
     this.reason = reason;
     this.position = position;

@@ -5,7 +5,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { discover, type FileEntry, type SkippedFile } from './discover.js';
-import { InterruptedError, InvalidInputError } from './errors.js';
+import { InterruptedError, InvalidInputError, formatPosition } from './errors.js';
 import type { Mode, Settings } from './options.js';
 import { FileReader, type OpenedFile, type ReadMode } from './read.js';
 import { openOutput, type OutputTarget } from './sink.js';
@@ -138,8 +138,12 @@ export async function runPipeline(
 ): Promise<Stats> {
   const started = performance.now();
   const found = discover(settings);
-  const skipped: SkippedFile[] = [...found.skipped];
-  for (const s of found.skipped) settings.onWarning(`skipped ${s.path}: ${s.reason}`);
+  const skipped: SkippedFile[] = [];
+  const skip = (path: string, reason: string, message = `${path}: ${reason}`): void => {
+    skipped.push({ path, reason });
+    settings.onWarning(`skipped ${message}`);
+  };
+  for (const s of found.skipped) skip(s.path, s.reason);
 
   const pacer = new Pacer(settings, found.files.length);
   pacer.check();
@@ -161,8 +165,7 @@ export async function runPipeline(
       if (r === undefined) break;
       if (r instanceof Promise) r = await r;
       if (r.kind === 'skipped') {
-        skipped.push({ path: r.entry.rel, reason: r.reason });
-        settings.onWarning(`skipped ${r.entry.rel}: ${r.reason}`);
+        skip(r.entry.rel, r.reason);
         continue;
       }
       const file = r.file;
@@ -179,8 +182,7 @@ export async function runPipeline(
       } catch (error) {
         if (error instanceof InvalidInputError && settings.onInvalid === 'skip') {
           pacer.bytesIn += file.bytesRead;
-          skipped.push({ path: file.entry.rel, reason: error.reason + (error.position ? ` at ${error.position.line}:${error.position.column} (byte offset ${error.position.offset})` : '') });
-          settings.onWarning(`skipped ${error.message}`);
+          skip(file.entry.rel, error.reason + (error.position ? ` at ${formatPosition(error.position)}` : ''), error.message);
         } else {
           throw error;
         }

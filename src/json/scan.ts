@@ -14,6 +14,8 @@
  * stream-json on generated inputs (test/unit/scan*.test.js).
  */
 
+import { formatPosition } from '../errors.js';
+
 /** Receives the compacted bytes of each emitted value. */
 export interface ValueSink {
   /** A new value starts. */
@@ -34,7 +36,7 @@ export class JsonSyntaxError extends Error {
     /** 1-based column, in bytes. */
     readonly column: number,
   ) {
-    super(`${reason} at ${line}:${column} (byte offset ${offset})`);
+    super(`${reason} at ${formatPosition({ line, column, offset })}`);
     this.name = 'JsonSyntaxError';
   }
 }
