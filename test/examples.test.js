@@ -280,8 +280,11 @@ describe('production policies, on every manifest', () => {
     assert.deepEqual(each(gcProblems), []);
   });
 
-  test('fsGroup only with fsGroupChangePolicy: OnRootMismatch; collect directories made by a setup step', () => {
+  test('fsGroup only with fsGroupChangePolicy: OnRootMismatch', () => {
     assert.deepEqual(each(fsGroupProblems), []);
+  });
+
+  test('the directories collect steps read are made by a setup step, before the writers', () => {
     assert.deepEqual(each((file, doc) => setupProblems(file, doc, resolveTemplateRef)), []);
   });
 

@@ -473,7 +473,9 @@ export function setupProblems(file, doc, resolveTemplateRef) {
   const byName = new Map(templatesOf(doc).map((t) => [t.name, t]));
   const entry = byName.get(spec.entrypoint);
   const first = entry?.steps?.[0] ?? (entry?.dag?.tasks ?? []).filter((task) => !task.dependencies && !task.depends);
-  const setups = (first ?? []).map((s) => byName.get(s.template)).filter((t) => t?.script?.source && /\bmkdir\b/.test(t.script.source));
+  // One step, not a fan-out (writers creating the directory race each other and the collect).
+  const single = (s) => !s.withItems && !s.withParam && !s.withSequence;
+  const setups = (first ?? []).filter(single).map((s) => byName.get(s.template)).filter((t) => t?.script?.source && /\bmkdir\b/.test(t.script.source));
   const created = (volume, rel) =>
     setups.some((t) =>
       (t.script.volumeMounts ?? []).some((m) => m.name === volume && !m.subPath && t.script.source.includes(`${m.mountPath.replace(/\/+$/, '')}/${rel}`)),
