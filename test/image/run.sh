@@ -6,8 +6,8 @@
 #   npm run test:image          (or: bash test/image/run.sh)
 #
 # Needs no Docker engine and no registry for the base image: a stand-in for node:*-alpine is
-# assembled from this machine's own node, busybox and libraries (see ../shared/GUIDE.md,
-# "Testing the image on machines without a Docker engine"); npm ci in the build stage does
+# assembled from this machine's own node, busybox and libraries (see docs/development.md,
+# "Image test without a Docker engine"); npm ci in the build stage does
 # reach the npm registry. Installs buildah, podman and busybox-static with apt-get when missing
 # (CI runs as root on a fresh machine).
 #

@@ -1,0 +1,45 @@
+// The README's promises about itself: the Quickstart commands, the links into docs/, and no
+// image named as if a registry published it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './helpers/cli.js';
+
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+
+test('Quickstart starts with exactly npm ci && npm start, then npm test, and both scripts exist', () => {
+  const at = readme.indexOf('\n## Quickstart\n');
+  assert.ok(at >= 0, 'no Quickstart section');
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
+  assert.equal(block?.[1], 'npm ci && npm start\nnpm test\n');
+  assert.ok(pkg.scripts.start && pkg.scripts.test);
+  assert.deepEqual(Object.keys(pkg.bin), ['aggregate']);
+});
+
+test('every relative link in README.md and docs/ points at a file that exists', () => {
+  const sources = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((f) => `docs/${f}`)];
+  const broken = [];
+  for (const source of sources) {
+    const text = readFileSync(join(ROOT, source), 'utf8');
+    for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      const base = source.includes('/') ? join(ROOT, source, '..') : ROOT;
+      if (!existsSync(join(base, target))) broken.push(`${source}: ${target}`);
+    }
+  }
+  assert.deepEqual(broken, []);
+  assert.match(readme, /\(docs\/design\.md\)/);
+});
+
+test('no image is named as if a public registry published it', () => {
+  const texts = [['README.md', readme], ...readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(join(ROOT, 'examples', f), 'utf8')])];
+  const named = [];
+  for (const [file, text] of texts) {
+    for (const [, image] of text.matchAll(/image:\s*"?([^\s"]+)/g)) {
+      if (/aggregate/.test(image) && !image.startsWith('registry.example.com/')) named.push(`${file}: ${image}`);
+    }
+  }
+  assert.deepEqual(named, []);
+});
