@@ -8,6 +8,7 @@ import { discover, type FileEntry, type SkippedFile } from './discover.js';
 import { InterruptedError, InvalidInputError, formatPosition } from './errors.js';
 import type { Mode, Settings } from './options.js';
 import { FileReader, type OpenedFile, type ReadMode } from './read.js';
+import { quoteName } from './quote.js';
 import { openOutput, type OutputTarget } from './sink.js';
 
 export interface Stats {
@@ -44,6 +45,8 @@ export interface Added {
   readonly values?: number;
   /** Permission bits written (archive modes), e.g. "0644". */
   readonly mode?: string;
+  /** Set when the mode declined the file (e.g. a name zip cannot carry): why. */
+  readonly skipped?: string;
 }
 
 export interface Handler {
@@ -172,6 +175,10 @@ export async function runPipeline(
       try {
         let added = handler.add(file, feed);
         if (added instanceof Promise) added = await added;
+        if (added.skipped !== undefined) {
+          skip(file.entry.rel, added.skipped, `${quoteName(file.entry.rel)}: ${added.skipped}`);
+          continue;
+        }
         files++;
         pacer.bytesIn += file.bytesRead;
         values += added.values ?? 0;

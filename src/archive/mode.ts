@@ -17,34 +17,15 @@ import type { OutputTarget } from '../sink.js';
 import { GzipSink, directSink, type ByteSink } from './sink.js';
 import { entryMode, modeString, shrank, sourceDateEpoch, warnGrew } from './entry.js';
 import { TarWriter, checkEntryName } from './tar.js';
+import { zipHandler } from './zip.js';
 
 const PLAIN: Added = Object.freeze({ mode: modeString(0o644) });
 const EXEC: Added = Object.freeze({ mode: modeString(0o755) });
 
 export function archiveHandler(settings: Settings, out: OutputTarget, _files: readonly FileEntry[]): Handler {
   const mtime = sourceDateEpoch();
-  // archiver (and its stream stack) takes longer to load than tar mode takes on 10k small files:
-  // loaded only for zip.
-  if (settings.mode === 'zip') return lazyHandler(import('./zip.js').then((m) => m.zipHandler(settings, out, mtime)));
+  if (settings.mode === 'zip') return zipHandler(settings, out, mtime);
   return tarHandler(settings, out, mtime);
-}
-
-/** A handler whose construction is asynchronous: calls wait for it. */
-function lazyHandler(loading: Promise<Handler>): Handler {
-  let handler: Handler | undefined;
-  loading.catch(() => {}); // surfaced by the first call
-  return {
-    add(file, feed) {
-      if (handler) return handler.add(file, feed);
-      return loading.then((h) => {
-        handler = h;
-        return h.add(file, feed);
-      });
-    },
-    async finish() {
-      await (handler ?? (await loading)).finish();
-    },
-  };
 }
 
 export function tarHandler(settings: Settings, out: OutputTarget, mtime: number): Handler {
