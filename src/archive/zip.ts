@@ -28,6 +28,7 @@ import { isUtf8 } from 'node:buffer';
 import { once } from 'node:events';
 import zlib from 'node:zlib';
 import type { Settings } from '../options.js';
+import { LONE_SURROGATE } from '../quote.js';
 import { CHUNK_SIZE, type OpenedFile } from '../read.js';
 import type { Added, ChunkFeed, Handler } from '../run.js';
 import type { OutputTarget } from '../sink.js';
@@ -75,7 +76,7 @@ export function zipNameProblem(rel: Buffer | string): string | undefined {
   const name = typeof rel === 'string' ? Buffer.from(rel, 'utf8') : rel;
   if (name.length === 0) return 'empty name';
   if (name.length > MAX16) return 'name longer than 65535 bytes, the most a zip entry name holds';
-  if (typeof rel !== 'string' && !isUtf8(name)) return 'name is not valid UTF-8, which a zip entry name must be to be read back exactly';
+  if (typeof rel === 'string' ? LONE_SURROGATE.test(rel) : !isUtf8(name)) return 'name is not valid UTF-8, which a zip entry name must be to be read back exactly';
   if (name.includes(0x5c)) return "name contains a backslash, which zip extractors take as a directory separator";
   if (name.includes(0)) return 'name contains a NUL byte';
   if (name[0] === 0x2f) return "name starts with '/'";

@@ -30,6 +30,7 @@ describe('zip entry names', () => {
     const cases = [
       [Buffer.from([0x66, 0xff, 0x6f]), /not valid UTF-8/],
       [Buffer.from([0xc3, 0x28]), /not valid UTF-8/],
+      ['a\ud800b', /not valid UTF-8/],
       ['a\\b', /backslash/],
       ['trail\\', /backslash/],
       ['x\\..\\..\\evil', /backslash/],
