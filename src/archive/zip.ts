@@ -1,7 +1,7 @@
 /**
  * `--mode zip`: a minimal, deterministic zip writer (APPNOTE 6.3), written here because archiver
- * (zip-stream, compress-commons) rewrites entry names and offers no way to stop it (README,
- * "Design notes").
+ * (zip-stream, compress-commons) rewrites entry names and offers no way to stop it
+ * (docs/design.md).
  *
  * Only what the collect step needs: regular files with a name, a size and a mode. Every other
  * field is fixed, so that the same files give the same bytes: one date for every entry (from
