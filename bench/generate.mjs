@@ -39,6 +39,11 @@ export const PROFILES = {
     title: 'one JSON fragment of 256 MB (an array of ~1.9M records)',
     sizes: {full: {bytes: 256 * MB}, quick: {bytes: 32 * MB}, smoke: {bytes: 2 * MB}},
   },
+  dense: {
+    kind: 'json',
+    title: 'one JSON fragment of 256 MB of dense records (8 one-letter keys, 17-digit floats, ~1.2M records)',
+    sizes: {full: {bytes: 256 * MB}, quick: {bytes: 32 * MB}, smoke: {bytes: 2 * MB}},
+  },
   many: {
     kind: 'json',
     title: '100k tiny JSON fragments (~16 B; every 1000th pair is two bare numbers, the first without a trailing newline)',
@@ -91,6 +96,46 @@ function record(r, i, big) {
   return s + '}';
 }
 
+/** A 17-significant-digit float as JavaScript prints it (the form dense records carry). */
+function float17(r) {
+  const m = (r() * 9 + 1).toFixed(16); // d.dddddddddddddddd
+  const e = Math.floor(r() * 24) - 12;
+  const sign = r() < 0.3 ? '-' : '';
+  if (e >= -6 && e <= 0) return sign + (e === 0 ? m : '0.' + m.replace('.', '')); // plain, about half
+  return `${sign}${m}e${e > 0 ? '+' : ''}${e}`.replace('e+', r() < 0.5 ? 'e+' : 'e');
+}
+
+/** One dense record: short keys, 17-digit floats, no whitespace (~220 bytes). */
+function denseRecord(r) {
+  let s = '{';
+  for (let k = 0; k < 8; k++) s += `${k ? ',' : ''}"${'abcdefgh'[k]}":${float17(r)}`;
+  return s + '}';
+}
+
+/** The text of one large fragment: `[` records separated by `,\n` `]`, in chunks of ~1 MiB. */
+export function* largeChunks(bytes, seed, dense = false) {
+  const r = prng(seed);
+  let chunk = '[';
+  let size = 1;
+  let j = 0;
+  while (size < bytes) {
+    const rec = (j ? ',\n' : '\n') + (dense ? denseRecord(r) : record(r, j, j % 10_007 === 3));
+    chunk += rec;
+    size += rec.length;
+    j++;
+    if (chunk.length > MiB) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  yield chunk + '\n]\n';
+}
+
+/** Seed of a profile: its name hashed (FNV-1a). */
+export function seedOf(name) {
+  return [...name].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261);
+}
+
 function natural(a, b) {
   return a.localeCompare(b, 'en', {numeric: true});
 }
@@ -119,24 +164,10 @@ function writeMedium(dir, files, bytes, seed) {
   }
 }
 
-function writeLarge(dir, bytes, seed) {
-  const r = prng(seed);
+function writeLarge(dir, bytes, seed, dense) {
   const fd = fs.openSync(path.join(dir, 'part-1.json'), 'w');
   try {
-    let chunk = '[';
-    let size = 1;
-    let j = 0;
-    while (size < bytes) {
-      const rec = (j ? ',\n' : '\n') + record(r, j, j % 10_007 === 3);
-      chunk += rec;
-      size += rec.length;
-      j++;
-      if (chunk.length > MiB) {
-        fs.writeSync(fd, chunk);
-        chunk = '';
-      }
-    }
-    fs.writeSync(fd, chunk + '\n]\n');
+    for (const chunk of largeChunks(bytes, seed, dense)) fs.writeSync(fd, chunk);
   } finally {
     fs.closeSync(fd);
   }
@@ -214,13 +245,14 @@ export function ensureData(name, mode = 'full') {
     fs.rmSync(dir, {recursive: true, force: true});
     fs.rmSync(stampFile, {force: true});
     fs.mkdirSync(dir, {recursive: true});
-    const seed = [...name].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261);
+    const seed = seedOf(name);
     const p = profile.sizes[mode];
     switch (name) {
       case 'small': writeSmall(dir, p.files, seed); break;
       case 'netvol': writeSmall(dir, p.files, seed); break;
       case 'medium': writeMedium(dir, p.files, p.bytes, seed); break;
-      case 'large': writeLarge(dir, p.bytes, seed); break;
+      case 'large': writeLarge(dir, p.bytes, seed, false); break;
+      case 'dense': writeLarge(dir, p.bytes, seed, true); break;
       case 'many': writeMany(dir, p.files, seed); break;
       case 'bin-large': writeBinLarge(dir, p.files, p.bytes, seed); break;
       case 'bin-small': writeBinSmall(dir, p.files, p.bytes, seed); break;
