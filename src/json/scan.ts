@@ -114,6 +114,8 @@ const LIT_NULL = Buffer.from('null');
 export interface ScannerOptions {
   /** Emit the elements of each top-level array instead of the array; a non-array is an error. */
   readonly flatten?: boolean;
+  /** Scan byte by byte only (no whole-token fast path): the reference the fast path is tested against. */
+  readonly bytewise?: boolean;
 }
 
 export class JsonScanner {
@@ -138,6 +140,8 @@ export class JsonScanner {
   private lineStart = 0;
   private readonly emitDepth: number;
   private readonly flatten: boolean;
+  /** Depth above which the fast path runs (inside an emitted value); never reached when bytewise. */
+  private readonly fastDepth: number;
   /** Number of values handed to the sink. */
   values = 0;
 
@@ -147,6 +151,7 @@ export class JsonScanner {
   ) {
     this.flatten = options.flatten === true;
     this.emitDepth = this.flatten ? 1 : 0;
+    this.fastDepth = options.bytewise === true ? Infinity : this.emitDepth;
   }
 
   /** Start over for the next fragment (the nesting stack is kept for reuse). */
@@ -171,6 +176,7 @@ export class JsonScanner {
     const n = buf.length;
     const sink = this.sink;
     const emitDepth = this.emitDepth;
+    const fastDepth = this.fastDepth;
     let i = 0;
     let c = 0;
     let state = this.state;
@@ -181,6 +187,97 @@ export class JsonScanner {
     let span = emitting ? 0 : -1;
 
     while (i < n) {
+      if (depth > fastDepth && state <= S_AFTER) {
+        // Fast path inside an emitted value: whole tokens at a time. It only consumes tokens that
+        // are complete and valid within this chunk; anything else (a token cut by the chunk end,
+        // an error, the end of the emitted value) stops it at the token's first byte, where the
+        // byte-at-a-time code below takes over from the same state (and reports any error).
+        let j = i;
+        fast: while (j < n) {
+          c = buf[j]!;
+          if (c <= 0x20) {
+            if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+            if (span < j) sink.bytes(buf, span, j);
+            for (;;) {
+              if (c === 0x0a) {
+                this.line++;
+                this.lineStart = this.base + j + 1;
+              }
+              if (++j >= n) break;
+              c = buf[j]!;
+              if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+            }
+            span = j;
+            if (j >= n) break;
+          }
+          switch (state) {
+            case S_AFTER: {
+              const kind = this.stack[depth - 1];
+              if (c === 0x2c) {
+                state = kind === ARRAY ? S_VALUE : S_OBJ_KEY;
+                j++;
+                continue;
+              }
+              if (c !== (kind === ARRAY ? 0x5d : 0x7d) || depth - 1 <= emitDepth) break fast;
+              depth--;
+              j++;
+              continue;
+            }
+            case S_COLON:
+              if (c !== 0x3a) break fast;
+              state = S_VALUE;
+              j++;
+              continue;
+            case S_OBJ_FIRST:
+            case S_OBJ_KEY: {
+              if (c !== 0x22) {
+                if (c !== 0x7d || state !== S_OBJ_FIRST || depth - 1 <= emitDepth) break fast;
+                depth--;
+                state = S_AFTER;
+                j++;
+                continue;
+              }
+              const k = stringEnd(buf, j + 1, n);
+              if (k < 0) break fast;
+              state = S_COLON;
+              j = k;
+              continue;
+            }
+            default: {
+              // S_VALUE, S_ARR_FIRST: a value.
+              if (c === 0x22) {
+                const k = stringEnd(buf, j + 1, n);
+                if (k < 0) break fast;
+                j = k;
+              } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+                const k = numberEnd(buf, j, n);
+                if (k < 0) break fast;
+                j = k;
+              } else if (c === 0x7b || c === 0x5b) {
+                if (depth === this.stack.length) this.grow();
+                this.stack[depth++] = c === 0x7b ? OBJECT : ARRAY;
+                state = c === 0x7b ? S_OBJ_FIRST : S_ARR_FIRST;
+                j++;
+                continue;
+              } else if (c === 0x5d && state === S_ARR_FIRST && depth - 1 > emitDepth) {
+                depth--;
+              } else if (c === 0x74 && j + 3 < n && buf[j + 1] === 0x72 && buf[j + 2] === 0x75 && buf[j + 3] === 0x65) {
+                j += 3;
+              } else if (c === 0x6e && j + 3 < n && buf[j + 1] === 0x75 && buf[j + 2] === 0x6c && buf[j + 3] === 0x6c) {
+                j += 3;
+              } else if (
+                c === 0x66 && j + 4 < n && buf[j + 1] === 0x61 && buf[j + 2] === 0x6c && buf[j + 3] === 0x73 && buf[j + 4] === 0x65
+              ) {
+                j += 4;
+              } else break fast;
+              if (c !== 0x22 && c !== 0x2d && (c < 0x30 || c > 0x39)) j++;
+              state = S_AFTER;
+            }
+          }
+        }
+        i = j;
+        if (i >= n) break;
+      }
       c = buf[i]!;
       if (state <= S_AFTER) {
         // Structural states: whitespace, then one token.
@@ -535,6 +632,105 @@ export class JsonScanner {
     const offset = this.base + i;
     throw new JsonSyntaxError(reason, offset, this.line, offset - this.lineStart + 1);
   }
+}
+
+// UTF-8 lead bytes: how many continuation bytes follow (0: not a valid lead), and the range of the
+// first one (E0, ED, F0, F4 narrow it: no overlong forms, surrogates or code points > U+10FFFF).
+const UTF8_MORE = new Uint8Array(256);
+const UTF8_LO = new Uint8Array(256);
+const UTF8_HI = new Uint8Array(256);
+for (let b = 0xc2; b <= 0xf4; b++) {
+  UTF8_MORE[b] = b < 0xe0 ? 1 : b < 0xf0 ? 2 : 3;
+  UTF8_LO[b] = b === 0xe0 ? 0xa0 : b === 0xf0 ? 0x90 : 0x80;
+  UTF8_HI[b] = b === 0xed ? 0x9f : b === 0xf4 ? 0x8f : 0xbf;
+}
+
+const IS_ESCAPE = (() => {
+  const t = new Uint8Array(256);
+  for (const c of '"\\/bfnrt') t[c.charCodeAt(0)] = 1;
+  return t;
+})();
+
+/**
+ * Index just past the closing quote of a string whose body starts at `i`, or -1 when the string is
+ * not complete and valid within `buf[..n]` (the caller then rescans it byte by byte).
+ */
+function stringEnd(buf: Buffer, i: number, n: number): number {
+  while (i < n) {
+    const c = buf[i]!;
+    if (STRING_CLASS[c] === C_PLAIN) {
+      i++;
+      continue;
+    }
+    if (c === 0x22) return i + 1;
+    if (c === 0x5c) {
+      if (i + 1 >= n) return -1;
+      const e = buf[i + 1]!;
+      if (IS_ESCAPE[e] === 1) {
+        i += 2;
+        continue;
+      }
+      if (e !== 0x75 || i + 5 >= n) return -1;
+      if ((IS_HEX[buf[i + 2]!]! & IS_HEX[buf[i + 3]!]! & IS_HEX[buf[i + 4]!]! & IS_HEX[buf[i + 5]!]!) !== 1) return -1;
+      i += 6;
+      continue;
+    }
+    const more = UTF8_MORE[c]!;
+    if (more === 0 || i + more >= n) return -1;
+    const c1 = buf[i + 1]!;
+    if (c1 < UTF8_LO[c]! || c1 > UTF8_HI[c]!) return -1;
+    if (more > 1) {
+      if ((buf[i + 2]! & 0xc0) !== 0x80) return -1;
+      if (more > 2 && (buf[i + 3]! & 0xc0) !== 0x80) return -1;
+    }
+    i += more + 1;
+  }
+  return -1;
+}
+
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/**
+ * Index just past a number starting at `i`, or -1 when it is invalid or may go on past `buf[..n]`
+ * (the caller then rescans it byte by byte, which reports the error if there is one).
+ */
+function numberEnd(buf: Buffer, i: number, n: number): number {
+  if (buf[i] === 0x2d) i++;
+  if (i >= n) return -1;
+  let c = buf[i]!;
+  if (c === 0x30) {
+    if (++i >= n) return -1;
+    c = buf[i]!;
+    if (isDigit(c)) return -1; // leading zero
+  } else if (isDigit(c)) {
+    do {
+      if (++i >= n) return -1;
+      c = buf[i]!;
+    } while (isDigit(c));
+  } else return -1;
+  if (c === 0x2e) {
+    if (++i >= n) return -1;
+    c = buf[i]!;
+    if (!isDigit(c)) return -1;
+    do {
+      if (++i >= n) return -1;
+      c = buf[i]!;
+    } while (isDigit(c));
+  }
+  if (c === 0x65 || c === 0x45) {
+    if (++i >= n) return -1;
+    c = buf[i]!;
+    if (c === 0x2b || c === 0x2d) {
+      if (++i >= n) return -1;
+      c = buf[i]!;
+    }
+    if (!isDigit(c)) return -1;
+    do {
+      if (++i >= n) return -1;
+      c = buf[i]!;
+    } while (isDigit(c));
+  }
+  return i;
 }
 
 function printable(c: number): string {
