@@ -193,6 +193,8 @@ export class JsonScanner {
         // an error, the end of the emitted value) stops it at the token's first byte, where the
         // byte-at-a-time code below takes over from the same state (and reports any error).
         let j = i;
+        const stack = this.stack;
+        let kind = stack[depth - 1]!;
         fast: while (j < n) {
           c = buf[j]!;
           if (c <= 0x20) {
@@ -210,70 +212,80 @@ export class JsonScanner {
             span = j;
             if (j >= n) break;
           }
-          switch (state) {
-            case S_AFTER: {
-              const kind = this.stack[depth - 1];
-              if (c === 0x2c) {
-                state = kind === ARRAY ? S_VALUE : S_OBJ_KEY;
-                j++;
+          if (state === S_AFTER) {
+            if (c === 0x2c) {
+              j++;
+              if (kind === ARRAY) {
+                state = S_VALUE;
                 continue;
               }
-              if (c !== (kind === ARRAY ? 0x5d : 0x7d) || depth - 1 <= emitDepth) break fast;
+              state = S_OBJ_KEY;
+              if (j >= n) break;
+              c = buf[j]!;
+              if (c !== 0x22) continue; // whitespace (or an error) before the key
+            } else {
+              if (c !== (kind === ARRAY ? 0x5d : 0x7d) || depth - 1 <= emitDepth) break;
               depth--;
+              kind = stack[depth - 1]!;
               j++;
               continue;
-            }
-            case S_COLON:
-              if (c !== 0x3a) break fast;
-              state = S_VALUE;
-              j++;
-              continue;
-            case S_OBJ_FIRST:
-            case S_OBJ_KEY: {
-              if (c !== 0x22) {
-                if (c !== 0x7d || state !== S_OBJ_FIRST || depth - 1 <= emitDepth) break fast;
-                depth--;
-                state = S_AFTER;
-                j++;
-                continue;
-              }
-              const k = stringEnd(buf, j + 1, n);
-              if (k < 0) break fast;
-              state = S_COLON;
-              j = k;
-              continue;
-            }
-            default: {
-              // S_VALUE, S_ARR_FIRST: a value.
-              if (c === 0x22) {
-                const k = stringEnd(buf, j + 1, n);
-                if (k < 0) break fast;
-                j = k;
-              } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-                const k = numberEnd(buf, j, n);
-                if (k < 0) break fast;
-                j = k;
-              } else if (c === 0x7b || c === 0x5b) {
-                if (depth === this.stack.length) this.grow();
-                this.stack[depth++] = c === 0x7b ? OBJECT : ARRAY;
-                state = c === 0x7b ? S_OBJ_FIRST : S_ARR_FIRST;
-                j++;
-                continue;
-              } else if (c === 0x5d && state === S_ARR_FIRST && depth - 1 > emitDepth) {
-                depth--;
-              } else if (c === 0x74 && j + 3 < n && buf[j + 1] === 0x72 && buf[j + 2] === 0x75 && buf[j + 3] === 0x65) {
-                j += 3;
-              } else if (c === 0x6e && j + 3 < n && buf[j + 1] === 0x75 && buf[j + 2] === 0x6c && buf[j + 3] === 0x6c) {
-                j += 3;
-              } else if (
-                c === 0x66 && j + 4 < n && buf[j + 1] === 0x61 && buf[j + 2] === 0x6c && buf[j + 3] === 0x73 && buf[j + 4] === 0x65
-              ) {
-                j += 4;
-              } else break fast;
-              if (c !== 0x22 && c !== 0x2d && (c < 0x30 || c > 0x39)) j++;
-              state = S_AFTER;
             }
           }
+          if (state === S_OBJ_KEY || state === S_OBJ_FIRST) {
+            // A key, and the ':' after it when it follows at once.
+            if (c !== 0x22) {
+              if (c !== 0x7d || state !== S_OBJ_FIRST || depth - 1 <= emitDepth) break;
+              depth--;
+              kind = stack[depth - 1]!;
+              state = S_AFTER;
+              j++;
+              continue;
+            }
+            const k = stringEnd(buf, j + 1, n);
+            if (k < 0) break;
+            j = k;
+            if (j < n && buf[j] === 0x3a) {
+              j++;
+              state = S_VALUE;
+            } else state = S_COLON;
+            continue;
+          }
+          if (state === S_COLON) {
+            if (c !== 0x3a) break;
+            state = S_VALUE;
+            j++;
+            continue;
+          }
+          // S_VALUE, S_ARR_FIRST: a value.
+          if (c === 0x22) {
+            const k = stringEnd(buf, j + 1, n);
+            if (k < 0) break;
+            j = k;
+          } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+            const k = numberEnd(buf, j, n);
+            if (k < 0) break;
+            j = k;
+          } else if (c === 0x7b || c === 0x5b) {
+            if (depth === stack.length) break; // the byte-at-a-time code grows the stack
+            kind = c === 0x7b ? OBJECT : ARRAY;
+            stack[depth++] = kind;
+            state = c === 0x7b ? S_OBJ_FIRST : S_ARR_FIRST;
+            j++;
+            continue;
+          } else if (c === 0x5d && state === S_ARR_FIRST && depth - 1 > emitDepth) {
+            depth--;
+            kind = stack[depth - 1]!;
+            j++;
+          } else if (c === 0x74 && j + 3 < n && buf[j + 1] === 0x72 && buf[j + 2] === 0x75 && buf[j + 3] === 0x65) {
+            j += 4;
+          } else if (c === 0x6e && j + 3 < n && buf[j + 1] === 0x75 && buf[j + 2] === 0x6c && buf[j + 3] === 0x6c) {
+            j += 4;
+          } else if (
+            c === 0x66 && j + 4 < n && buf[j + 1] === 0x61 && buf[j + 2] === 0x6c && buf[j + 3] === 0x73 && buf[j + 4] === 0x65
+          ) {
+            j += 5;
+          } else break;
+          state = S_AFTER;
         }
         i = j;
         if (i >= n) break;
