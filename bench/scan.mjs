@@ -4,7 +4,7 @@
 //
 //   node bench/scan.mjs                       scanner + CLI, shapes large and dense, 5 runs
 //   node bench/scan.mjs --runs 7 --mb 64      smaller buffers, more runs
-//   node bench/scan.mjs --no-cli              scanner only
+//   node bench/scan.mjs --no-cli              scanner only (--no-scanner: CLI only)
 //   node bench/scan.mjs --node PATH           the CLI under another node binary (repeatable)
 //   node bench/scan.mjs --scanner FILE        another build of scan.js to compare (repeatable)
 //   node bench/scan.mjs --bin FILE            another bundle of the CLI to compare (repeatable)
@@ -25,12 +25,13 @@ const root = path.dirname(here);
 const MB = 1e6;
 const MiB = 1 << 20;
 
-const o = {runs: 5, mb: 256, cli: true, nodes: [], scanners: [], bins: [], shapes: ['large', 'dense']};
+const o = {runs: 5, mb: 256, cli: true, scanner: true, nodes: [], scanners: [], bins: [], shapes: ['large', 'dense']};
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--runs') o.runs = Number(process.argv[++i]);
   else if (a === '--mb') o.mb = Number(process.argv[++i]);
   else if (a === '--no-cli') o.cli = false;
+  else if (a === '--no-scanner') o.scanner = false;
   else if (a === '--node') o.nodes.push(path.resolve(process.argv[++i]));
   else if (a === '--scanner') o.scanners.push(path.resolve(process.argv[++i]));
   else if (a === '--bin') o.bins.push(path.resolve(process.argv[++i]));
@@ -65,7 +66,7 @@ for (const file of o.scanners) {
   scanners.push({label: path.relative(root, file), JsonScanner: mod.JsonScanner});
 }
 
-const buffers = Object.fromEntries(o.shapes.map((s) => [s, makeBuffer(s, o.mb * MB)]));
+const buffers = Object.fromEntries(o.shapes.map((s) => [s, o.scanner || o.mb !== 256 ? makeBuffer(s, o.mb * MB) : null]));
 
 /** One scan of `buf` in 1 MiB chunks; returns MB/s and checks the output length. */
 function scanOnce(JsonScanner, buf) {
@@ -92,7 +93,7 @@ const add = (key, v) => (results[key] ??= []).push(v);
 
 console.log(`scan bench: ${os.cpus()[0]?.model} x${os.availableParallelism?.() ?? os.cpus().length}, node ${process.version}, ${o.mb} MB per shape, ${o.runs} runs, ${new Date().toISOString()}`);
 const outLen = {};
-for (let run = 0; run < o.runs; run++) {
+for (let run = 0; run < (o.scanner ? o.runs : 0); run++) {
   for (const shape of o.shapes) {
     for (const s of scanners) {
       const r = scanOnce(s.JsonScanner, buffers[shape]);
@@ -132,21 +133,23 @@ if (o.cli) {
         const outFd = fs.openSync(outFile, 'w');
         const t = process.hrtime.bigint();
         const r = time
-          ? spawnSync('/usr/bin/time', ['-f', '%M', node, ...args], {encoding: 'utf8', stdio: ['ignore', outFd, 'pipe']})
+          ? spawnSync('/usr/bin/time', ['-f', '%U %S %M', node, ...args], {encoding: 'utf8', stdio: ['ignore', outFd, 'pipe']})
           : spawnSync(node, args, {encoding: 'utf8', stdio: ['ignore', outFd, 'pipe']});
         const s = Number(process.hrtime.bigint() - t) / 1e9;
         fs.closeSync(outFd);
         if (r.status !== 0) throw new Error(`CLI failed: ${r.stderr}`);
-        const rss = time ? Number(r.stderr.trim().split('\n').pop()) / 1024 : NaN;
+        const [user, sys, kib] = time ? r.stderr.trim().split('\n').pop().split(' ').map(Number) : [NaN, NaN, NaN];
+        const rss = kib / 1024;
         const v = spawnSync(node, ['--version'], {encoding: 'utf8'}).stdout.trim();
         const key = `cli ${shape} node ${v}${o.bins.length > 1 ? ' ' + path.relative(root, bin) : ''}`;
-        (cli[key] ??= {mbps: [], rss: []}).mbps.push(bytes / MB / s);
+        (cli[key] ??= {mbps: [], cpu: [], rss: []}).mbps.push(bytes / MB / s);
+        cli[key].cpu.push(bytes / MB / (user + sys));
         cli[key].rss.push(rss);
       }
     }
   }
   fs.rmSync(outFile, {force: true});
   for (const [k, v] of Object.entries(cli)) {
-    console.log(`${k.padEnd(48)} ${median(v.mbps).toFixed(0).padStart(5)} MB/s  peak RSS ${Math.max(...v.rss).toFixed(0)} MiB  (runs: ${v.mbps.map((x) => x.toFixed(0)).join(' ')})`);
+    console.log(`${k.padEnd(48)} ${median(v.mbps).toFixed(0).padStart(5)} MB/s wall, ${median(v.cpu).toFixed(0).padStart(5)} MB/s CPU (user+sys), peak RSS ${Math.max(...v.rss).toFixed(0)} MiB  (runs: ${v.mbps.map((x) => x.toFixed(0)).join(' ')})`);
   }
 }

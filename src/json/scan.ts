@@ -669,10 +669,10 @@ const IS_ESCAPE = (() => {
  */
 function stringEnd(buf: Buffer, i: number, n: number): number {
   while (i < n) {
-    const c = buf[i]!;
-    if (STRING_CLASS[c] === C_PLAIN) {
-      i++;
-      continue;
+    let c = buf[i]!;
+    while (STRING_CLASS[c] === C_PLAIN) {
+      if (++i >= n) return -1;
+      c = buf[i]!;
     }
     if (c === 0x22) return i + 1;
     if (c === 0x5c) {
