@@ -200,17 +200,10 @@ export class JsonScanner {
           if (c <= 0x20) {
             if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
             if (span < j) sink.bytes(buf, span, j);
-            for (;;) {
-              if (c === 0x0a) {
-                this.line++;
-                this.lineStart = this.base + j + 1;
-              }
-              if (++j >= n) break;
-              c = buf[j]!;
-              if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-            }
+            j = this.skipWhitespace(buf, j, n);
             span = j;
             if (j >= n) break;
+            c = buf[j]!;
           }
           if (state === S_AFTER) {
             if (c === 0x2c) {
@@ -297,16 +290,9 @@ export class JsonScanner {
           if (state === S_TOP_AFTER_SCALAR) state = S_TOP;
           if (span >= 0 && span < i) sink.bytes(buf, span, i);
           span = -1;
-          for (;;) {
-            if (c === 0x0a) {
-              this.line++;
-              this.lineStart = this.base + i + 1;
-            }
-            if (++i >= n) break;
-            c = buf[i]!;
-            if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-          }
+          i = this.skipWhitespace(buf, i, n);
           if (i >= n) break;
+          c = buf[i]!;
           if (emitting) span = i;
         }
         // A closing bracket: after a value, or right after the opening one (empty container).
@@ -581,6 +567,18 @@ export class JsonScanner {
     this.fail(0, `unexpected end of input${expected.startsWith(',') ? '' : ' '}${expected}`);
   }
 
+  /** Index of the first non-whitespace byte at or after `i` (or `n`), counting lines on the way. */
+  private skipWhitespace(buf: Buffer, i: number, n: number): number {
+    for (; i < n; i++) {
+      const c = buf[i]!;
+      if (c === 0x0a) {
+        this.line++;
+        this.lineStart = this.base + i + 1;
+      } else if (c !== 0x20 && c !== 0x0d && c !== 0x09) break;
+    }
+    return i;
+  }
+
   private grow(): void {
     const grown = new Uint8Array(this.stack.length * 2);
     grown.set(this.stack);
@@ -714,35 +712,28 @@ function numberEnd(buf: Buffer, i: number, n: number): number {
     if (++i >= n) return -1;
     c = buf[i]!;
     if (isDigit(c)) return -1; // leading zero
-  } else if (isDigit(c)) {
-    do {
-      if (++i >= n) return -1;
-      c = buf[i]!;
-    } while (isDigit(c));
-  } else return -1;
-  if (c === 0x2e) {
-    if (++i >= n) return -1;
-    c = buf[i]!;
-    if (!isDigit(c)) return -1;
-    do {
-      if (++i >= n) return -1;
-      c = buf[i]!;
-    } while (isDigit(c));
-  }
-  if (c === 0x65 || c === 0x45) {
-    if (++i >= n) return -1;
-    c = buf[i]!;
-    if (c === 0x2b || c === 0x2d) {
+  } else if (!isDigit(c)) return -1;
+  // One digit loop for the integer, fraction and exponent parts (part 0, 1, 2).
+  for (let part = 0; ; ) {
+    while (isDigit(c)) {
       if (++i >= n) return -1;
       c = buf[i]!;
     }
-    if (!isDigit(c)) return -1;
-    do {
+    if (c === 0x2e && part === 0) part = 1;
+    else if ((c === 0x65 || c === 0x45) && part < 2) {
+      part = 2;
       if (++i >= n) return -1;
       c = buf[i]!;
-    } while (isDigit(c));
+      if (c !== 0x2b && c !== 0x2d) {
+        if (!isDigit(c)) return -1;
+        continue;
+      }
+    } else return i;
+    // After '.' or an exponent sign: at least one digit.
+    if (++i >= n) return -1;
+    c = buf[i]!;
+    if (!isDigit(c)) return -1;
   }
-  return i;
 }
 
 function printable(c: number): string {
