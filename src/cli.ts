@@ -25,7 +25,8 @@ function version(): string {
 const EPILOG = `Exit codes:
   0    success
   1    I/O or internal failure (a retry may help)
-  2    usage error (bad flag, missing or non-directory input)
+  2    usage error (bad flag, missing or non-directory input; s3://: no such bucket,
+       access denied, credentials rejected)
   3    invalid input data, e.g. a malformed JSON fragment (a retry will not help)
   130  interrupted by SIGINT, 143 terminated by SIGTERM (output target left untouched)
 
@@ -34,12 +35,13 @@ Examples:
   aggregate --mode json /mnt -o /tmp/all.json     written atomically
   aggregate /mnt --format ndjson --on-invalid skip --stats /tmp/stats.json
   aggregate --mode tar /mnt -o /tmp/out.tar.gz    binaries -> reproducible archive
-  aggregate /mnt --shard 0/4 -o part-0.json       tree reduce: shard 0 of 4 (0-based)`;
+  aggregate /mnt --shard 0/4 -o part-0.json       tree reduce: shard 0 of 4 (0-based)
+  aggregate s3://bucket/run-1/fragments/ -o /tmp/out/all.json   straight from S3`;
 
 function parser(argv: readonly string[]) {
   return yargs([...argv])
     .scriptName(NAME)
-    .usage(`$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.`)
+    .usage(`$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.\n<dir> may be s3://bucket/prefix/: the objects under the prefix, read straight from S3.`)
     .option('mode', { alias: 'm', choices: MODES as string[], default: 'json', describe: 'json: merge JSON values into one array; tar/zip: archive the files' })
     .option('output', { alias: 'o', type: 'string', describe: 'Output file, written atomically; - or absent: stdout' })
     .option('pattern', { alias: 'p', type: 'string', array: true, describe: 'Glob relative to <dir>, repeatable [default: **/*.json in json mode, **/* in tar/zip]' })
@@ -54,6 +56,7 @@ function parser(argv: readonly string[]) {
     .option('shard', { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' })
     .option('gzip', { alias: 'z', type: 'boolean', describe: 'tar: gzip the archive [default: when -o ends in .gz or .tgz]' })
     .option('level', { type: 'number', describe: 'Compression level 0-9 (tar --gzip, zip) [default: 6]' })
+    .option('endpoint', { type: 'string', describe: 's3:// input: URL of an S3-compatible store (MinIO, Ceph); path-style [default: $AWS_ENDPOINT_URL]' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No summary or progress on stderr (warnings still print)' })
     .epilog(EPILOG)
     .version(version())
@@ -100,6 +103,7 @@ function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: bo
     shard: shardText === undefined ? undefined : parseShard(shardText),
     gzip: one(args.gzip as boolean | undefined),
     level: num('level'),
+    endpoint: one(args.endpoint as string | undefined),
     signal,
     onWarning: (message) => process.stderr.write(`${NAME}: ${message}\n`),
     onProgress: quiet ? undefined : progressLine(),

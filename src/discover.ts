@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fg from 'fast-glob';
+import picomatch from 'picomatch';
 import { IoError, UsageError } from './errors.js';
 import type { Settings } from './options.js';
 import { stdoutFile } from './sink.js';
@@ -18,6 +19,8 @@ export interface FileEntry {
   readonly abs: string;
   /** Modification time in ms, when sorting by mtime. */
   readonly mtimeMs?: number;
+  /** Entity tag of an object store entry (S3 input), recorded in the manifest. */
+  readonly etag?: string;
 }
 
 export interface SkippedFile {
@@ -106,6 +109,11 @@ export function discover(settings: Settings): Discovery {
     files.push(withStats ? { rel, abs, mtimeMs: e.stats?.mtimeMs ?? 0 } : { rel, abs });
   }
 
+  return arrange(files, skipped, settings);
+}
+
+/** Order the files, then take the shard; skipped files in byte order. */
+export function arrange<T extends FileEntry>(files: T[], skipped: SkippedFile[], settings: Pick<Settings, 'sort' | 'shard'>): Discovery & { files: T[] } {
   order(files, settings.sort);
   skipped.sort((a, b) => compareBytes(a.path, b.path));
   const matched = files.length;
@@ -134,6 +142,25 @@ function canonical(p: string): string {
       return p;
     }
   }
+}
+
+/**
+ * The pattern and ignore rules as a predicate on relative paths, for inputs that arrive as a
+ * flat list of names (S3 keys) instead of a walk: the same glob syntax fast-glob applies (it
+ * matches with picomatch too), dotfiles only through an explicit dot in the pattern, and an
+ * ignore glob that matches a directory leaves out everything under it, as it prunes the walk.
+ */
+export function pathFilter(settings: Pick<Settings, 'patterns' | 'ignore'>): (rel: string) => boolean {
+  const included = picomatch(settings.patterns as string[], { dot: false });
+  const ignored = settings.ignore.length > 0 ? picomatch(settings.ignore as string[], { dot: false }) : undefined;
+  return (rel) => {
+    if (!included(rel)) return false;
+    if (ignored === undefined) return true;
+    for (let i = rel.indexOf('/'); i >= 0; i = rel.indexOf('/', i + 1)) {
+      if (ignored(rel.slice(0, i))) return false;
+    }
+    return !ignored(rel);
+  };
 }
 
 export function order(files: FileEntry[], sort: Settings['sort']): void {

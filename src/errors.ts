@@ -71,6 +71,17 @@ export class IoError extends AggregateError {
   }
 }
 
+/**
+ * A remote store (S3) refused or failed a request. `retryable`: a retry may help (throttling,
+ * a reset connection, an object that changed after listing: exit 1); otherwise the command line
+ * or the credentials it runs with are wrong (no such bucket, access denied: exit 2).
+ */
+export class RemoteError extends AggregateError {
+  constructor(message: string, retryable: boolean, options?: { cause?: unknown }) {
+    super(message, retryable ? ExitCode.io : ExitCode.usage, options);
+  }
+}
+
 /** Raised when SIGINT/SIGTERM stops a run; carries 130 or 143. */
 export class InterruptedError extends AggregateError {
   readonly signal: NodeJS.Signals;

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { UsageError } from './errors.js';
+import { endpointOf, isS3Url, parseS3Url } from './s3/url.js';
 
 export type Mode = 'json' | 'tar' | 'zip';
 export type SortOrder = 'natural' | 'name' | 'mtime' | 'none';
@@ -16,7 +17,7 @@ export const ON_INVALID: readonly OnInvalid[] = ['fail', 'skip'];
 export const JSON_FORMATS: readonly JsonFormat[] = ['array', 'ndjson'];
 
 export interface Options {
-  /** The input root. */
+  /** The input root: a directory, or `s3://bucket/prefix/` (keys under `prefix/`). */
   readonly dir: string;
   /** @default 'json' */
   readonly mode?: Mode;
@@ -46,6 +47,8 @@ export interface Options {
   readonly gzip?: boolean | undefined;
   /** Compression level 0-9 (gzip, zip deflate). @default 6 */
   readonly level?: number;
+  /** S3 input: endpoint of an S3-compatible store (path-style addressing). @default AWS_ENDPOINT_URL */
+  readonly endpoint?: string | undefined;
   /** Aborts the run (SIGINT/SIGTERM); the output target stays untouched. */
   readonly signal?: AbortSignal | undefined;
   /** Warnings (skipped files) go here. @default nothing */
@@ -76,6 +79,7 @@ export interface Settings {
   readonly shard: { readonly index: number; readonly count: number } | undefined;
   readonly gzip: boolean;
   readonly level: number;
+  readonly endpoint: string | undefined;
   readonly signal: AbortSignal | undefined;
   readonly onWarning: (message: string) => void;
   readonly onProgress: ((progress: Progress) => void) | undefined;
@@ -142,9 +146,15 @@ export function resolveSettings(options: Options): Settings {
       throw new UsageError(`invalid shard ${index}/${count}: need 0 <= i < N (i is 0-based)`);
     }
   }
+  const s3 = isS3Url(options.dir);
+  if (s3) parseS3Url(options.dir);
+  if (options.endpoint !== undefined) {
+    if (!s3) throw new UsageError('--endpoint applies to an s3:// input only');
+    endpointOf(options.endpoint);
+  }
   const resolveOptional = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(p));
   return Object.freeze({
-    dir: path.resolve(options.dir),
+    dir: s3 ? options.dir : path.resolve(options.dir),
     mode,
     output,
     patterns,
@@ -159,6 +169,7 @@ export function resolveSettings(options: Options): Settings {
     shard: options.shard,
     gzip,
     level,
+    endpoint: options.endpoint,
     signal: options.signal,
     onWarning: options.onWarning ?? (() => {}),
     onProgress: options.onProgress,

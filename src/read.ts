@@ -12,7 +12,7 @@
  */
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { FileEntry } from './discover.js';
+import type { Discovery, FileEntry } from './discover.js';
 import { IoError, errnoCode } from './errors.js';
 
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
@@ -64,8 +64,11 @@ export class OpenedFile {
     this.bytesRead = head.length;
   }
 
-  /** The next chunk after the head (into a reused buffer), or null at end of file. */
-  readNext(): Buffer | null {
+  /**
+   * The next chunk after the head (into a reused buffer), or null at end of file. A local file
+   * answers synchronously; a remote object (S3) with a promise.
+   */
+  readNext(): Buffer | null | Promise<Buffer | null> {
     if (this.ended) return null;
     const buf = this.chunk();
     let n: number;
@@ -98,6 +101,19 @@ export class OpenedFile {
 export type ReadResult =
   | { readonly kind: 'file'; readonly file: OpenedFile }
   | { readonly kind: 'skipped'; readonly entry: FileEntry; readonly reason: string };
+
+/** Hands out the listed files in order, opened; see FileReader. */
+export interface Reader {
+  next(): ReadResult | Promise<ReadResult> | undefined;
+  /** Release what was read ahead and any connection (called once, at the end of every run). */
+  dispose(): void;
+}
+
+/** Where a run's files come from: a local directory walk, or an S3 listing (s3/source.ts). */
+export interface Source {
+  readonly found: Discovery;
+  readonly reader: Reader;
+}
 
 function notRegular(st: fs.Stats): string | undefined {
   if (st.isFile()) return undefined;
@@ -219,7 +235,7 @@ async function openAsync(entry: FileEntry, chunk: () => Buffer): Promise<ReadRes
  * promise while reads are synchronous: on 10k small files the promise round trips cost more than
  * the reads.
  */
-export class FileReader {
+export class FileReader implements Reader {
   private readonly shared = Buffer.allocUnsafe(CHUNK_SIZE);
   private readonly chunk = (): Buffer => this.shared;
   private mode: ReadMode;

@@ -7,8 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { discover, type FileEntry, type SkippedFile } from './discover.js';
 import { InterruptedError, InvalidInputError, formatPosition } from './errors.js';
 import type { Mode, Settings } from './options.js';
-import { FileReader, type OpenedFile, type ReadMode } from './read.js';
 import { quoteName } from './quote.js';
+import { FileReader, type OpenedFile, type ReadMode, type Source } from './read.js';
+import { isS3Url } from './s3/url.js';
 import { openOutput, type OutputTarget } from './sink.js';
 
 export interface Stats {
@@ -34,6 +35,8 @@ export interface Stats {
 export interface ManifestEntry {
   path: string;
   size: number;
+  /** The object's ETag (S3 input). */
+  etag?: string;
   sha256?: string;
   values?: number;
   mode?: string;
@@ -86,7 +89,8 @@ export class ChunkFeed {
       const r = fn(chunk);
       if (r) await r;
       if (this.pacer.due()) await this.pacer.pause();
-      chunk = file.readNext();
+      const next = file.readNext();
+      chunk = next instanceof Promise ? await next : next;
     }
   }
 
@@ -140,7 +144,22 @@ export async function runPipeline(
   makeHandler: (out: OutputTarget, files: readonly FileEntry[]) => Handler,
 ): Promise<Stats> {
   const started = performance.now();
-  const found = discover(settings);
+  // The S3 reader (and the AWS SDK) load only for an s3:// input.
+  const source: Source = isS3Url(settings.dir) ? await (await import('./s3/source.js')).s3Source(settings) : localSource(settings);
+  try {
+    return await pipeline(settings, makeHandler, source, started);
+  } finally {
+    source.reader.dispose();
+  }
+}
+
+async function pipeline(
+  settings: Settings,
+  makeHandler: (out: OutputTarget, files: readonly FileEntry[]) => Handler,
+  source: Source,
+  started: number,
+): Promise<Stats> {
+  const found = source.found;
   const skipped: SkippedFile[] = [];
   const skip = (path: string, reason: string, message = `${path}: ${reason}`): void => {
     skipped.push({ path, reason });
@@ -152,7 +171,6 @@ export async function runPipeline(
   pacer.check();
   const out = openOutput(settings.output);
   const side: OutputTarget[] = [];
-  let cleanup = (): void => {};
   try {
     const handler = makeHandler(out, found.files);
     const feed = new ChunkFeed(pacer, settings.manifest !== undefined);
@@ -161,8 +179,7 @@ export async function runPipeline(
     let emptyFiles = 0;
     let files = 0;
 
-    const reader = new FileReader(found.files, { concurrency: settings.concurrency, stat: settings.mode !== 'json', mode: readMode() });
-    cleanup = () => reader.dispose();
+    const reader = source.reader;
     for (;;) {
       let r = reader.next();
       if (r === undefined) break;
@@ -184,7 +201,8 @@ export async function runPipeline(
         values += added.values ?? 0;
         if ((settings.mode === 'json' && added.values === 0) || (settings.mode !== 'json' && file.bytesRead === 0)) emptyFiles++;
         if (settings.manifest !== undefined) {
-          entries.push({ path: file.entry.rel, size: file.bytesRead, sha256: feed.digest()!, ...added });
+          const etag = file.entry.etag;
+          entries.push({ path: file.entry.rel, size: file.bytesRead, ...(etag !== undefined && { etag }), sha256: feed.digest()!, ...added });
         }
       } catch (error) {
         if (error instanceof InvalidInputError && settings.onInvalid === 'skip') {
@@ -223,11 +241,16 @@ export async function runPipeline(
     for (const s of side) s.commit();
     return stats;
   } catch (error) {
-    cleanup();
     out.abort();
     for (const s of side) s.abort();
     throw error;
   }
+}
+
+function localSource(settings: Settings): Source {
+  const found = discover(settings);
+  const reader = new FileReader(found.files, { concurrency: settings.concurrency, stat: settings.mode !== 'json', mode: readMode() });
+  return { found, reader };
 }
 
 function writeJson(file: string, value: unknown): OutputTarget {

@@ -1,0 +1,86 @@
+// S3 for the tests: a real s3rver process (test/helpers/s3-server.cjs) on 127.0.0.1, and an SDK
+// client to create buckets and upload fixtures. Never a mocked client.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ROOT, rm, tmpdir } from './cli.js';
+
+/** s3rver's built-in account. */
+export const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+
+/**
+ * Start a server. Returns { endpoint, env, client, createBucket, put, putTree, remove, stop }:
+ * `env` is what the CLI needs to reach it (credentials, region, AWS_ENDPOINT_URL), with every
+ * other AWS_* variable of the caller's environment cleared so a developer's profile never leaks in.
+ */
+export async function startS3() {
+  const dir = tmpdir('agg-s3rver-');
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', path.join(ROOT, 'test/helpers/s3-server.cjs'), dir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (d) => {
+      text += d;
+      const nl = text.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(text.slice(0, nl)).port);
+    });
+    child.on('exit', (code) => reject(new Error(`s3rver exited with ${code} before listening`)));
+    child.on('error', reject);
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: CREDENTIALS.AWS_SECRET_ACCESS_KEY },
+  });
+  const env = { ...CREDENTIALS, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: endpoint };
+  for (const k of Object.keys(process.env)) if (k.startsWith('AWS_') && !(k in env)) env[k] = '';
+  env.AWS_CONFIG_FILE = '/nonexistent';
+  env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent';
+
+  const put = (bucket, key, body) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  return {
+    endpoint,
+    env,
+    client,
+    createBucket: (bucket) => client.send(new CreateBucketCommand({ Bucket: bucket })),
+    put,
+    remove: (bucket, key) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
+    /** Upload { rel: content } under `prefix`, `concurrency` PUTs at a time. */
+    async putTree(bucket, prefix, files, concurrency = 16) {
+      const items = Object.entries(files);
+      let next = 0;
+      const worker = async () => {
+        while (next < items.length) {
+          const [rel, content] = items[next++];
+          await put(bucket, prefix + rel, content);
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    },
+    async stop() {
+      client.destroy();
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin.end();
+      await exited;
+      rm(dir);
+    },
+  };
+}
+
+/** Every file under `dir` as { rel: Buffer }, for uploading a tree that is also read from disk. */
+export function readTree(dir) {
+  const out = {};
+  const walk = (sub) => {
+    for (const d of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+      const rel = sub ? `${sub}/${d.name}` : d.name;
+      if (d.isDirectory()) walk(rel);
+      else out[rel] = fs.readFileSync(path.join(dir, rel));
+    }
+  };
+  walk('');
+  return out;
+}
