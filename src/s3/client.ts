@@ -19,7 +19,7 @@ const MAX_ATTEMPTS = 5;
 export function createClient(options: ClientOptions): S3Client {
   // The SDK warns on every run under Node < 22 about its releases of 2027: eight lines of stderr
   // in each collect step that its user cannot act on. Honour an explicit setting.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
   const endpoint = endpointOf(options.endpoint);
   const sockets = options.concurrency + 2;
   return new S3Client({

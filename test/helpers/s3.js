@@ -15,6 +15,7 @@ export const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY:
  * other AWS_* variable of the caller's environment cleared so a developer's profile never leaks in.
  */
 export async function startS3() {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
   const dir = tmpdir('agg-s3rver-');
   const child = spawn(process.execPath, ['--openssl-legacy-provider', path.join(ROOT, 'test/helpers/s3-server.cjs'), dir], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -44,6 +45,7 @@ export async function startS3() {
   const put = (bucket, key, body) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   return {
     endpoint,
+    port,
     env,
     client,
     createBucket: (bucket) => client.send(new CreateBucketCommand({ Bucket: bucket })),

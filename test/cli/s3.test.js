@@ -1,0 +1,311 @@
+// `aggregate s3://bucket/prefix/` as a user runs it: the bundled bin against a real S3-protocol
+// server (s3rver, started by test/helpers/s3.js on 127.0.0.1), compared with the same files read
+// from disk and with jq. A small proxy (bench/lib/s3-proxy.mjs) sits in front of the server
+// where a test must act between listing and reading, or make the server fail.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startProxy } from '../../bench/lib/s3-proxy.mjs';
+import { have, rm, run, tmpdir, writeTree } from '../helpers/cli.js';
+import { readTree, startS3 } from '../helpers/s3.js';
+
+const HAVE_JQ = have('jq');
+
+let s3;
+let TMP;
+let seq = 0;
+before(async () => {
+  s3 = await startS3();
+  TMP = tmpdir('agg-s3-');
+});
+after(async () => {
+  await s3?.stop();
+  rm(TMP);
+});
+
+/** A fresh bucket for one test. */
+async function bucket() {
+  const name = `b${++seq}-${process.pid}`;
+  await s3.createBucket(name);
+  return name;
+}
+
+function scratch(name) {
+  const d = path.join(TMP, `${++seq}-${name}`);
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+}
+
+/** A 1.5 MB fragment: larger than the read-ahead head, so it streams in several chunks. */
+function bigFragment() {
+  const items = [];
+  for (let i = 0; i < 20_000; i++) items.push(`{"i":${i},"s":"caf\\u00e9 ${'x'.repeat(i % 40)}","f":${i}.25}`);
+  return `[${items.join(',\n')}]\n`;
+}
+
+const TREE = {
+  'big.json': bigFragment(),
+  'part-1.json': '{"a": 1, "big": 12345678901234567890}\n',
+  'part-2.json': '"two" "values"',
+  'part-10.json': '[10, 1.000e2, -0.0]',
+  'part-11.json': '',
+  'part-12.json': ' {"nested": {"deep": [true, false, null]}, "esc": "\\ud83d\\ude00 \\"q\\""}\r\n',
+  'sub dir/naïve é.json': '{"k": "é 中文"}',
+  'sub dir/ünï/中文 key.json': '[1,2,3]',
+  '.hidden.json': '"dotfiles never match"',
+  'sub dir/.also-hidden.json': '"nor here"',
+  'notes.txt': 'not a fragment',
+};
+/** TREE's fragments in natural order, as aggregate must read them. */
+const ORDER = ['big.json', 'part-1.json', 'part-2.json', 'part-10.json', 'part-11.json', 'part-12.json', 'sub dir/naïve é.json', 'sub dir/ünï/中文 key.json'];
+
+describe('S3 input: same output as the same files on disk', () => {
+  let bkt;
+  let disk;
+  before(async () => {
+    bkt = await bucket();
+    disk = writeTree(scratch('tree'), TREE);
+    await s3.putTree(bkt, 'runs/1/fragments/', readTree(disk));
+    // Siblings that share the prefix's text but not its "directory".
+    await s3.put(bkt, 'runs/1/fragments-old/part-0.json', '"not in the input"');
+    await s3.put(bkt, 'runs/1/fragments.json', '"nor this"');
+  });
+
+  test('json: byte-exact against the disk run, in natural order, jq-equivalent', async () => {
+    const local = await run(['-q', disk]);
+    assert.equal(local.code, 0, local.stderr);
+    const remote = await run(['-q', `s3://${bkt}/runs/1/fragments/`], { env: s3.env });
+    assert.equal(remote.code, 0, remote.stderr);
+    assert.equal(remote.stderr, '');
+    assert.ok(remote.stdout.equals(local.stdout), 'S3 output differs from the disk output');
+    // Byte-exact values: the big integer keeps its digits, 1.000e2 and -0.0 their text.
+    const text = remote.stdout.toString();
+    assert.ok(text.includes('12345678901234567890') && text.includes('1.000e2') && text.includes('-0.0'));
+    if (HAVE_JQ) {
+      const jq = spawnSync('jq', ['-s', '-c', '.', ...ORDER.map((f) => path.join(disk, f))], { maxBuffer: 64 << 20 });
+      assert.equal(jq.status, 0, jq.stderr.toString());
+      // jq rounds the big integer and rewrites 1.000e2; parsed, both sides must agree.
+      assert.deepEqual(JSON.parse(text), JSON.parse(jq.stdout.toString()));
+    }
+  });
+
+  test('prefix with and without a trailing slash name the same keys; a sibling prefix is not included', async () => {
+    const a = await run(['-q', `s3://${bkt}/runs/1/fragments/`], { env: s3.env });
+    const b = await run(['-q', `s3://${bkt}/runs/1/fragments`], { env: s3.env });
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.ok(a.stdout.equals(b.stdout));
+    assert.ok(!a.stdout.toString().includes('not in the input') && !a.stdout.toString().includes('nor this'));
+    // One level up: keys are relative to runs/1/, so the patterns see fragments/..., fragments-old/...
+    const up = await run(['-q', `s3://${bkt}/runs/1`, '-p', '*/part-[01].json'], { env: s3.env });
+    assert.equal(up.code, 0, up.stderr);
+    assert.deepEqual(JSON.parse(up.stdout), ['not in the input', { a: 1, big: 12345678901234567890 }]);
+  });
+
+  test('manifest and stats: every key with its size, ETag and sha256; spaces and non-ASCII kept', async () => {
+    const d = scratch('manifest');
+    const r = await run(['-q', `s3://${bkt}/runs/1/fragments/`, '-o', path.join(d, 'all.json'), '--manifest', path.join(d, 'm.json'), '--stats', path.join(d, 's.json')], { env: s3.env });
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(fs.readFileSync(path.join(d, 'm.json'), 'utf8'));
+    assert.deepEqual(m.entries.map((e) => e.path), ORDER);
+    for (const e of m.entries) {
+      const bytes = Buffer.from(TREE[e.path]);
+      assert.equal(e.size, bytes.length, e.path);
+      // s3rver's ETag is the MD5 of the body, as S3's is for a single-part upload.
+      const md5 = (await import('node:crypto')).createHash('md5').update(bytes).digest('hex');
+      assert.equal(e.etag, md5, e.path);
+      assert.match(e.sha256, /^[0-9a-f]{64}$/);
+    }
+    const stats = JSON.parse(fs.readFileSync(path.join(d, 's.json'), 'utf8'));
+    assert.equal(stats.files, ORDER.length);
+    assert.equal(stats.bytesIn, ORDER.reduce((n, f) => n + Buffer.byteLength(TREE[f]), 0));
+  });
+
+  test('tar and zip: the same archive bytes as from disk', async () => {
+    for (const [mode, name] of [['tar', 'x.tar'], ['tar', 'x.tar.gz'], ['zip', 'x.zip']]) {
+      const d = scratch(mode);
+      const local = await run(['-q', '--mode', mode, disk, '-o', path.join(d, 'local-' + name)]);
+      assert.equal(local.code, 0, local.stderr);
+      const remote = await run(['-q', '--mode', mode, `s3://${bkt}/runs/1/fragments/`, '-o', path.join(d, 'remote-' + name)], { env: s3.env });
+      assert.equal(remote.code, 0, remote.stderr);
+      const l = fs.readFileSync(path.join(d, 'local-' + name));
+      const rr = fs.readFileSync(path.join(d, 'remote-' + name));
+      assert.ok(l.length > 1000 && rr.equals(l), `${name}: S3 archive differs from the disk archive`);
+    }
+  });
+
+  test('--endpoint instead of AWS_ENDPOINT_URL; --sort name and --shard as on disk', async () => {
+    const env = { ...s3.env, AWS_ENDPOINT_URL: '' };
+    for (const extra of [['--sort', 'name'], ['--shard', '1/3'], ['--ignore', 'sub dir']]) {
+      const local = await run(['-q', disk, ...extra]);
+      const remote = await run(['-q', `s3://${bkt}/runs/1/fragments/`, '--endpoint', s3.endpoint, ...extra], { env });
+      assert.equal(remote.code, 0, remote.stderr);
+      assert.ok(remote.stdout.equals(local.stdout), `differs with ${extra.join(' ')}`);
+    }
+  });
+});
+
+test('pagination: 1,050 keys come back complete and in natural order', async () => {
+  const bkt = await bucket();
+  const files = {};
+  for (let i = 1; i <= 1050; i++) files[`p/part-${i}.json`] = `${i}\n`;
+  await s3.putTree(bkt, '', files, 32);
+  const r = await run(['-q', `s3://${bkt}/p/`, '--format', 'ndjson'], { env: s3.env, timeout: 120_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const got = r.stdout.toString().trim().split('\n').map(Number);
+  assert.deepEqual(got, Array.from({ length: 1050 }, (_, i) => i + 1));
+});
+
+test('whole bucket: s3://bucket and s3://bucket/ list every key', async () => {
+  const bkt = await bucket();
+  await s3.putTree(bkt, '', { 'a.json': '1', 'd/b.json': '2' });
+  for (const url of [`s3://${bkt}`, `s3://${bkt}/`]) {
+    const r = await run(['-q', url], { env: s3.env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.toString(), '[1,2]\n');
+  }
+});
+
+test('an invalid fragment: exit 3, the key named, no output written', async () => {
+  const bkt = await bucket();
+  await s3.putTree(bkt, 'in/', { 'part-1.json': '{"ok": 1}', 'part-2 é.json': '{"broken": ' });
+  const d = scratch('invalid');
+  const out = path.join(d, 'all.json');
+  const r = await run([`s3://${bkt}/in/`, '-o', out], { env: s3.env });
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, new RegExp(`s3://${bkt}/in/part-2 é\\.json`));
+  assert.ok(!fs.existsSync(out));
+  const skip = await run(['-q', `s3://${bkt}/in/`, '--on-invalid', 'skip'], { env: s3.env });
+  assert.equal(skip.code, 0, skip.stderr);
+  assert.deepEqual(JSON.parse(skip.stdout), [{ ok: 1 }]);
+});
+
+describe('objects that change or vanish between listing and reading: exit 1, no output', () => {
+  /** A proxy that runs `act(key)` before forwarding the first GET of `key`. */
+  async function proxyActingOn(bkt, key, act) {
+    let done = false;
+    return startProxy({
+      target: s3.port,
+      hook: async (req) => {
+        const p = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+        if (!done && req.method === 'GET' && p === `/${bkt}/${key}`) {
+          done = true;
+          await act();
+        }
+        return false;
+      },
+    });
+  }
+
+  for (const [what, act, pattern] of [
+    ['deleted', (bkt) => s3.remove(bkt, 'in/part-2.json'), /part-2\.json: it vanished after it was listed \(NoSuchKey, HTTP 404\)/],
+    ['rewritten', (bkt) => s3.put(bkt, 'in/part-2.json', '{"v": 2, "longer": true}'), /part-2\.json: it changed after it was listed/],
+    ['rewritten, same size', (bkt) => s3.put(bkt, 'in/part-2.json', '{"v": 9}'), /part-2\.json: it changed after it was listed \(ETag/],
+  ]) {
+    test(`an object ${what}`, async () => {
+      const bkt = await bucket();
+      await s3.putTree(bkt, 'in/', { 'part-1.json': '{"v": 1}', 'part-2.json': '{"v": 2}', 'part-3.json': '{"v": 3}' });
+      const proxy = await proxyActingOn(bkt, 'in/part-2.json', () => act(bkt));
+      try {
+        const d = scratch('changed');
+        const out = path.join(d, 'all.json');
+        const r = await run([`s3://${bkt}/in/`, '-o', out, '--stats', path.join(d, 's.json')], { env: { ...s3.env, AWS_ENDPOINT_URL: proxy.endpoint } });
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, pattern);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+        assert.ok(!fs.existsSync(out));
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
+});
+
+describe('server and credential failures: one line, documented exit code, no secret', () => {
+  test('wrong access key id: exit 2, and the secret is not in the message', async () => {
+    const bkt = await bucket();
+    await s3.put(bkt, 'in/a.json', '1');
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const r = await run([`s3://${bkt}/in/`], { env: { ...s3.env, AWS_ACCESS_KEY_ID: 'AKIAWRONGKEY', AWS_SECRET_ACCESS_KEY: secret } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^aggregate: cannot list s3:\/\/[^ ]+\/in\/: credentials rejected: unknown access key id .*\(InvalidAccessKeyId, HTTP 403\)\n$/);
+    assert.ok(!r.stderr.includes(secret));
+  });
+
+  test('no such bucket: exit 2', async () => {
+    const r = await run(['s3://no-such-bucket-here/x/'], { env: s3.env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, 'aggregate: cannot list s3://no-such-bucket-here/x/: no such bucket (NoSuchBucket, HTTP 404)\n');
+  });
+
+  test('throttling is retried with backoff; past the retries, exit 1', async () => {
+    const bkt = await bucket();
+    await s3.putTree(bkt, 'in/', { 'a.json': '1', 'b.json': '2' });
+    let failures = 0;
+    const slowDown = (res) => {
+      res.writeHead(503, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+    };
+    // The first listing request and the first GET are throttled, then service is normal.
+    const throttled = new Set();
+    const flaky = await startProxy({
+      target: s3.port,
+      hook: async (req, res) => {
+        const kind = req.url.includes('list-type=2') ? 'list' : 'get';
+        if (!throttled.has(kind)) {
+          throttled.add(kind);
+          failures++;
+          slowDown(res);
+          return true;
+        }
+        return false;
+      },
+    });
+    try {
+      const r = await run(['-q', `s3://${bkt}/in/`], { env: { ...s3.env, AWS_ENDPOINT_URL: flaky.endpoint } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.toString(), '[1,2]\n');
+      assert.equal(failures, 2);
+    } finally {
+      await flaky.close();
+    }
+    const down = await startProxy({ target: s3.port, hook: async (req, res) => (slowDown(res), true) });
+    try {
+      const r = await run([`s3://${bkt}/in/`], { env: { ...s3.env, AWS_ENDPOINT_URL: down.endpoint, AWS_MAX_ATTEMPTS: '3' } });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^aggregate: cannot list s3:\/\/[^ ]+: throttled by the server \(gave up after the retries\) \(SlowDown, HTTP 503\)\n$/);
+      assert.equal(down.requests, 3);
+    } finally {
+      await down.close();
+    }
+  });
+
+  test('nothing listening: exit 1', async () => {
+    const proxy = await startProxy({ target: s3.port });
+    const endpoint = proxy.endpoint;
+    await proxy.close();
+    const r = await run(['s3://some-bucket/x/'], { env: { ...s3.env, AWS_ENDPOINT_URL: endpoint, AWS_MAX_ATTEMPTS: '2' } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^aggregate: cannot list s3:\/\/some-bucket\/x\/: .*ECONNREFUSED/);
+  });
+});
+
+describe('usage errors: exit 2 before any request', () => {
+  for (const [args, pattern] of [
+    [['s3://'], /invalid input 's3:\/\/'/],
+    [['s3://B_ad/x'], /invalid bucket name 'B_ad'/],
+    [['s3://bucket/a//b/'], /invalid prefix/],
+    [['s3://bucket/../b/'], /invalid prefix/],
+    [['s3://bucket/x/', '--endpoint', 'ftp://host'], /invalid --endpoint 'ftp:\/\/host'/],
+    [['s3://bucket/x/', '--endpoint', 'not a url'], /invalid --endpoint/],
+    [['.', '--endpoint', 'http://127.0.0.1:9'], /--endpoint applies to an s3:\/\/ input only/],
+  ]) {
+    test(args.join(' '), async () => {
+      const r = await run(args, { env: { AWS_ENDPOINT_URL: '' } });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, pattern);
+    });
+  }
+});
