@@ -2,6 +2,7 @@
  * An `s3://bucket/prefix/` input: the listing and the reader the pipeline uses in place of the
  * local walk and file reader. Loaded (with the AWS SDK) only for S3 inputs.
  */
+import { setMaxListeners } from 'node:events';
 import type { Settings } from '../options.js';
 import type { Source } from '../read.js';
 import { createClient } from './client.js';
@@ -14,6 +15,8 @@ export async function s3Source(settings: Settings): Promise<Source> {
   const client = createClient({ endpoint: settings.endpoint, concurrency: settings.concurrency });
   // A signal aborts the requests in flight: the run stops without waiting for them.
   const controller = new AbortController();
+  // Every request in flight listens to it: more than Node's default warning threshold of 10.
+  setMaxListeners(settings.concurrency + 16, controller.signal);
   const onAbort = (): void => controller.abort(settings.signal?.reason);
   settings.signal?.addEventListener('abort', onAbort, { once: true });
   try {

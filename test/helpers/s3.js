@@ -46,6 +46,7 @@ export async function startS3() {
   return {
     endpoint,
     port,
+    pid: child.pid,
     env,
     client,
     createBucket: (bucket) => client.send(new CreateBucketCommand({ Bucket: bucket })),
