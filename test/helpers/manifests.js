@@ -23,6 +23,7 @@ export const FLAGS = {
   '--shard': { value: [] },
   '--gzip': { alias: '-z', value: null },
   '--level': { value: [] },
+  '--endpoint': { value: [] },
   '--quiet': { alias: '-q', value: null },
   '--help': { alias: '-h', value: null },
   '--version': { alias: '-V', value: null },
