@@ -234,6 +234,17 @@ describe('server and credential failures: one line, documented exit code, no sec
     assert.ok(!r.stderr.includes(secret));
   });
 
+  test('no credentials anywhere, or no region: exit 2 with what to set', async () => {
+    const bkt = await bucket();
+    const none = { ...s3.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_EC2_METADATA_DISABLED: 'true' };
+    const r = await run([`s3://${bkt}/in/`], { env: none });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^aggregate: cannot list s3:\/\/[^ ]+: no AWS credentials found .*\n$/);
+    const noRegion = await run([`s3://${bkt}/in/`], { env: { ...s3.env, AWS_REGION: '', AWS_ENDPOINT_URL: '' } });
+    assert.equal(noRegion.code, 2, noRegion.stderr);
+    assert.match(noRegion.stderr, /^aggregate: cannot list s3:\/\/[^ ]+: no AWS region configured \(set AWS_REGION\)/);
+  });
+
   test('no such bucket: exit 2', async () => {
     const r = await run(['s3://no-such-bucket-here/x/'], { env: s3.env });
     assert.equal(r.code, 2, r.stderr);
