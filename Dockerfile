@@ -10,7 +10,8 @@
 ARG NODE_IMAGE=node:24-alpine
 
 # ---------------------------------------------------------------------------------------------
-# Build: compile TypeScript, then bundle the CLI and its dependencies into one ESM file.
+# Build: compile TypeScript, then bundle the CLI and its dependencies into one ESM file plus
+# chunks loaded on demand (bundle/chunks/: the zip writer, the S3 reader with the AWS SDK).
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
@@ -43,6 +44,7 @@ RUN set -eu; \
       { echo '#!/usr/bin/env node'; cat bundle/aggregate.mjs; } > "$app/bundle/aggregate.mjs"; \
     fi; \
     chmod 0755 "$app/bundle/aggregate.mjs"; \
+    cp -R bundle/chunks "$app/bundle/chunks"; \
     node -e 'const p = require("./package.json"); process.stdout.write(JSON.stringify({ name: p.name, version: p.version, license: p.license, type: "module", private: true }, null, 2) + "\n")' > "$app/package.json"; \
     ln -s ../lib/aggregate/bundle/aggregate.mjs /rootfs/usr/local/bin/aggregate; \
     chmod 1777 /rootfs/tmp /rootfs/tmp/out; \
