@@ -3,7 +3,8 @@
 // then merge the directory), on the netvol profile's 2,000 small fragments and the medium
 // profile's 60 x 0.6 MB, behind a proxy that adds a fixed delay to every request.
 //
-//   npm run build && node bench/s3.mjs [--runs 3] [--delay 10[,30]] [--quick] [--base-bin OLD.mjs]
+//   npm run build && node bench/s3.mjs [--runs 3] [--delay 10[,30]] [--only small|medium] [--quick]
+//                                      [--base-bin OLD.mjs]
 //
 // --base-bin: also compare start-up (--version, a 100-file local run) with another build of the
 // bin, e.g. one built before the S3 input existed. Results: markdown on stdout.
@@ -42,10 +43,11 @@ const s3 = await startS3();
 const out = [];
 try {
   await s3.createBucket('bench');
+  const only = opt('--only', undefined);
   const profiles = [
     ['small', ensureData('netvol', quick ? 'quick' : 'full')],
     ['medium', ensureData('medium', quick ? 'quick' : 'full')],
-  ];
+  ].filter(([name]) => only === undefined || name === only);
   for (const [name, data] of profiles) {
     log(`uploading ${data.files.length} objects (${name})`);
     await s3.putTree('bench', `${name}/`, readTree(data.dir), 32);

@@ -4,11 +4,11 @@
 // where a test must act between listing and reading, or make the server fail.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startProxy } from '../../bench/lib/s3-proxy.mjs';
-import { have, rm, run, tmpdir, writeTree } from '../helpers/cli.js';
+import { BIN, have, rm, run, tmpdir, writeTree } from '../helpers/cli.js';
 import { readTree, startS3 } from '../helpers/s3.js';
 
 const HAVE_JQ = have('jq');
@@ -301,6 +301,34 @@ describe('server and credential failures: one line, documented exit code, no sec
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^aggregate: cannot list s3:\/\/some-bucket\/x\/: .*ECONNREFUSED/);
   });
+});
+
+test('SIGTERM while GETs are in flight: stops at once with 143, nothing written', async () => {
+  const bkt = await bucket();
+  await s3.putTree(bkt, 'in/', { 'a.json': '1', 'b.json': '2', 'c.json': '3' });
+  // The listing answers at once; every GET hangs for 20 s.
+  const slow = await startProxy({
+    target: s3.port,
+    hook: async (req) => {
+      if (!req.url.includes('list-type=2')) await new Promise((r) => setTimeout(r, 20_000).unref());
+      return false;
+    },
+  });
+  try {
+    const d = scratch('sigterm');
+    const out = path.join(d, 'all.json');
+    const child = spawn(process.execPath, [BIN, `s3://${bkt}/in/`, '-o', out], { env: { ...process.env, ...s3.env, AWS_ENDPOINT_URL: slow.endpoint }, stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 1500));
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.on('exit', (c) => r(c)));
+    assert.equal(code, 143);
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms to stop`);
+    assert.ok(!fs.existsSync(out));
+    assert.deepEqual(fs.readdirSync(d), []);
+  } finally {
+    await slow.close();
+  }
 });
 
 describe('usage errors: exit 2 before any request', () => {
