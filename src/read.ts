@@ -230,6 +230,49 @@ async function openAsync(entry: FileEntry, chunk: () => Buffer): Promise<ReadRes
 }
 
 /**
+ * An ordered read-ahead window: up to `size` opens in flight, handed out oldest first, from
+ * `entries[start]` on. Shared by the local reader's asynchronous mode and the S3 reader.
+ */
+export class ReadAhead<E> {
+  private readonly window: Promise<ReadResult>[] = [];
+
+  constructor(
+    private readonly entries: readonly E[],
+    private i: number,
+    private readonly size: number,
+    private readonly open: (entry: E) => Promise<ReadResult>,
+  ) {}
+
+  /** The next file, or undefined when all were handed out. */
+  next(): Promise<ReadResult> | undefined {
+    this.fill();
+    const head = this.window.shift();
+    if (head === undefined) return undefined;
+    return head.then((r) => {
+      this.fill();
+      return r;
+    });
+  }
+
+  private fill(): void {
+    while (this.window.length < this.size && this.i < this.entries.length) {
+      const p = this.open(this.entries[this.i++]!);
+      p.catch(() => {}); // handled when its turn comes
+      this.window.push(p);
+    }
+  }
+
+  /** Close whatever was read ahead (the consumer stopped early: error, signal). */
+  dispose(): void {
+    for (const p of this.window.splice(0)) {
+      p.then((r) => {
+        if (r.kind === 'file') r.file.close();
+      }, () => {});
+    }
+  }
+}
+
+/**
  * Hands out every entry, in order, opened with its head read (or as skipped). The consumer must
  * finish with a file (and close it) before asking for the next one. `next()` answers without a
  * promise while reads are synchronous: on 10k small files the promise round trips cost more than
@@ -242,8 +285,8 @@ export class FileReader implements Reader {
   private i = 0;
   private readonly times = new Float64Array(PROBE_FILES);
   private timed = 0;
-  /** The asynchronous read-ahead window, oldest first. */
-  private readonly window: Promise<ReadResult>[] = [];
+  /** The asynchronous read-ahead window, once reads went asynchronous. */
+  private ahead: ReadAhead<FileEntry> | undefined;
 
   constructor(
     private readonly entries: readonly FileEntry[],
@@ -263,13 +306,8 @@ export class FileReader implements Reader {
       this.probe(performance.now() - t0);
       return result;
     }
-    this.fill();
-    const head = this.window.shift();
-    if (head === undefined) return undefined;
-    return head.then((r) => {
-      this.fill();
-      return r;
-    });
+    this.ahead ??= new ReadAhead(this.entries, this.i, this.options.concurrency, (entry) => openAsync(entry, this.chunk));
+    return this.ahead.next();
   }
 
   /** Switch to concurrent reads when the median of recent opens is slow. */
@@ -281,20 +319,8 @@ export class FileReader implements Reader {
     if (this.times[PROBE_FILES >> 1]! > SLOW_OPEN_MS) this.mode = 'async';
   }
 
-  private fill(): void {
-    while (this.window.length < this.options.concurrency && this.i < this.entries.length) {
-      const p = openAsync(this.entries[this.i++]!, this.chunk);
-      p.catch(() => {}); // handled when its turn comes
-      this.window.push(p);
-    }
-  }
-
   /** Close whatever was read ahead (the consumer stopped early: error, signal). */
   dispose(): void {
-    for (const p of this.window.splice(0)) {
-      p.then((r) => {
-        if (r.kind === 'file') r.file.close();
-      }, () => {});
-    }
+    this.ahead?.dispose();
   }
 }

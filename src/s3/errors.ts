@@ -57,8 +57,8 @@ export function s3Error(action: string, what: string, error: unknown): Aggregate
   const tag = `(${name}${status ? `, HTTP ${status}` : ''})`;
   const usage = USAGE[name];
   if (usage !== undefined) return new RemoteError(`cannot ${action} ${what}: ${usage} ${tag}`, false, { cause: error });
-  if (/region is missing/i.test(e.message ?? '')) {
-    return new RemoteError(`cannot ${action} ${what}: no AWS region configured (set AWS_REGION) ${tag}`, false, { cause: error });
+  if (/region is missing|region not accepted/i.test(e.message ?? '')) {
+    return new RemoteError(`cannot ${action} ${what}: no valid AWS region configured (set AWS_REGION) ${tag}`, false, { cause: error });
   }
   if (status === 403) return new RemoteError(`cannot ${action} ${what}: ${USAGE.AccessDenied} ${tag}`, false, { cause: error });
   const known = RETRYABLE[name];

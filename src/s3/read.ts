@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RemoteError } from '../errors.js';
-import { OpenedFile, type ReadResult, type Reader } from '../read.js';
+import { OpenedFile, ReadAhead, type ReadResult, type Reader } from '../read.js';
 import { s3Error } from './errors.js';
 import type { S3Entry } from './list.js';
 import type { S3Location } from './url.js';
@@ -112,43 +112,26 @@ async function fetch(client: S3Client, where: S3Location, entry: S3Entry, signal
 
 /** Hands out the objects in list order; the consumer finishes (and closes) one before the next. */
 export class S3Reader implements Reader {
-  private readonly window: Promise<ReadResult>[] = [];
-  private i = 0;
+  private readonly ahead: ReadAhead<S3Entry>;
 
   constructor(
     private readonly client: S3Client,
-    private readonly where: S3Location,
-    private readonly entries: readonly S3Entry[],
-    private readonly concurrency: number,
+    where: S3Location,
+    entries: readonly S3Entry[],
+    concurrency: number,
     private readonly controller: AbortController,
-  ) {}
-
-  next(): Promise<ReadResult> | undefined {
-    this.fill();
-    const head = this.window.shift();
-    if (head === undefined) return undefined;
-    return head.then((r) => {
-      this.fill();
-      return r;
-    });
+  ) {
+    this.ahead = new ReadAhead(entries, 0, concurrency, (entry) => fetch(client, where, entry, controller.signal));
   }
 
-  private fill(): void {
-    while (this.window.length < this.concurrency && this.i < this.entries.length) {
-      const p = fetch(this.client, this.where, this.entries[this.i++]!, this.controller.signal);
-      p.catch(() => {}); // handled when its turn comes
-      this.window.push(p);
-    }
+  next(): Promise<ReadResult> | undefined {
+    return this.ahead.next();
   }
 
   /** Abort what is in flight, drop what was read ahead, close the connections. */
   dispose(): void {
     if (!this.controller.signal.aborted) this.controller.abort();
-    for (const p of this.window.splice(0)) {
-      p.then((r) => {
-        if (r.kind === 'file') r.file.close();
-      }, () => {});
-    }
+    this.ahead.dispose();
     this.client.destroy();
   }
 }

@@ -242,7 +242,7 @@ describe('server and credential failures: one line, documented exit code, no sec
     assert.match(r.stderr, /^aggregate: cannot list s3:\/\/[^ ]+: no AWS credentials found .*\n$/);
     const noRegion = await run([`s3://${bkt}/in/`], { env: { ...s3.env, AWS_REGION: '', AWS_ENDPOINT_URL: '' } });
     assert.equal(noRegion.code, 2, noRegion.stderr);
-    assert.match(noRegion.stderr, /^aggregate: cannot list s3:\/\/[^ ]+: no AWS region configured \(set AWS_REGION\)/);
+    assert.match(noRegion.stderr, /^aggregate: cannot list s3:\/\/[^ ]+: no valid AWS region configured \(set AWS_REGION\)/);
   });
 
   test('no such bucket: exit 2', async () => {
