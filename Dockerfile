@@ -11,7 +11,7 @@ ARG NODE_IMAGE=node:24-alpine
 
 # ---------------------------------------------------------------------------------------------
 # Build: compile TypeScript, then bundle the CLI and its dependencies into one ESM file plus
-# chunks loaded on demand (bundle/chunks/: the zip writer, the S3 reader with the AWS SDK).
+# chunks loaded on demand (bundle/chunks/: the S3 reader with the AWS SDK).
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
