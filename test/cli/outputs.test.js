@@ -65,6 +65,19 @@ test('a failing run inside a group writes nothing; the next writes follow the or
   assert.equal(fs.readFileSync(f, 'utf8'), 'ORIGINAL\nBEFORE\nrc=3\n');
 });
 
+test('TMPDIR not writable: the spool goes beside the file stdout is redirected to; else a clear error', (t) => {
+  const big = JSON.stringify({ pad: 'y'.repeat(6 << 20) }); // past the in-memory buffer
+  const { dir, out } = fixture(t, { 'p-1.json': big, 'p-2.json': '2' });
+  const f = path.join(out, 'o.json');
+  const env = { TMPDIR: path.join(out, 'missing') };
+  let r = sh(`$AGG -q ${q(dir)} > ${q(f)}`, env);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(fs.readFileSync(f, 'utf8'), `[${big},2]\n`);
+  assert.deepEqual(tempFilesIn(out), []);
+  r = sh(`$AGG -q ${q(dir)} | wc -c`, env);
+  assert.match(r.stderr, /cannot hold standard output in a spool file: tried .*missing; .*no such file or directory \(ENOENT\) \(set TMPDIR to a writable directory\)/);
+});
+
 // 2. descriptor paths: the open descriptor, never reopened by path
 
 test('-o /dev/stdout onto >> keeps the earlier content; -o - and /dev/stdout through a pipe work', (t) => {
