@@ -51,7 +51,7 @@ function parser(argv: readonly string[]) {
     .option('on-invalid', { choices: ON_INVALID as string[], default: 'fail', describe: 'fail: exit 3, no output; skip: leave the fragment out and report it' })
     .option('format', { choices: JSON_FORMATS as string[], describe: 'JSON output: one array, or one value per line [default: array]' })
     .option('flatten', { type: 'boolean', describe: 'Splice the elements of array fragments (tree reduce); a non-array is invalid' })
-    .option('stats', { type: 'string', nargs: 1, describe: 'Write a JSON summary to this file' })
+    .option('stats', { type: 'string', nargs: 1, describe: 'Write a JSON summary to this file (failed runs too)' })
     .option('manifest', { type: 'string', nargs: 1, describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' })
     .option('concurrency', { type: 'number', default: 32, describe: 'Files read ahead when reads are slow (network volumes)' })
     .option('shard', { type: 'string', nargs: 1, describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' })

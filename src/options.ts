@@ -262,11 +262,15 @@ function checkLength(flag: string, given: string, abs: string): void {
   }
 }
 
+let seq = 0;
+
 /** Identity of what an output writes to, for finding two outputs that are one file. */
 function identityOf(resolved: string | undefined): { key: string; ino?: string } {
   const fd = resolved === undefined ? 1 : descriptorOf(resolved);
   try {
     const st = fd !== undefined ? fs.fstatSync(fd) : fs.statSync(resolved!);
+    // Writing /dev/null twice loses nothing: a device named by path is never "the same file".
+    if (fd === undefined && st.isCharacterDevice()) return { key: `device:${seq++}` };
     const ino = st.isFile() ? `${st.dev}:${st.ino}` : undefined;
     return { key: fd !== undefined ? `fd:${fd}` : resolved!, ino };
   } catch {

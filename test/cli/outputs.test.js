@@ -144,6 +144,9 @@ test('two outputs naming the same file: usage error before anything is read', as
     assert.equal(r.stdout.length, 0);
   }
   assert.deepEqual(fs.readdirSync(out).sort(), ['link.json', 'sub']);
+  // a device named twice loses nothing
+  const dev = await run(['-q', dir, '-p', 'a.json', '-o', '/dev/null', '--stats', '/dev/null']);
+  assert.equal(dev.code, 0, dev.stderr);
   // stdout redirected to the file --stats names
   const s = path.join(out, 's.json');
   const r = sh(`$AGG -q ${q(dir)} --stats ${q(s)} > ${q(s)}`);
