@@ -69,8 +69,18 @@ function parser(argv: readonly string[]) {
     .showHelpOnFail(false)
     .fail((msg: string | undefined, err: Error | undefined) => {
       // yargs puts line breaks in some messages ("Invalid values:\n  Argument: ..."): one line.
-      throw err instanceof UsageError ? err : new UsageError((msg ?? err?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': '));
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(reword((msg ?? err?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': ')));
     });
+}
+
+/** yargs's "Not enough arguments following: o" says neither the flag as typed nor the way out. */
+function reword(message: string): string {
+  const m = /^Not enough arguments following: (\S+)$/.exec(message);
+  if (!m) return message;
+  const long = ({ o: 'output', p: 'pattern' } as Record<string, string>)[m[1]!] ?? m[1]!;
+  const flag = m[1]!.length === 1 ? `-${m[1]}` : `--${m[1]}`;
+  return `${flag} needs a value (for a value that starts with '-', write --${long}=VALUE)`;
 }
 
 function all(value: unknown): string[] | undefined {

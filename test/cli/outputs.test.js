@@ -255,6 +255,9 @@ test('--ignore and -p take one value each; --shard -1/2 names the flag and its f
   r = await run([dir, '--shard', '-1/2']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /invalid --shard '-1\/2': expected i\/N/);
+  r = await run([dir, '-o', '-x']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /-o needs a value \(for a value that starts with '-', write --output=VALUE\)/);
   r = await run([dir, '--concurrency', '-4']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /invalid --concurrency '-4'/);
