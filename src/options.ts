@@ -184,7 +184,9 @@ function realTarget(flag: string, given: string, abs: string): string {
           throw new UsageError(`${flag} ${quoteName(given)}: ${quoteName(notDirectoryAncestor(head))} is not a directory`);
         }
         if (code === 'ELOOP') throw new UsageError(`${flag} ${quoteName(given)}: too many levels of symbolic links`);
-        if (code !== 'ENOENT' || head === '/') throw new UsageError(`${flag} ${quoteName(given)}: cannot resolve the path (${code ?? String(error)})`);
+        // EACCES and the like are the environment's, not the command line's: opening the temp
+        // file reports them (exit 1).
+        if (code !== 'ENOENT' || head === '/') return abs;
         rest.unshift(path.basename(head));
         head = path.dirname(head);
       }
