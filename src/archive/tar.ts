@@ -21,8 +21,9 @@
  * Names are byte strings. An ASCII name that fits name (100 bytes) or prefix/name (155 + 100,
  * split at a '/') goes there; so does a name that is not valid UTF-8, byte for byte, as GNU tar
  * stores one. A valid UTF-8 name that is not ASCII, or any name that does not fit, gets a PAX
- * extended header ('x') with a `path` record, preceded by `hdrcharset=BINARY` when the bytes
- * are not UTF-8 (POSIX: the value is then not to be decoded; GNU tar writes the same); a size of 8 GiB or
+ * extended header ('x') with a `path` record holding the exact bytes, as GNU tar 1.34 writes
+ * it (no `hdrcharset=BINARY` record: GNU tar warns "Ignoring unknown extended header keyword"
+ * on it, and extracts the raw bytes without it); a size of 8 GiB or
  * more (beyond 11 octal digits) gets a `size` record, and the ustar field holds it in GNU
  * base-256 so that readers without PAX support still skip the data correctly.
  */
@@ -178,10 +179,7 @@ export class TarHeaderEncoder {
     const bigSize = entry.size > MAX_OCTAL_11;
     const bigTime = entry.mtime > MAX_OCTAL_11;
     const records: Buffer[] = [];
-    if (split === null) {
-      if (binary) records.push(paxRecord('hdrcharset', 'BINARY'));
-      records.push(paxRecord('path', bytes));
-    }
+    if (split === null) records.push(paxRecord('path', bytes));
     if (bigSize) records.push(paxRecord('size', String(entry.size)));
     if (bigTime) records.push(paxRecord('mtime', String(entry.mtime)));
 
