@@ -12,6 +12,7 @@ declare module 'picomatch' {
   function picomatch(glob: string | string[], options?: Options): (path: string) => boolean;
   namespace picomatch {
     function scan(glob: string): ScanResult;
+    function makeRe(glob: string, options?: Options): RegExp;
   }
   export default picomatch;
 }

@@ -9,9 +9,16 @@ import braces from 'braces';
 import picomatch from 'picomatch';
 import { UsageError } from './errors.js';
 
+/** Whether a name in one directory is selected (not ignored): see `PatternSet.selector`. */
+export type Selector = (name: string) => boolean;
+
 export interface PatternSet {
-  /** Whether the relative path (UTF-8, invalid bytes as U+FFFD) is selected and not ignored. */
-  selects(rel: string): boolean;
+  /**
+   * The test for names in directory `dir` (relative, with a trailing '/'; '' at the root; text is
+   * UTF-8 with invalid bytes as U+FFFD). Made once per directory: most patterns end in a
+   * basename glob (`**\/*.json`), so per file only the name is matched, not a joined path.
+   */
+  selector(dir: string): Selector;
   /** Whether the walk enters directory `rel` (`depth` segments deep). */
   enters(rel: string, depth: number): boolean;
 }
@@ -84,6 +91,24 @@ function check(kind: string, glob: string, ignoring: boolean): void {
   }
 }
 
+/**
+ * A matcher for `globs`, as picomatch's own (a path equal to the glob matches, else its regex),
+ * minus the wrapper's per-call result object: on 100k names the wrapper cost more than the walk.
+ */
+function matcher(globs: string | readonly string[]): Selector {
+  const list = typeof globs === 'string' ? [globs] : globs;
+  const res = list.map((g) => picomatch.makeRe(g));
+  if (list.length === 1) {
+    const g = list[0]!;
+    const re = res[0]!;
+    return (s) => s === g || re.test(s);
+  }
+  return (s) => {
+    for (let i = 0; i < res.length; i++) if (s === list[i] || res[i]!.test(s)) return true;
+    return false;
+  };
+}
+
 /** What a directory must satisfy for an alternative to match below it. */
 interface Reach {
   /** Literal leading segments. */
@@ -129,12 +154,48 @@ export function compilePatterns(patterns: readonly string[], ignore: readonly st
   const { positive, negative } = checkPatterns(patterns, ignore);
   const wanted = positive.map(stripDotSlash);
   const unwanted = [...negative, ...ignore].map(stripDotSlash);
-  const match = wanted.length > 0 ? picomatch(wanted) : () => false;
-  const ignored = unwanted.length > 0 ? picomatch(unwanted) : () => false;
-  const reaches = wanted.flatMap(alternatives).map(reachOf);
+  const ignored = unwanted.length > 0 ? matcher(unwanted) : () => false;
+  const expanded = wanted.flatMap(alternatives);
+  const reaches = expanded.map(reachOf);
+  // Alternatives split into a directory glob and a basename glob; the rest match whole paths.
+  const splits: { dir: 'any' | ((dir: string) => boolean); base: Selector }[] = [];
+  const whole: string[] = [];
+  for (const alt of expanded) {
+    const glob = stripDotSlash(alt);
+    const segs = segments(glob);
+    const last = segs[segs.length - 1]!;
+    if (glob.includes('{') || last.includes('**') || last === '') {
+      whole.push(glob);
+      continue;
+    }
+    const dirSegs = segs.slice(0, -1);
+    let dir: 'any' | ((dir: string) => boolean);
+    if (dirSegs.length === 0) dir = (d) => d === '';
+    else if (dirSegs.every((x) => x === '**')) dir = 'any';
+    else {
+      const m = matcher(dirSegs.join('/'));
+      dir = (d) => d !== '' && m(d.slice(0, -1));
+    }
+    splits.push({ dir, base: matcher(last) });
+  }
+  const wholeMatch = whole.length > 0 ? matcher(whole) : undefined;
+  const never: Selector = () => false;
 
   return {
-    selects: (rel) => match(rel) && !ignored(rel),
+    selector(dir) {
+      const bases = splits.filter((s) => s.dir === 'any' || s.dir(dir)).map((s) => s.base);
+      if (wholeMatch === undefined && unwanted.length === 0) {
+        if (bases.length === 0) return never;
+        if (bases.length === 1) return bases[0]!;
+      }
+      return (name) => {
+        let hit = false;
+        for (const b of bases) if (b(name)) { hit = true; break; }
+        if (!hit && wholeMatch === undefined) return false;
+        const rel = dir + name;
+        return (hit || wholeMatch!(rel)) && !ignored(rel);
+      };
+    },
     enters(rel, depth) {
       if (ignored(rel)) return false;
       const dir = rel.split('/');

@@ -95,6 +95,7 @@ export function walk(dir: string, options: WalkOptions): Listing {
     } catch (error) {
       throw new IoError('list', quoteName(at.abs === '' ? '/' : at.abs), error);
     }
+    const selects = patterns.selector(at.relText);
     try {
       for (;;) {
         let d: fs.Dirent | null;
@@ -116,9 +117,8 @@ export function walk(dir: string, options: WalkOptions): Listing {
           text = raw.toString('utf8');
         }
         if (at.depth === 0 && text === 'lost+found') continue; // root-only, never data
-        const relText = at.relText + text;
         if (d.isFile()) {
-          if (!patterns.selects(relText)) continue;
+          if (!selects(text)) continue;
           const i = files.push(at.rel, raw);
           if (exclude.length > 0 && isExcluded(i)) {
             files.truncate(i);
@@ -135,12 +135,13 @@ export function walk(dir: string, options: WalkOptions): Listing {
           continue;
         }
         const isDir = d.isDirectory();
+        const relText = at.relText + text;
         if (isDir && patterns.enters(relText, at.depth + 1)) {
           const relBytes = Buffer.concat([at.rel, typeof raw === 'string' ? Buffer.from(raw) : raw, SLASH]);
           subdirs.push({ abs: childPath(at.abs, raw), rel: relBytes, relText: relText + '/', depth: at.depth + 1 });
         }
         if (isDir && !options.reportDirectories) continue;
-        if (patterns.selects(relText)) skip(at.rel, raw, kindOf(d));
+        if (selects(text)) skip(at.rel, raw, kindOf(d));
       }
     } finally {
       handle.closeSync();
