@@ -98,7 +98,6 @@ export function discover(settings: Settings): Discovery {
     exclude,
   });
   const { files, mtimes } = listing;
-  files.trim();
   let order: Uint32Array;
   switch (settings.sort) {
     case 'natural':

@@ -57,12 +57,6 @@ export class PackedNames {
     this.bytes = bytes;
   }
 
-  /** Drops the spare capacity (once the list is complete): up to half of what growth left. */
-  trim(): void {
-    this.bytes = Buffer.from(this.bytes.subarray(0, this.used));
-    this.ends = this.ends.slice(0, this.length);
-  }
-
   /** A point to truncate back to (see `truncate`). */
   mark(): number {
     return this.length;
