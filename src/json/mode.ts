@@ -3,7 +3,6 @@
  */
 import { InvalidInputError } from '../errors.js';
 import type { Settings } from '../options.js';
-import { quoteName } from '../quote.js';
 import type { OpenedFile } from '../read.js';
 import type { Added, ChunkFeed, Handler } from '../run.js';
 import type { OutputTarget } from '../sink.js';
@@ -17,7 +16,7 @@ export function jsonHandler(settings: Settings, out: OutputTarget): Handler {
   const invalid = (file: OpenedFile, mark: WriterMark, error: unknown): never => {
     if (error instanceof JsonSyntaxError) {
       writer.rollback(mark);
-      throw new InvalidInputError(quoteName(file.entry.abs), error.reason, error);
+      throw new InvalidInputError(file.entry.abs, error.reason, error);
     }
     throw error;
   };
