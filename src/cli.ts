@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { aggregate } from './index.js';
 import { ExitCode, InterruptedError, UsageError, exitCodeOf, messageOf } from './errors.js';
 import { JSON_FORMATS, MODES, ON_INVALID, SORT_ORDERS, parseShard, type Options, type Progress } from './options.js';
+import { quoteName } from './quote.js';
 import { removePendingTempFiles } from './sink.js';
 import type { Stats } from './run.js';
 
@@ -43,20 +44,22 @@ function parser(argv: readonly string[]) {
     .scriptName(NAME)
     .usage(`$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.\n<dir> may be s3://bucket/prefix/: the objects under the prefix, read straight from S3.`)
     .option('mode', { alias: 'm', choices: MODES as string[], default: 'json', describe: 'json: merge JSON values into one array; tar/zip: archive the files' })
-    .option('output', { alias: 'o', type: 'string', describe: 'Output file, written atomically; - or absent: stdout' })
-    .option('pattern', { alias: 'p', type: 'string', array: true, describe: 'Glob relative to <dir>, repeatable [default: **/*.json in json mode, **/* in tar/zip]' })
-    .option('ignore', { type: 'string', array: true, describe: 'Glob relative to <dir> to leave out, repeatable' })
+    // One value per occurrence (nargs 1, never a greedy array): `--ignore x.json <dir>` leaves
+    // <dir> positional, and a value that looks like a negative number (`--shard -1/2`) is taken.
+    .option('output', { alias: 'o', type: 'string', nargs: 1, describe: 'Output file, written atomically; - or absent: stdout' })
+    .option('pattern', { alias: 'p', type: 'string', nargs: 1, describe: 'Glob relative to <dir>, repeatable [default: **/*.json in json mode, **/* in tar/zip]' })
+    .option('ignore', { type: 'string', nargs: 1, describe: 'Glob relative to <dir> to leave out, repeatable' })
     .option('sort', { choices: SORT_ORDERS as string[], default: 'natural', describe: 'Input order: natural (part-2 before part-10), name (bytes), mtime, none' })
     .option('on-invalid', { choices: ON_INVALID as string[], default: 'fail', describe: 'fail: exit 3, no output; skip: leave the fragment out and report it' })
     .option('format', { choices: JSON_FORMATS as string[], describe: 'JSON output: one array, or one value per line [default: array]' })
     .option('flatten', { type: 'boolean', describe: 'Splice the elements of array fragments (tree reduce); a non-array is invalid' })
-    .option('stats', { type: 'string', describe: 'Write a JSON summary to this file' })
-    .option('manifest', { type: 'string', describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' })
+    .option('stats', { type: 'string', nargs: 1, describe: 'Write a JSON summary to this file (failed runs too)' })
+    .option('manifest', { type: 'string', nargs: 1, describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' })
     .option('concurrency', { type: 'number', default: 32, describe: 'Files read ahead when reads are slow (network volumes)' })
-    .option('shard', { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' })
+    .option('shard', { type: 'string', nargs: 1, describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' })
     .option('gzip', { alias: 'z', type: 'boolean', describe: 'tar: gzip the archive [default: when -o ends in .gz or .tgz]' })
     .option('level', { type: 'number', describe: 'Compression level 0-9 (tar --gzip, zip) [default: 6]' })
-    .option('endpoint', { type: 'string', describe: 's3:// input: URL of an S3-compatible store (MinIO, Ceph); path-style [default: $AWS_ENDPOINT_URL]' })
+    .option('endpoint', { type: 'string', nargs: 1, describe: 's3:// input: URL of an S3-compatible store (MinIO, Ceph); path-style [default: $AWS_ENDPOINT_URL]' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No summary or progress on stderr (warnings still print)' })
     .epilog(EPILOG)
     .version(version())
@@ -69,8 +72,22 @@ function parser(argv: readonly string[]) {
     .showHelpOnFail(false)
     .fail((msg: string | undefined, err: Error | undefined) => {
       // yargs puts line breaks in some messages ("Invalid values:\n  Argument: ..."): one line.
-      throw err instanceof UsageError ? err : new UsageError((msg ?? err?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': '));
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(reword((msg ?? err?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': ')));
     });
+}
+
+/** yargs's "Not enough arguments following: o" says neither the flag as typed nor the way out. */
+function reword(message: string): string {
+  const m = /^Not enough arguments following: (\S+)$/.exec(message);
+  if (!m) return message;
+  const long = ({ o: 'output', p: 'pattern' } as Record<string, string>)[m[1]!] ?? m[1]!;
+  const flag = m[1]!.length === 1 ? `-${m[1]}` : `--${m[1]}`;
+  return `${flag} needs a value (for a value that starts with '-', write --${long}=VALUE)`;
+}
+
+function all(value: unknown): string[] | undefined {
+  return value === undefined ? undefined : ([] as unknown[]).concat(value).map(String);
 }
 
 function one<T>(value: T | T[] | undefined): T | undefined {
@@ -91,8 +108,8 @@ function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: bo
     dir: positional[0]!,
     mode: one(args.mode as Options['mode']),
     output: one(args.output as string | undefined),
-    patterns: args.pattern as string[] | undefined,
-    ignore: args.ignore as string[] | undefined,
+    patterns: all(args.pattern),
+    ignore: all(args.ignore),
     sort: one(args.sort as Options['sort']),
     onInvalid: one(args['on-invalid'] as Options['onInvalid']),
     format: one(args.format as Options['format']),
@@ -132,11 +149,11 @@ function formatBytes(n: number): string {
 
 function summary(s: Stats): string {
   const parts = [`${s.files} files`];
-  if (s.mode === 'json') parts.push(`${s.values} values`);
+  if (s.values !== null) parts.push(`${s.values} values`);
   parts.push(`${formatBytes(s.bytesIn)} in`, `${formatBytes(s.bytesOut)} out`);
-  if (s.skipped.length > 0) parts.push(`${s.skipped.length} skipped`);
+  if (s.skippedCount > 0) parts.push(`${s.skippedCount} skipped`);
   parts.push(`${(s.elapsedMs / 1000).toFixed(2)} s`);
-  return `${NAME}: ${parts.join(', ')} -> ${s.output ?? 'stdout'}`;
+  return `${NAME}: ${parts.join(', ')} -> ${s.output === null ? 'stdout' : quoteName(s.output)}`;
 }
 
 /** Runs the CLI; resolves to the exit code. */

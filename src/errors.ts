@@ -6,6 +6,8 @@
  * because Argo's executor reserves them.
  */
 
+import { quoteName } from './quote.js';
+
 export const ExitCode = {
   ok: 0,
   /** I/O failure or internal error: a retry may help. */
@@ -48,14 +50,35 @@ export function formatPosition(position: Position): string {
 }
 
 export class InvalidInputError extends AggregateError {
-  readonly file: string;
+  readonly file: string | Buffer;
   readonly position: Position | undefined;
   readonly reason: string;
-  constructor(file: string, reason: string, position?: Position) {
-    super(`invalid input: ${file}${position ? ` at ${formatPosition(position)}` : ''}: ${reason}`, ExitCode.invalidInput);
+  constructor(file: string | Buffer, reason: string, position?: Position) {
+    super(`invalid input: ${quoteName(file)}${position ? ` at ${formatPosition(position)}` : ''}: ${reason}`, ExitCode.invalidInput);
     this.file = file;
     this.reason = reason;
     this.position = position;
+  }
+}
+
+/** Longest list a message or `--stats` holds; the rest is counted ("and N more", skippedCount). */
+export const LIST_CAP = 20;
+
+/**
+ * `--on-invalid fail` found invalid fragments: the whole input was still validated, so this
+ * lists every one (up to LIST_CAP, then a count), and says how to go on.
+ */
+export class InvalidFilesError extends AggregateError {
+  constructor(
+    readonly listed: readonly InvalidInputError[],
+    readonly count: number,
+  ) {
+    const advice = `fix the program that writes ${count === 1 ? 'this fragment' : 'these fragments'}, or pass --on-invalid skip to leave invalid fragments out (they are then listed in --stats and --manifest)`;
+    const message =
+      count === 1
+        ? `${listed[0]!.message}\nnothing written; ${advice}`
+        : `invalid input: ${count} invalid fragments, nothing written:\n${listed.map((e) => `  ${e.message.replace(/^invalid input: /, '')}`).join('\n')}${count > listed.length ? `\n  and ${count - listed.length} more` : ''}\n${advice}`;
+    super(message, ExitCode.invalidInput);
   }
 }
 
@@ -65,7 +88,7 @@ export class IoError extends AggregateError {
   constructor(action: string, path: string, cause: unknown, hint?: string) {
     const code = errnoCode(cause);
     const detail = describeErrno(cause);
-    super(`cannot ${action} ${path}: ${detail}${hint ? ` (${hint})` : ''}`, ExitCode.io, { cause });
+    super(`cannot ${action} ${quoteName(path)}: ${detail}${hint ? ` (${hint})` : ''}`, ExitCode.io, { cause });
     this.path = path;
     this.code = code;
   }
@@ -109,6 +132,11 @@ const errnoText: Record<string, string> = {
   EDQUOT: 'disk quota exceeded',
   EFBIG: 'file too large',
   ELOOP: 'too many levels of symbolic links',
+  EPIPE: 'broken pipe',
+  EBADF: 'bad file descriptor',
+  EBUSY: 'device or resource busy',
+  ENAMETOOLONG: 'file name too long',
+  EXDEV: 'cross-device link',
 };
 
 function describeErrno(error: unknown): string {

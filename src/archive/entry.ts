@@ -2,6 +2,7 @@
  * What every archive entry shares: fixed time, mode from the exec bit, exact-size copying.
  */
 import { IoError, UsageError } from '../errors.js';
+import { quoteName } from '../quote.js';
 import type { Settings } from '../options.js';
 import type { OpenedFile } from '../read.js';
 import type { ChunkFeed } from '../run.js';
@@ -29,11 +30,11 @@ export function modeString(mode: number): string {
 }
 
 export function shrank(file: OpenedFile): IoError {
-  return new IoError('read', file.entry.abs, new Error(`file shrank while being read (expected ${file.size} bytes)`));
+  return new IoError('read', quoteName(file.entry.abs), new Error(`file shrank while being read (expected ${file.size} bytes)`));
 }
 
 export function warnGrew(settings: Settings, file: OpenedFile): void {
-  settings.onWarning(`${file.entry.rel}: file changed as we read it (archived its first ${file.size} bytes)`);
+  settings.onWarning(`${quoteName(file.entry.rel)}: file changed as we read it (archived its first ${file.size} bytes)`);
 }
 
 /**

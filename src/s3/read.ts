@@ -8,6 +8,8 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RemoteError } from '../errors.js';
+import type { FileList } from '../discover.js';
+import { quoteName } from '../quote.js';
 import { OpenedFile, ReadAhead, type ReadResult, type Reader } from '../read.js';
 import { s3Error } from './errors.js';
 import type { S3Entry } from './list.js';
@@ -17,7 +19,7 @@ import type { S3Location } from './url.js';
 const HEAD_BYTES = 256 << 10;
 
 function changed(entry: S3Entry, what: string): RemoteError {
-  return new RemoteError(`cannot read ${entry.abs}: it changed after it was listed (${what})`, true);
+  return new RemoteError(`cannot read ${quoteName(entry.abs)}: it changed after it was listed (${what})`, true);
 }
 
 const noBuffer = (): Buffer => {
@@ -53,7 +55,7 @@ class S3File extends OpenedFile {
         return r.value;
       },
       (error: unknown) => {
-        throw s3Error('read', this.object.abs, error);
+        throw s3Error('read', quoteName(this.object.abs), error);
       },
     );
   }
@@ -82,7 +84,7 @@ async function fetch(client: S3Client, where: S3Location, entry: S3Entry, signal
       throw changed(entry, `${res.ContentLength} bytes, listed as ${entry.size}`);
     }
   } catch (error) {
-    throw s3Error('read', entry.abs, signal.aborted ? signal.reason : error);
+    throw s3Error('read', quoteName(entry.abs), signal.aborted ? signal.reason : error);
   }
   const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const parts: Buffer[] = [];
@@ -100,7 +102,7 @@ async function fetch(client: S3Client, where: S3Location, entry: S3Entry, signal
     }
   } catch (error) {
     body.destroy();
-    throw s3Error('read', entry.abs, signal.aborted ? signal.reason : error);
+    throw s3Error('read', quoteName(entry.abs), signal.aborted ? signal.reason : error);
   }
   if (complete ? n !== entry.size : n > entry.size) {
     body.destroy();
@@ -117,7 +119,7 @@ export class S3Reader implements Reader {
   constructor(
     private readonly client: S3Client,
     where: S3Location,
-    entries: readonly S3Entry[],
+    entries: FileList<S3Entry>,
     concurrency: number,
     private readonly controller: AbortController,
   ) {

@@ -56,6 +56,8 @@ const TREE = {
   'sub dir/ünï/中文 key.json': '[1,2,3]',
   '.hidden.json': '"dotfiles never match"',
   'sub dir/.also-hidden.json': '"nor here"',
+  '.work/part-9.json': '"nor under a dot-directory"',
+  'sub dir/.aggregate-1.tmp': '"nor a temp file"',
   'notes.txt': 'not a fragment',
 };
 /** TREE's fragments in natural order, as aggregate must read them. */
@@ -133,6 +135,27 @@ describe('S3 input: same output as the same files on disk', () => {
       const l = fs.readFileSync(path.join(d, 'local-' + name));
       const rr = fs.readFileSync(path.join(d, 'remote-' + name));
       assert.ok(l.length > 1000 && rr.equals(l), `${name}: S3 archive differs from the disk archive`);
+    }
+  });
+
+  test('patterns, ignore and dotfile rules select exactly the keys the walk selects on disk', async () => {
+    for (const extra of [
+      ['--mode', 'tar', '-p', '**/*.{json,txt}'],
+      ['--mode', 'tar', '-p', '*'],
+      ['-p', 'sub dir/**'],
+      ['-p', '**/part-1?.json'],
+      ['-p', '**/*.json', '-p', '!part-1*'],
+      ['--ignore', 'sub dir/ünï'],
+      ['--ignore', '**/*é*'],
+      ['-p', '@(big|part-2).json'],
+      ['--mode', 'tar', '-p', '**/*', '--ignore', '*.json'],
+    ]) {
+      const local = await run(['-q', disk, ...extra]);
+      assert.equal(local.code, 0, local.stderr);
+      const remote = await run(['-q', `s3://${bkt}/runs/1/fragments/`, ...extra], { env: s3.env });
+      assert.equal(remote.code, 0, remote.stderr);
+      assert.ok(remote.stdout.equals(local.stdout), `differs with ${extra.join(' ')}`);
+      assert.ok(!remote.stdout.toString().includes('"nor '), `a dotfile was read with ${extra.join(' ')}`);
     }
   });
 
@@ -340,6 +363,9 @@ describe('usage errors: exit 2 before any request', () => {
     [['s3://bucket/x/', '--endpoint', 'ftp://host'], /invalid --endpoint 'ftp:\/\/host'/],
     [['s3://bucket/x/', '--endpoint', 'not a url'], /invalid --endpoint/],
     [['.', '--endpoint', 'http://127.0.0.1:9'], /--endpoint applies to an s3:\/\/ input only/],
+    // The same pattern rules as for a directory: nothing matches outside the prefix or a dotfile.
+    [['s3://bucket/x/', '-p', '../y/*.json'], /pattern '\.\.\/y\/\*\.json' points outside the input directory/],
+    [['s3://bucket/x/', '-p', '.work/*.json'], /names a dotfile or dot-directory \('\.work'\)/],
   ]) {
     test(args.join(' '), async () => {
       const r = await run(args, { env: { AWS_ENDPOINT_URL: '' } });
