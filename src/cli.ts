@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import yargs from 'yargs';
 import { aggregate } from './index.js';
 import { ExitCode, InterruptedError, UsageError, exitCodeOf, messageOf } from './errors.js';
-import { JSON_FORMATS, MODES, ON_INVALID, SORT_ORDERS, parseShard, type Options, type Progress } from './options.js';
+import { JSON_FORMATS, KEY_BY, MODES, ON_INVALID, SORT_ORDERS, parseShard, type Options, type Progress } from './options.js';
 import { removePendingTempFiles } from './sink.js';
 import type { Stats } from './run.js';
 
@@ -26,7 +26,10 @@ const EPILOG = `Exit codes:
   0    success
   1    I/O or internal failure (a retry may help)
   2    usage error (bad flag, missing or non-directory input)
-  3    invalid input data, e.g. a malformed JSON fragment (a retry will not help)
+  3    invalid input data, e.g. a malformed JSON fragment, or more than --max-invalid
+       (a retry will not help)
+  4    incomplete input: fewer or other files than --expect/--expect-names promised
+       (nothing written; a retry will not help)
   130  interrupted by SIGINT, 143 terminated by SIGTERM (output target left untouched)
 
 Examples:
@@ -34,10 +37,34 @@ Examples:
   aggregate --mode json /mnt -o /tmp/all.json     written atomically
   aggregate /mnt --format ndjson --on-invalid skip --stats /tmp/stats.json
   aggregate --mode tar /mnt -o /tmp/out.tar.gz    binaries -> reproducible archive
-  aggregate /mnt --shard 0/4 -o part-0.json       tree reduce: shard 0 of 4 (0-based)`;
+  aggregate /mnt --shard 0/4 -o part-0.json       tree reduce: shard 0 of 4 (0-based)
+  aggregate /mnt --expect 100 -o all.json.gz      exit 4 unless exactly 100 fragments; gzipped
+  aggregate /mnt --key-by path -o by-part.json    {"part-0": ..., "part-1": ...}
+
+Refused (exit 2): --key-by with --format ndjson, --flatten or --mode tar|zip; --expect with
+--expect-names; --max-missing without one of them; --max-invalid without --on-invalid skip;
+--gzip with --mode zip.`;
+
+/** yargs takes a lone `-` after a long option as a positional: `--expect-names -` means stdin. */
+function stdinValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--expect-names' && argv[i + 1] === '-') {
+      out.push('--expect-names=-');
+      i++;
+    } else {
+      out.push(argv[i]!);
+    }
+    if (argv[i] === '--') {
+      out.push(...argv.slice(i + 1));
+      break;
+    }
+  }
+  return out;
+}
 
 function parser(argv: readonly string[]) {
-  return yargs([...argv])
+  return yargs(stdinValues(argv))
     .scriptName(NAME)
     .usage(`$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.`)
     .option('mode', { alias: 'm', choices: MODES as string[], default: 'json', describe: 'json: merge JSON values into one array; tar/zip: archive the files' })
@@ -52,8 +79,13 @@ function parser(argv: readonly string[]) {
     .option('manifest', { type: 'string', describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' })
     .option('concurrency', { type: 'number', default: 32, describe: 'Files read ahead when reads are slow (network volumes)' })
     .option('shard', { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' })
-    .option('gzip', { alias: 'z', type: 'boolean', describe: 'tar: gzip the archive [default: when -o ends in .gz or .tgz]' })
-    .option('level', { type: 'number', describe: 'Compression level 0-9 (tar --gzip, zip) [default: 6]' })
+    .option('key-by', { choices: KEY_BY as string[], describe: 'One JSON object keyed by each fragment\'s path without its extension (exactly one value per fragment)' })
+    .option('expect', { type: 'string', describe: 'Number of files that must match (whole set, before --shard); otherwise exit 4, nothing written' })
+    .option('expect-names', { type: 'string', describe: 'File of the relative paths that must match (JSON array or one per line; - = stdin); otherwise exit 4' })
+    .option('max-missing', { type: 'string', describe: 'With --expect(-names): tolerate N missing files, or P% of the expected count' })
+    .option('max-invalid', { type: 'string', describe: 'With --on-invalid skip: tolerate N invalid fragments, or P% of the files read; past it exit 3' })
+    .option('gzip', { alias: 'z', type: 'boolean', describe: 'gzip the output (json, tar) [default: when -o ends in .gz or .tgz]' })
+    .option('level', { type: 'number', describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No summary or progress on stderr (warnings still print)' })
     .epilog(EPILOG)
     .version(version())
@@ -98,6 +130,11 @@ function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: bo
     manifest: one(args.manifest as string | undefined),
     concurrency: num('concurrency'),
     shard: shardText === undefined ? undefined : parseShard(shardText),
+    keyBy: one(args['key-by'] as Options['keyBy']),
+    expect: one(args.expect as string | undefined),
+    expectNames: one(args['expect-names'] as string | undefined),
+    maxMissing: one(args['max-missing'] as string | undefined),
+    maxInvalid: one(args['max-invalid'] as string | undefined),
     gzip: one(args.gzip as boolean | undefined),
     level: num('level'),
     signal,

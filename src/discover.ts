@@ -30,6 +30,8 @@ export interface Discovery {
   readonly skipped: SkippedFile[];
   /** Files matched before sharding. */
   readonly matched: number;
+  /** Every matched file, before sharding (what --expect checks). */
+  readonly all: readonly FileEntry[];
 }
 
 type Dirent = Pick<fs.Dirent, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isBlockDevice' | 'isCharacterDevice'>;
@@ -110,7 +112,7 @@ export function discover(settings: Settings): Discovery {
   skipped.sort((a, b) => compareBytes(a.path, b.path));
   const matched = files.length;
   const sharded = settings.shard ? shardOf(files, settings.shard.index, settings.shard.count) : files;
-  return { files: sharded, skipped, matched };
+  return { files: sharded, skipped, matched, all: files };
 }
 
 /** The file stdout is redirected to (`aggregate dir > dir/out.json`), if any (Linux). */

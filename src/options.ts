@@ -3,17 +3,20 @@
  * The CLI and the library both go through `resolveSettings`.
  */
 import path from 'node:path';
+import { checkExpectedNames, loadExpectedNames, parseExpectCount, parseTolerance, type Tolerance } from './contract.js';
 import { UsageError } from './errors.js';
 
 export type Mode = 'json' | 'tar' | 'zip';
 export type SortOrder = 'natural' | 'name' | 'mtime' | 'none';
 export type OnInvalid = 'fail' | 'skip';
 export type JsonFormat = 'array' | 'ndjson';
+export type KeyBy = 'path';
 
 export const MODES: readonly Mode[] = ['json', 'tar', 'zip'];
 export const SORT_ORDERS: readonly SortOrder[] = ['natural', 'name', 'mtime', 'none'];
 export const ON_INVALID: readonly OnInvalid[] = ['fail', 'skip'];
 export const JSON_FORMATS: readonly JsonFormat[] = ['array', 'ndjson'];
+export const KEY_BY: readonly KeyBy[] = ['path'];
 
 export interface Options {
   /** The input root. */
@@ -42,7 +45,17 @@ export interface Options {
   readonly concurrency?: number;
   /** Only this part of the sorted file list: `{ index, count }`, 0 <= index < count. */
   readonly shard?: { readonly index: number; readonly count: number } | undefined;
-  /** Archive modes: gzip the tar. @default true when the output ends in .gz or .tgz */
+  /** Write one JSON object keyed by each fragment's path without its extension. */
+  readonly keyBy?: KeyBy | undefined;
+  /** The number of files the run must match (before sharding), else exit 4. */
+  readonly expect?: number | string | undefined;
+  /** The relative paths the run must match: a list, or a file of them (`-`: stdin). */
+  readonly expectNames?: string | readonly (string | Buffer)[] | undefined;
+  /** Missing files tolerated with expect/expectNames: a count, or `P%` of the expected count. */
+  readonly maxMissing?: number | string | undefined;
+  /** Invalid fragments tolerated under onInvalid 'skip': a count, or `P%` of the files read. */
+  readonly maxInvalid?: number | string | undefined;
+  /** gzip the output (json and tar modes). @default true when the output ends in .gz or .tgz */
   readonly gzip?: boolean | undefined;
   /** Compression level 0-9 (gzip, zip deflate). @default 6 */
   readonly level?: number;
@@ -74,6 +87,11 @@ export interface Settings {
   readonly manifest: string | undefined;
   readonly concurrency: number;
   readonly shard: { readonly index: number; readonly count: number } | undefined;
+  readonly keyBy: KeyBy | undefined;
+  readonly expect: number | undefined;
+  readonly expectNames: readonly Buffer[] | undefined;
+  readonly maxMissing: Tolerance | undefined;
+  readonly maxInvalid: Tolerance | undefined;
   readonly gzip: boolean;
   readonly level: number;
   readonly signal: AbortSignal | undefined;
@@ -111,6 +129,34 @@ export function isStdout(output: string | undefined): boolean {
   return output === undefined || output === '-';
 }
 
+function tolerance(flag: string, value: number | string | undefined): Tolerance | undefined {
+  return value === undefined ? undefined : parseTolerance(flag, String(value));
+}
+
+/** --expect, --expect-names and the tolerances, checked against each other. */
+function resolveContract(options: Options): Pick<Settings, 'expect' | 'expectNames' | 'maxMissing' | 'maxInvalid'> {
+  const expect = options.expect === undefined ? undefined : parseExpectCount(options.expect);
+  if (expect !== undefined && options.expectNames !== undefined) {
+    throw new UsageError('give either --expect or --expect-names, not both (--expect-names implies the count)');
+  }
+  const maxMissing = tolerance('max-missing', options.maxMissing);
+  if (maxMissing && expect === undefined && options.expectNames === undefined) {
+    throw new UsageError('--max-missing needs --expect N or --expect-names FILE (missing out of what?)');
+  }
+  const maxInvalid = tolerance('max-invalid', options.maxInvalid);
+  if (maxInvalid && options.onInvalid !== 'skip') {
+    throw new UsageError('--max-invalid needs --on-invalid skip (under fail, one invalid fragment already fails the run)');
+  }
+  const names = options.expectNames;
+  const expectNames =
+    names === undefined
+      ? undefined
+      : typeof names === 'string'
+        ? loadExpectedNames(names)
+        : checkExpectedNames(names.map((n) => (typeof n === 'string' ? Buffer.from(n, 'utf8') : n)), 'expectNames');
+  return { expect, expectNames, maxMissing, maxInvalid };
+}
+
 export function resolveSettings(options: Options): Settings {
   if (typeof options.dir !== 'string' || options.dir === '') throw new UsageError('missing input directory');
   const mode = oneOf('mode', options.mode, MODES, 'json');
@@ -133,9 +179,17 @@ export function resolveSettings(options: Options): Settings {
   if (mode !== 'json' && (options.format !== undefined || flatten)) {
     throw new UsageError(`--format and --flatten apply to --mode json only`);
   }
-  const gzipByName = output !== undefined && /\.(t?gz)$/i.test(output);
+  const gzipByName = mode !== 'zip' && output !== undefined && /\.(t?gz)$/i.test(output);
   const gzip = options.gzip ?? gzipByName;
-  if (gzip && mode !== 'tar') throw new UsageError('--gzip applies to --mode tar only');
+  if (gzip && mode === 'zip') throw new UsageError('--gzip applies to --mode json and tar (zip compresses its entries itself)');
+  const keyBy = options.keyBy === undefined ? undefined : oneOf('key-by', options.keyBy, KEY_BY, 'path');
+  if (keyBy !== undefined) {
+    // An object needs exactly one value per key: no NDJSON lines, no spliced arrays, no archive.
+    if (mode !== 'json') throw new UsageError('--key-by applies to --mode json only');
+    if (format === 'ndjson') throw new UsageError('--key-by writes one JSON object: it cannot be combined with --format ndjson');
+    if (flatten) throw new UsageError('--key-by takes one value per fragment: it cannot be combined with --flatten');
+  }
+  const contract = resolveContract(options);
   if (options.shard !== undefined) {
     const { index, count } = options.shard;
     if (!Number.isInteger(index) || !Number.isInteger(count) || count < 1 || index < 0 || index >= count) {
@@ -157,6 +211,8 @@ export function resolveSettings(options: Options): Settings {
     manifest: resolveOptional(options.manifest),
     concurrency,
     shard: options.shard,
+    keyBy,
+    ...contract,
     gzip,
     level,
     signal: options.signal,

@@ -4,6 +4,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { InvalidBudget, checkExpectation, contractManifest, contractStats } from './contract.js';
 import { discover, type FileEntry, type SkippedFile } from './discover.js';
 import { InterruptedError, InvalidInputError, formatPosition } from './errors.js';
 import type { Mode, Settings } from './options.js';
@@ -29,6 +30,16 @@ export interface Stats {
   /** The output file, or null for stdout. */
   readonly output: string | null;
   readonly shard: string | null;
+  /** Files --expect/--expect-names asked for (null without them); the rest: see contractStats. */
+  readonly expected: number | null;
+  readonly missing: number;
+  readonly extra: number;
+  readonly missingFiles: readonly { path: string; pathBase64?: string }[];
+  readonly extraFiles: readonly { path: string; pathBase64?: string }[];
+  /** Fragments left out as invalid (under --on-invalid skip). */
+  readonly invalid: number;
+  /** Nothing missing and nothing left out as invalid. */
+  readonly complete: boolean;
 }
 
 export interface ManifestEntry {
@@ -147,6 +158,9 @@ export async function runPipeline(
     settings.onWarning(`skipped ${message}`);
   };
   for (const s of found.skipped) skip(s.path, s.reason);
+  // Before anything is read or created: an incomplete input fails fast.
+  const contract = checkExpectation(settings, settings.dir, found.all);
+  const invalid = new InvalidBudget(settings.maxInvalid, found.files.length);
 
   const pacer = new Pacer(settings, found.files.length);
   pacer.check();
@@ -189,7 +203,9 @@ export async function runPipeline(
       } catch (error) {
         if (error instanceof InvalidInputError && settings.onInvalid === 'skip') {
           pacer.bytesIn += file.bytesRead;
-          skip(file.entry.rel, error.reason + (error.position ? ` at ${formatPosition(error.position)}` : ''), error.message);
+          const reason = error.reason + (error.position ? ` at ${formatPosition(error.position)}` : '');
+          skip(file.entry.rel, reason, error.message);
+          invalid.add(file.entry.rel, reason);
         } else {
           throw error;
         }
@@ -214,9 +230,12 @@ export async function runPipeline(
       elapsedMs: Math.round(performance.now() - started),
       output: settings.output ?? null,
       shard: settings.shard ? `${settings.shard.index}/${settings.shard.count}` : null,
+      ...contractStats(contract),
+      invalid: invalid.count,
+      complete: contract.missing === 0 && invalid.count === 0,
     };
     if (settings.manifest !== undefined) {
-      side.push(writeJson(settings.manifest, { version: 1, mode: settings.mode, entries, skipped }));
+      side.push(writeJson(settings.manifest, { version: 1, mode: settings.mode, entries, skipped, ...contractManifest(contract) }));
     }
     if (settings.stats !== undefined) side.push(writeJson(settings.stats, stats));
     out.commit();
