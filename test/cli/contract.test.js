@@ -134,3 +134,148 @@ describe('--max-missing', () => {
     await failsUntouched(d, ['--expect', '4', '--max-missing', '100%'], 4);
   });
 });
+
+describe('--expect-names', () => {
+  test('one path per line, a JSON array, or stdin: the same set passes', async () => {
+    const d = mk({ 'a/part-0.json': '0', 'a/part-1.json': '1', 'b.json': '2' });
+    const names = ['a/part-0.json', 'a/part-1.json', 'b.json'];
+    const side = mk();
+    const lines = path.join(side, 'names.txt');
+    fs.writeFileSync(lines, names.join('\r\n') + '\n\n');
+    const arr = path.join(side, 'names.json');
+    fs.writeFileSync(arr, JSON.stringify([names[0], { path: names[1] }, { pathBase64: Buffer.from(names[2]).toString('base64') }]));
+    for (const args of [['--expect-names', lines], ['--expect-names', arr], ['--expect-names', '-'], ['--expect-names=-']]) {
+      const r = await run([d, ...args, '-q'], { input: names.join('\n') });
+      ok(r);
+      assert.deepEqual(JSON.parse(r.stdout), [0, 1, 2]);
+    }
+  });
+
+  test('missing and unexpected files are named in the message (quoted), exit 4', async () => {
+    const d = mk({ 'part-0.json': '0', 'part-1.json': '1', 'stale\nforged.json': '9' });
+    const empty = await failsUntouched(d, ['--expect-names', '-'], 4); // an empty list expects nothing
+    assert.match(empty.stderr, /expected 0 files, found 3; 3 unexpected/);
+    const r2 = await run([d, '--expect-names', '-'], { input: 'part-0.json\npart-1.json\npart-2.json\n' });
+    assert.equal(r2.code, 4);
+    assert.match(r2.stderr, /expected 3 files, found 3; 1 missing: part-2\.json; 1 unexpected: \$'stale\\nforged\.json'/);
+    assert.equal(r2.stderr.trim().split('\n').length, 1);
+  });
+
+  test('long lists are capped in the message and in --stats, complete in --manifest', async () => {
+    const d = mk(parts(5));
+    const names = Object.keys(parts(30));
+    const side = mk();
+    const list = path.join(side, 'names.json');
+    fs.writeFileSync(list, JSON.stringify(names));
+    const r = await run([d, '--expect-names', list], { input: '' });
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /25 missing: part-5\.json, part-6\.json, .*part-14\.json and 15 more/);
+    const st = path.join(side, 'stats.json');
+    const m = path.join(side, 'manifest.json');
+    ok(await run([d, '--expect-names', list, '--max-missing', '25', '--stats', st, '--manifest', m, '-q']));
+    const s = readJson(st);
+    assert.deepEqual([s.expected, s.missing, s.extra, s.complete], [30, 25, 0, false]);
+    assert.equal(s.missingFiles.length, 20);
+    assert.deepEqual(s.missingFiles[0], { path: 'part-5.json' });
+    const man = readJson(m);
+    assert.equal(man.expected, 30);
+    assert.deepEqual(man.missing.map((e) => e.path), names.slice(5));
+    assert.deepEqual(man.extra, []);
+  });
+
+  test('names are compared as exact bytes: no normalization, no case folding', async () => {
+    const d = mk({ 'Part-0.json': '0', 'caf\u00e9.json': '1' });
+    const nfd = 'cafe\u0301.json';
+    const r = await run([d, '--expect-names', '-'], { input: `part-0.json\n${nfd}\n` });
+    assert.equal(r.code, 4);
+    assert.match(r.stderr, /2 missing: part-0\.json, cafe\u0301\.json; 2 unexpected: Part-0\.json, caf\u00e9\.json/);
+    const nl = mk({ 'a\nb.json': '7' });
+    const list = path.join(mk(), 'n.json');
+    fs.writeFileSync(list, JSON.stringify(['a\nb.json']));
+    const ok2 = await run([nl, '--expect-names', list, '-q']);
+    ok(ok2);
+    assert.equal(ok2.stdout.toString(), '[7]\n');
+  });
+});
+
+describe('--max-invalid', () => {
+  const withBad = (good, bad) => ({ ...parts(good), ...Object.fromEntries(Array.from({ length: bad }, (_, i) => [`bad-${i}.json`, '{"x": '])) });
+
+  test('within it: success, the invalid fragments left out and counted', async () => {
+    const d = mk(withBad(7, 3));
+    const st = path.join(mk(), 'stats.json');
+    const r = await run([d, '--on-invalid', 'skip', '--max-invalid', '3', '--stats', st, '-q']);
+    ok(r);
+    assert.equal(JSON.parse(r.stdout).length, 7);
+    const s = readJson(st);
+    assert.equal(s.invalid, 3);
+    assert.equal(s.complete, false);
+    assert.deepEqual(s.skipped.map((x) => x.path), ['bad-0.json', 'bad-1.json', 'bad-2.json']);
+  });
+
+  test('past it: exit 3, nothing written, the message names the last invalid file', async () => {
+    const d = mk(withBad(7, 3));
+    const r = await failsUntouched(d, ['--on-invalid', 'skip', '--max-invalid', '2', '-q'], 3);
+    assert.match(r.stderr, /too many invalid fragments: more than 2 of 10 \(--max-invalid 2\); the last: bad-2\.json: unexpected end of input/);
+  });
+
+  test('a percentage of the files read (after --shard), rounded down', async () => {
+    const d = mk(withBad(7, 3));
+    ok(await run([d, '--on-invalid', 'skip', '--max-invalid', '30%', '-q']));
+    await failsUntouched(d, ['--on-invalid', 'skip', '--max-invalid', '29%'], 3);
+    // The bad ones sort first: shard 0/2 reads bad-0..2 and part-0..1 (5 files): 60% allows 3.
+    ok(await run([d, '--on-invalid', 'skip', '--max-invalid', '60%', '--shard', '0/2', '-q']));
+    await failsUntouched(d, ['--on-invalid', 'skip', '--max-invalid', '59%', '--shard', '0/2'], 3);
+  });
+
+  test('non-regular files (skipped, not invalid) do not count', async () => {
+    const d = mk(parts(2));
+    fs.symlinkSync(path.join(d, 'part-0.json'), path.join(d, 'link.json'));
+    fs.mkdirSync(path.join(d, 'dir.json'));
+    const st = path.join(mk(), 'stats.json');
+    ok(await run([d, '--on-invalid', 'skip', '--max-invalid', '0', '--stats', st, '-q']));
+    const s = readJson(st);
+    assert.equal(s.invalid, 0);
+    assert.equal(s.skipped.length, 2);
+  });
+});
+
+describe('refused combinations and bad values: exit 2 before anything is read', () => {
+  const cases = [
+    [['--expect', '-1'], /invalid --expect '-1'/],
+    [['--expect', 'ten'], /invalid --expect 'ten'/],
+    [['--expect', '1.5'], /invalid --expect '1.5'/],
+    [['--expect', ''], /invalid --expect ''/],
+    [['--expect', '2', '--expect-names', '-'], /either --expect or --expect-names, not both/],
+    [['--max-missing', '1'], /--max-missing needs --expect N or --expect-names FILE/],
+    [['--expect', '2', '--max-missing', '101%'], /invalid --max-missing '101%'/],
+    [['--expect', '2', '--max-missing', 'x'], /invalid --max-missing 'x'/],
+    [['--max-invalid', '1'], /--max-invalid needs --on-invalid skip/],
+    [['--on-invalid', 'fail', '--max-invalid', '1'], /--max-invalid needs --on-invalid skip/],
+    [['--on-invalid', 'skip', '--max-invalid', '-2'], /invalid --max-invalid '-2'/],
+    [['--expect-names', '/nonexistent/names.txt'], /--expect-names \/nonexistent\/names\.txt: no such file/],
+  ];
+  for (const [args, re] of cases) {
+    test(args.join(' '), async () => {
+      const d = mk(parts(2));
+      const r = await failsUntouched(d, args, 2);
+      assert.match(r.stderr, re);
+    });
+  }
+
+  test('a names file with a bad entry: absolute, .., listed twice, not an array of paths', async () => {
+    const d = mk(parts(2));
+    for (const [input, re] of [
+      ['/etc/passwd\n', /is not a relative path/],
+      ['a/../part-0.json\n', /is not a relative path/],
+      ['./part-0.json\n', /is not a relative path/],
+      ['part-0.json\npart-0.json\n', /part-0\.json is listed twice/],
+      ['[1, 2]', /element 0 is not a path/],
+      ['[ "a", ', /not valid JSON/],
+    ]) {
+      const r = await run([d, '--expect-names', '-'], { input });
+      assert.equal(r.code, 2, `${input}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+  });
+});
