@@ -21,17 +21,18 @@ const EMPTY = Buffer.from('{}\n');
 type Name = Buffer | string;
 
 /** Relative path without its extension; a dot that starts the base name (`.x`) is kept. */
-export function keyOfPath(rel: Name): Buffer {
-  const bytes = typeof rel === 'string' ? Buffer.from(rel, 'utf8') : rel;
-  const slash = bytes.lastIndexOf(0x2f);
-  const dot = bytes.lastIndexOf(0x2e);
-  return dot > slash + 1 ? bytes.subarray(0, dot) : bytes;
+export function keyOfPath(rel: Name): Name {
+  const slash = typeof rel === 'string' ? rel.lastIndexOf('/') : rel.lastIndexOf(0x2f);
+  const dot = typeof rel === 'string' ? rel.lastIndexOf('.') : rel.lastIndexOf(0x2e);
+  if (dot <= slash + 1) return rel;
+  return typeof rel === 'string' ? rel.slice(0, dot) : rel.subarray(0, dot);
 }
 
 export class KeyedWriter extends JsonWriter {
-  /** The current fragment's key as a JSON string. */
-  private key: Buffer = EMPTY;
-  /** Keys taken so far (exact bytes as latin1) -> the file that took each. */
+  /** The current fragment's key, and `"key":` as it is written. */
+  private key = '';
+  private keyBytes: Buffer = COLON;
+  /** Keys taken so far -> the file that took each. Valid UTF-8 only, so the string is exact. */
   private readonly taken = new Map<string, Name>();
 
   constructor(out: Appendable) {
@@ -40,15 +41,17 @@ export class KeyedWriter extends JsonWriter {
 
   /** Set the key for `rel`'s value; throws InvalidInputError when it cannot be used. */
   startFile(rel: Name, file: string): void {
-    const key = keyOfPath(rel);
-    if (!isUtf8(key)) {
-      throw new InvalidInputError(file, `--key-by path: the name ${quoteName(key)} is not valid UTF-8, so no JSON string can hold it exactly; rename the file`);
+    const name = keyOfPath(rel);
+    if (typeof name !== 'string' && !isUtf8(name)) {
+      throw new InvalidInputError(file, `--key-by path: the name ${quoteName(name)} is not valid UTF-8, so no JSON string can hold it exactly; rename the file`);
     }
-    const other = this.taken.get(key.toString('latin1'));
+    const key = typeof name === 'string' ? name : name.toString('utf8');
+    const other = this.taken.get(key);
     if (other !== undefined) {
       throw new InvalidInputError(file, `--key-by path: key ${quoteName(key)} is already taken by ${quoteName(other)}; two fragments cannot share a key`);
     }
-    this.key = Buffer.from(JSON.stringify(key.toString('utf8')));
+    this.key = key;
+    this.keyBytes = Buffer.from(JSON.stringify(key) + ':');
   }
 
   /** The fragment is in: its key is taken (rejected fragments leave their key free). */
@@ -56,15 +59,13 @@ export class KeyedWriter extends JsonWriter {
     if (values !== 1) {
       throw new InvalidInputError(file, `--key-by path needs exactly one JSON value per fragment, this one holds ${values}`);
     }
-    this.taken.set(keyOfPath(rel).toString('latin1'), rel);
+    this.taken.set(this.key, rel);
   }
 
   override begin(): void {
     this.out.write(this.values === 0 ? OPEN : COMMA);
-    this.out.write(this.key);
-    this.out.write(COLON);
+    this.out.write(this.keyBytes);
   }
-
   override end(): void {
     this.values++;
   }
