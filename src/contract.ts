@@ -9,6 +9,7 @@
  *
  * Names are byte strings: an expected name matches a found file when their bytes are equal.
  */
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import { IncompleteInputError, IoError, TooManyInvalidError, UsageError, errnoCode } from './errors.js';
 import { nameFields, quoteName } from './quote.js';
@@ -54,10 +55,18 @@ export function parseExpectCount(value: unknown): number {
   return n;
 }
 
-/** Exact bytes of a name, as a Map key (latin1 maps each byte to one char, both ways). */
+/**
+ * A name as an exact Map key: the name itself when it is valid UTF-8 (a string from the file
+ * system always is), else its bytes as latin1 behind a NUL, which no file name contains, so the
+ * two kinds never collide.
+ */
 function keyOf(name: Name): string {
-  return (typeof name === 'string' ? Buffer.from(name, 'utf8') : name).toString('latin1');
+  if (typeof name === 'string') return name;
+  return isUtf8(name) ? name.toString('utf8') : '\u0000' + name.toString('latin1');
 }
+
+/** A leading '/', or an empty, '.' or '..' component. */
+const NOT_RELATIVE = /^\/|(^|\/)\.{0,2}(\/|$)/;
 
 /**
  * Read the expected names from `file` (`-`: stdin). Either a JSON array whose elements are
@@ -83,8 +92,8 @@ export function loadExpectedNames(file: string): Buffer[] {
 export function checkExpectedNames(names: Buffer[], where: string): Buffer[] {
   const seen = new Set<string>();
   for (const name of names) {
-    const s = name.toString('latin1');
-    if (name.length === 0 || s.startsWith('/') || s.split('/').some((c) => c === '..' || c === '.' || c === '')) {
+    const s = keyOf(name);
+    if (NOT_RELATIVE.test(s.charCodeAt(0) === 0 ? s.slice(1) : s)) {
       throw new UsageError(`${where}: ${quoteName(name)} is not a relative path as discovery reports it (no leading '/', no '.', '..' or empty components)`);
     }
     if (seen.has(s)) throw new UsageError(`${where}: ${quoteName(name)} is listed twice`);

@@ -14,11 +14,13 @@ import { JsonWriter, type Appendable } from './write.js';
 
 const OPEN = Buffer.from('{');
 const COMMA = Buffer.from(',');
-const COLON = Buffer.from(':');
 const CLOSE = Buffer.from('}\n');
 const EMPTY = Buffer.from('{}\n');
 
 type Name = Buffer | string;
+
+/** Characters JSON.stringify would escape (or that make it fall back to escaping surrogates). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** Relative path without its extension; a dot that starts the base name (`.x`) is kept. */
 export function keyOfPath(rel: Name): Name {
@@ -31,7 +33,9 @@ export function keyOfPath(rel: Name): Name {
 export class KeyedWriter extends JsonWriter {
   /** The current fragment's key, and `"key":` as it is written. */
   private key = '';
-  private keyBytes: Buffer = COLON;
+  /** `"key":` of the current fragment, in a buffer reused across fragments. */
+  private scratch = Buffer.allocUnsafe(4096);
+  private keyLength = 0;
   /** Keys taken so far -> the file that took each. Valid UTF-8 only, so the string is exact. */
   private readonly taken = new Map<string, Name>();
 
@@ -51,7 +55,19 @@ export class KeyedWriter extends JsonWriter {
       throw new InvalidInputError(file, `--key-by path: key ${quoteName(key)} is already taken by ${quoteName(other)}; two fragments cannot share a key`);
     }
     this.key = key;
-    this.keyBytes = Buffer.from(JSON.stringify(key) + ':');
+    // Most names need no escape: '"' + key + '":' straight into the scratch buffer.
+    const text = NEEDS_ESCAPE.test(key) ? JSON.stringify(key) + ':' : undefined;
+    const max = (text ?? key).length * 3 + 3;
+    if (max > this.scratch.length) this.scratch = Buffer.allocUnsafe(max);
+    if (text !== undefined) {
+      this.keyLength = this.scratch.write(text, 0, 'utf8');
+    } else {
+      this.scratch[0] = 0x22;
+      const n = this.scratch.write(key, 1, 'utf8');
+      this.scratch[n + 1] = 0x22;
+      this.scratch[n + 2] = 0x3a;
+      this.keyLength = n + 3;
+    }
   }
 
   /** The fragment is in: its key is taken (rejected fragments leave their key free). */
@@ -64,7 +80,7 @@ export class KeyedWriter extends JsonWriter {
 
   override begin(): void {
     this.out.write(this.values === 0 ? OPEN : COMMA);
-    this.out.write(this.keyBytes);
+    this.out.write(this.scratch, 0, this.keyLength);
   }
   override end(): void {
     this.values++;

@@ -279,3 +279,12 @@ describe('refused combinations and bad values: exit 2 before anything is read', 
     }
   });
 });
+
+test('--help documents exit code 4 and the refused combinations', async () => {
+  const r = await run(['--help']);
+  ok(r);
+  const help = r.stdout.toString();
+  assert.match(help, /^ {2}4 {4}incomplete input: fewer or other files than --expect\/--expect-names promised/m);
+  assert.match(help, /Refused \(exit 2\): --key-by with --format ndjson, --flatten or --mode tar\|zip/);
+  for (const flag of ['--expect ', '--expect-names', '--max-missing', '--max-invalid', '--key-by']) assert.ok(help.includes(flag), flag);
+});
