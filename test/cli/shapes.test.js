@@ -188,3 +188,23 @@ describe('gzip in json mode', () => {
     assert.equal(fs.readFileSync(out).subarray(0, 2).toString('latin1'), 'PK');
   });
 });
+
+test('gzip in json mode streams a big fragment in bounded memory (peak RSS under 150 MiB)', { skip: !fs.existsSync('/usr/bin/time') && 'no /usr/bin/time' }, async () => {
+  const d = mk();
+  // 300 MB of records: the scanner outruns zlib, so only backpressure keeps the queue bounded.
+  const row = Buffer.from(JSON.stringify({ k: 'x'.repeat(900), n: 1 }).concat(',').repeat(1000));
+  const fd = fs.openSync(path.join(d, 'big.json'), 'w');
+  fs.writeSync(fd, '[');
+  const copies = Math.ceil((300 << 20) / row.length);
+  for (let i = 0; i < copies; i++) fs.writeSync(fd, row);
+  fs.writeSync(fd, '0]');
+  fs.closeSync(fd);
+  const out = path.join(mk(), 'o.json.gz');
+  const r = await run([d, '-o', out, '--level', '1', '-q'], { prefix: ['/usr/bin/time', '-f', 'PEAK_RSS_KB %M'], timeout: 300_000 });
+  rm(d);
+  ok(r);
+  const kb = Number(/PEAK_RSS_KB (\d+)/.exec(r.stderr)[1]);
+  const size = zlib.gunzipSync(fs.readFileSync(out)).length;
+  assert.equal(size, 1 + copies * row.length + 2 + 3); // the fragment inside [ ... ]\n
+  assert.ok(kb < 150 * 1024, `peak RSS ${kb} KiB`);
+});
