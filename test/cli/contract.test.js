@@ -1,17 +1,11 @@
 // The fan-in contract (--expect, --expect-names, --max-missing, --max-invalid) as a user runs it.
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, tmpdir, writeTree, rm, tempFilesIn } from '../helpers/cli.js';
+import { run, tempTrees, tempFilesIn } from '../helpers/cli.js';
 
-const dirs = [];
-const mk = (files = {}) => {
-  const d = tmpdir();
-  dirs.push(d);
-  return writeTree(d, files);
-};
-after(() => dirs.forEach(rm));
+const mk = tempTrees();
 
 const ok = (r) => assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
 const parts = (n, from = 0) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`part-${i + from}.json`, JSON.stringify({ i: i + from })]));

@@ -1,18 +1,12 @@
 // Output shapes in json mode: --key-by path, gzip (--gzip, -o x.json.gz), as a user runs them.
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { run, tmpdir, writeTree, rm, tempFilesIn } from '../helpers/cli.js';
+import { run, tempTrees, rm, tempFilesIn } from '../helpers/cli.js';
 
-const dirs = [];
-const mk = (files = {}) => {
-  const d = tmpdir();
-  dirs.push(d);
-  return writeTree(d, files);
-};
-after(() => dirs.forEach(rm));
+const mk = tempTrees();
 
 const ok = (r) => assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
 
