@@ -73,7 +73,7 @@ const NOT_RELATIVE = /^\/|(^|\/)\.{0,2}(\/|$)/;
  * strings or `{ "path": ... }` / `{ "pathBase64": ... }` objects (what --manifest and --stats
  * write), or one name per line (exact bytes; a trailing CR is dropped, empty lines are ignored).
  */
-export function loadExpectedNames(file: string): Buffer[] {
+export function loadExpectedNames(file: string): Name[] {
   let text: Buffer;
   try {
     text = fs.readFileSync(file === '-' ? 0 : file);
@@ -89,9 +89,10 @@ export function loadExpectedNames(file: string): Buffer[] {
 }
 
 /** Every name must be one discovery can report, and listed once. */
-export function checkExpectedNames(names: Buffer[], where: string): Buffer[] {
+export function checkExpectedNames(names: Name[], where: string): Name[] {
   const seen = new Set<string>();
   for (const name of names) {
+    if ((typeof name === 'string' ? name.indexOf('\u0000') : name.indexOf(0)) >= 0) throw new UsageError(`${where}: ${quoteName(name)} holds a NUL byte, which no file name can`);
     const s = keyOf(name);
     if (NOT_RELATIVE.test(s.charCodeAt(0) === 0 ? s.slice(1) : s)) {
       throw new UsageError(`${where}: ${quoteName(name)} is not a relative path as discovery reports it (no leading '/', no '.', '..' or empty components)`);
@@ -102,7 +103,9 @@ export function checkExpectedNames(names: Buffer[], where: string): Buffer[] {
   return names;
 }
 
-function namesFromLines(text: Buffer): Buffer[] {
+function namesFromLines(text: Buffer): Name[] {
+  // Valid UTF-8 (the usual case): strings, compared without a conversion per name.
+  if (isUtf8(text)) return text.toString('utf8').split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)).filter((l) => l !== '');
   const names: Buffer[] = [];
   let start = 0;
   while (start < text.length) {
@@ -116,7 +119,7 @@ function namesFromLines(text: Buffer): Buffer[] {
   return names;
 }
 
-function namesFromJson(text: Buffer, where: string): Buffer[] {
+function namesFromJson(text: Buffer, where: string): Name[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text.toString('utf8'));
@@ -125,11 +128,11 @@ function namesFromJson(text: Buffer, where: string): Buffer[] {
   }
   if (!Array.isArray(parsed)) throw new UsageError(`${where}: expected a JSON array of paths`);
   return parsed.map((item, i) => {
-    if (typeof item === 'string') return Buffer.from(item, 'utf8');
+    if (typeof item === 'string') return item;
     if (item && typeof item === 'object') {
       const o = item as { path?: unknown; pathBase64?: unknown };
       if (typeof o.pathBase64 === 'string') return Buffer.from(o.pathBase64, 'base64');
-      if (typeof o.path === 'string') return Buffer.from(o.path, 'utf8');
+      if (typeof o.path === 'string') return o.path;
     }
     throw new UsageError(`${where}: element ${i} is not a path (a string, or an object with "path" or "pathBase64")`);
   });
@@ -148,7 +151,7 @@ export interface ContractReport {
 
 export interface Expectation {
   readonly expect: number | undefined;
-  readonly expectNames: readonly Buffer[] | undefined;
+  readonly expectNames: readonly Name[] | undefined;
   readonly maxMissing: Tolerance | undefined;
 }
 
@@ -163,7 +166,7 @@ export function checkExpectation(settings: Expectation, dir: string, matched: re
   if (expect === undefined && expectNames === undefined) return { ...NONE, found: matched.length };
   let report: ContractReport;
   if (expectNames !== undefined) {
-    const wanted = new Map<string, Buffer>();
+    const wanted = new Map<string, Name>();
     for (const n of expectNames) wanted.set(keyOf(n), n);
     const extraNames: Name[] = [];
     for (const f of matched) {

@@ -89,7 +89,7 @@ export interface Settings {
   readonly shard: { readonly index: number; readonly count: number } | undefined;
   readonly keyBy: KeyBy | undefined;
   readonly expect: number | undefined;
-  readonly expectNames: readonly Buffer[] | undefined;
+  readonly expectNames: readonly (Buffer | string)[] | undefined;
   readonly maxMissing: Tolerance | undefined;
   readonly maxInvalid: Tolerance | undefined;
   readonly gzip: boolean;
@@ -153,7 +153,7 @@ function resolveContract(options: Options): Pick<Settings, 'expect' | 'expectNam
       ? undefined
       : typeof names === 'string'
         ? loadExpectedNames(names)
-        : checkExpectedNames(names.map((n) => (typeof n === 'string' ? Buffer.from(n, 'utf8') : n)), 'expectNames');
+        : checkExpectedNames([...names], 'expectNames');
   return { expect, expectNames, maxMissing, maxInvalid };
 }
 

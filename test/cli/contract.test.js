@@ -282,3 +282,10 @@ test('--help documents exit code 4 and the refused combinations', async () => {
   assert.match(help, /Refused \(exit 2\): --key-by with --format ndjson, --flatten or --mode tar\|zip/);
   for (const flag of ['--expect ', '--expect-names', '--max-missing', '--max-invalid', '--key-by']) assert.ok(help.includes(flag), flag);
 });
+
+test('--expect-names: a name holding a NUL byte is refused (exit 2)', async () => {
+  const d = mk(parts(1));
+  const r = await run([d, '--expect-names', '-'], { input: JSON.stringify(['part-0.json', 'a\u0000b']) });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /holds a NUL byte/);
+});
