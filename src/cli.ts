@@ -4,10 +4,11 @@
  * This is the only module that touches process.* (argv, exit code, signals, stderr).
  */
 import fs from 'node:fs';
-import yargs from 'yargs';
+import yargs, { type Options as Flag } from 'yargs';
 import { aggregate } from './index.js';
 import { ExitCode, InterruptedError, UsageError, exitCodeOf, messageOf } from './errors.js';
 import { JSON_FORMATS, KEY_BY, MODES, ON_INVALID, SORT_ORDERS, parseShard, type Options, type Progress } from './options.js';
+import { quoteName } from './quote.js';
 import { removePendingTempFiles } from './sink.js';
 import type { Stats } from './run.js';
 
@@ -45,47 +46,39 @@ Refused (exit 2): --key-by with --format ndjson, --flatten or --mode tar|zip; --
 --expect-names; --max-missing without one of them; --max-invalid without --on-invalid skip;
 --gzip with --mode zip.`;
 
-/** yargs takes a lone `-` after a long option as a positional: `--expect-names -` means stdin. */
-function stdinValues(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--expect-names' && argv[i + 1] === '-') {
-      out.push('--expect-names=-');
-      i++;
-    } else {
-      out.push(argv[i]!);
-    }
-    if (argv[i] === '--') {
-      out.push(...argv.slice(i + 1));
-      break;
-    }
-  }
-  return out;
-}
+/** Every flag but the booleans; each takes exactly one value per occurrence (see parser). */
+const VALUE_FLAGS: Record<string, Flag> = {
+  mode: { alias: 'm', choices: MODES as string[], default: 'json', describe: 'json: merge JSON values into one array; tar/zip: archive the files' },
+  output: { alias: 'o', type: 'string', describe: 'Output file, written atomically; - or absent: stdout' },
+  pattern: { alias: 'p', type: 'string', describe: 'Glob relative to <dir>, repeatable [default: **/*.json in json mode, **/* in tar/zip]' },
+  ignore: { type: 'string', describe: 'Glob relative to <dir> to leave out, repeatable' },
+  sort: { choices: SORT_ORDERS as string[], default: 'natural', describe: 'Input order: natural (part-2 before part-10), name (bytes), mtime, none' },
+  'on-invalid': { choices: ON_INVALID as string[], default: 'fail', describe: 'fail: exit 3, no output; skip: leave the fragment out and report it' },
+  format: { choices: JSON_FORMATS as string[], describe: 'JSON output: one array, or one value per line [default: array]' },
+  stats: { type: 'string', describe: 'Write a JSON summary to this file (failed runs too)' },
+  manifest: { type: 'string', describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' },
+  concurrency: { type: 'number', default: 32, describe: 'Files read ahead when reads are slow (network volumes)' },
+  shard: { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' },
+  'key-by': { choices: KEY_BY as string[], describe: "One JSON object keyed by each fragment's path without its extension (exactly one value per fragment)" },
+  expect: { type: 'string', describe: 'Number of files that must match (whole set, before --shard); otherwise exit 4, nothing written' },
+  'expect-names': { type: 'string', describe: 'File of the relative paths that must match (JSON array or one per line; - = stdin); otherwise exit 4' },
+  'max-missing': { type: 'string', describe: 'With --expect(-names): tolerate N missing files, or P% of the expected count' },
+  'max-invalid': { type: 'string', describe: 'With --on-invalid skip: tolerate N invalid fragments, or P% of the files read; past it exit 3' },
+  level: { type: 'number', describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' },
+};
 
 function parser(argv: readonly string[]) {
-  return yargs(stdinValues(argv))
+  const y = yargs([...argv])
     .scriptName(NAME)
-    .usage(`$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.`)
-    .option('mode', { alias: 'm', choices: MODES as string[], default: 'json', describe: 'json: merge JSON values into one array; tar/zip: archive the files' })
-    .option('output', { alias: 'o', type: 'string', describe: 'Output file, written atomically; - or absent: stdout' })
-    .option('pattern', { alias: 'p', type: 'string', array: true, describe: 'Glob relative to <dir>, repeatable [default: **/*.json in json mode, **/* in tar/zip]' })
-    .option('ignore', { type: 'string', array: true, describe: 'Glob relative to <dir> to leave out, repeatable' })
-    .option('sort', { choices: SORT_ORDERS as string[], default: 'natural', describe: 'Input order: natural (part-2 before part-10), name (bytes), mtime, none' })
-    .option('on-invalid', { choices: ON_INVALID as string[], default: 'fail', describe: 'fail: exit 3, no output; skip: leave the fragment out and report it' })
-    .option('format', { choices: JSON_FORMATS as string[], describe: 'JSON output: one array, or one value per line [default: array]' })
+    .usage(`$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.`);
+  // One value per occurrence (nargs 1, never a greedy array), for every value flag in one place:
+  // `--ignore x.json <dir>` leaves <dir> positional; the next argument is the value even when it
+  // is `-` (`--output -`, `--expect-names -`, `-o -`) or looks like a negative number
+  // (`--shard -1/2`, `--expect -1`: then options.ts names the flag and the accepted form).
+  for (const [name, flag] of Object.entries(VALUE_FLAGS)) y.option(name, { ...flag, nargs: 1 });
+  return y
     .option('flatten', { type: 'boolean', describe: 'Splice the elements of array fragments (tree reduce); a non-array is invalid' })
-    .option('stats', { type: 'string', describe: 'Write a JSON summary to this file' })
-    .option('manifest', { type: 'string', describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' })
-    .option('concurrency', { type: 'number', default: 32, describe: 'Files read ahead when reads are slow (network volumes)' })
-    .option('shard', { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' })
-    .option('key-by', { choices: KEY_BY as string[], describe: 'One JSON object keyed by each fragment\'s path without its extension (exactly one value per fragment)' })
-    .option('expect', { type: 'string', describe: 'Number of files that must match (whole set, before --shard); otherwise exit 4, nothing written' })
-    .option('expect-names', { type: 'string', describe: 'File of the relative paths that must match (JSON array or one per line; - = stdin); otherwise exit 4' })
-    .option('max-missing', { type: 'string', describe: 'With --expect(-names): tolerate N missing files, or P% of the expected count' })
-    .option('max-invalid', { type: 'string', describe: 'With --on-invalid skip: tolerate N invalid fragments, or P% of the files read; past it exit 3' })
     .option('gzip', { alias: 'z', type: 'boolean', describe: 'gzip the output (json, tar) [default: when -o ends in .gz or .tgz]' })
-    .option('level', { type: 'number', describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No summary or progress on stderr (warnings still print)' })
     .epilog(EPILOG)
     .version(version())
@@ -98,8 +91,27 @@ function parser(argv: readonly string[]) {
     .showHelpOnFail(false)
     .fail((msg: string | undefined, err: Error | undefined) => {
       // yargs puts line breaks in some messages ("Invalid values:\n  Argument: ..."): one line.
-      throw err instanceof UsageError ? err : new UsageError((msg ?? err?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': '));
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(reword((msg ?? err?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': ')));
     });
+}
+
+/**
+ * yargs's "Not enough arguments following: o" says neither the flag as typed nor the way out;
+ * its "Invalid values: Argument: key-by, Given: -1, Choices: ..." is said as options.ts says it.
+ */
+function reword(message: string): string {
+  const choice = /^Invalid values: Argument: (\S+), Given: "?(.*?)"?, Choices: (.*)$/.exec(message);
+  if (choice) return `invalid --${choice[1]} '${choice[2]}': expected one of ${choice[3]!.replace(/"/g, '')}`;
+  const m = /^Not enough arguments following: (\S+)$/.exec(message);
+  if (!m) return message;
+  const long = Object.keys(VALUE_FLAGS).find((name) => VALUE_FLAGS[name]!.alias === m[1]) ?? m[1]!;
+  const flag = m[1]!.length === 1 ? `-${m[1]}` : `--${m[1]}`;
+  return `${flag} needs a value (for a value that starts with '-', write --${long}=VALUE)`;
+}
+
+function all(value: unknown): string[] | undefined {
+  return value === undefined ? undefined : ([] as unknown[]).concat(value).map(String);
 }
 
 function one<T>(value: T | T[] | undefined): T | undefined {
@@ -120,8 +132,8 @@ function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: bo
     dir: positional[0]!,
     mode: one(args.mode as Options['mode']),
     output: one(args.output as string | undefined),
-    patterns: args.pattern as string[] | undefined,
-    ignore: args.ignore as string[] | undefined,
+    patterns: all(args.pattern),
+    ignore: all(args.ignore),
     sort: one(args.sort as Options['sort']),
     onInvalid: one(args['on-invalid'] as Options['onInvalid']),
     format: one(args.format as Options['format']),
@@ -165,11 +177,11 @@ function formatBytes(n: number): string {
 
 function summary(s: Stats): string {
   const parts = [`${s.files} files`];
-  if (s.mode === 'json') parts.push(`${s.values} values`);
+  if (s.values !== null) parts.push(`${s.values} values`);
   parts.push(`${formatBytes(s.bytesIn)} in`, `${formatBytes(s.bytesOut)} out`);
-  if (s.skipped.length > 0) parts.push(`${s.skipped.length} skipped`);
+  if (s.skippedCount > 0) parts.push(`${s.skippedCount} skipped`);
   parts.push(`${(s.elapsedMs / 1000).toFixed(2)} s`);
-  return `${NAME}: ${parts.join(', ')} -> ${s.output ?? 'stdout'}`;
+  return `${NAME}: ${parts.join(', ')} -> ${s.output === null ? 'stdout' : quoteName(s.output)}`;
 }
 
 /** Runs the CLI; resolves to the exit code. */

@@ -218,6 +218,8 @@ export function contractStats(r: ContractReport): {
   };
 }
 
+export type ContractStats = ReturnType<typeof contractStats>;
+
 /** The contract's manifest fields: the full lists. */
 export function contractManifest(r: ContractReport): { expected: number | null; missing: { path: string; pathBase64?: string }[]; extra: { path: string; pathBase64?: string }[] } {
   return { expected: r.expected, missing: r.missingNames.map(nameFields), extra: r.extraNames.map(nameFields) };

@@ -8,6 +8,7 @@ import path from 'node:path';
 import fg from 'fast-glob';
 import { IoError, UsageError } from './errors.js';
 import type { Settings } from './options.js';
+import { quoteName } from './quote.js';
 import { stdoutFile } from './sink.js';
 import { compareBytes, compareNatural } from './sort.js';
 
@@ -52,10 +53,10 @@ export function checkRoot(dir: string): void {
   try {
     st = fs.statSync(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`input directory ${dir} does not exist`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`input directory ${quoteName(dir)} does not exist`);
     throw new IoError('read input directory', dir, error);
   }
-  if (!st.isDirectory()) throw new UsageError(`input ${dir} is not a directory`);
+  if (!st.isDirectory()) throw new UsageError(`input ${quoteName(dir)} is not a directory`);
 }
 
 /**

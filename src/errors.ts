@@ -7,6 +7,8 @@
  * because Argo's executor reserves them.
  */
 
+import { quoteName } from './quote.js';
+
 export const ExitCode = {
   ok: 0,
   /** I/O failure or internal error: a retry may help. */
@@ -55,7 +57,7 @@ export class InvalidInputError extends AggregateError {
   readonly position: Position | undefined;
   readonly reason: string;
   constructor(file: string, reason: string, position?: Position) {
-    super(`invalid input: ${file}${position ? ` at ${formatPosition(position)}` : ''}: ${reason}`, ExitCode.invalidInput);
+    super(`invalid input: ${quoteName(file)}${position ? ` at ${formatPosition(position)}` : ''}: ${reason}`, ExitCode.invalidInput);
     this.file = file;
     this.reason = reason;
     this.position = position;
@@ -80,13 +82,34 @@ export class TooManyInvalidError extends AggregateError {
   }
 }
 
+/** Longest list a message or `--stats` holds; the rest is counted ("and N more", skippedCount). */
+export const LIST_CAP = 20;
+
+/**
+ * `--on-invalid fail` found invalid fragments: the whole input was still validated, so this
+ * lists every one (up to LIST_CAP, then a count), and says how to go on.
+ */
+export class InvalidFilesError extends AggregateError {
+  constructor(
+    readonly listed: readonly InvalidInputError[],
+    readonly count: number,
+  ) {
+    const advice = `fix the program that writes ${count === 1 ? 'this fragment' : 'these fragments'}, or pass --on-invalid skip to leave invalid fragments out (they are then listed in --stats and --manifest)`;
+    const message =
+      count === 1
+        ? `${listed[0]!.message}\nnothing written; ${advice}`
+        : `invalid input: ${count} invalid fragments, nothing written:\n${listed.map((e) => `  ${e.message.replace(/^invalid input: /, '')}`).join('\n')}${count > listed.length ? `\n  and ${count - listed.length} more` : ''}\n${advice}`;
+    super(message, ExitCode.invalidInput);
+  }
+}
+
 export class IoError extends AggregateError {
   readonly path: string;
   readonly code: string | undefined;
   constructor(action: string, path: string, cause: unknown, hint?: string) {
     const code = errnoCode(cause);
     const detail = describeErrno(cause);
-    super(`cannot ${action} ${path}: ${detail}${hint ? ` (${hint})` : ''}`, ExitCode.io, { cause });
+    super(`cannot ${action} ${quoteName(path)}: ${detail}${hint ? ` (${hint})` : ''}`, ExitCode.io, { cause });
     this.path = path;
     this.code = code;
   }
@@ -119,6 +142,11 @@ const errnoText: Record<string, string> = {
   EDQUOT: 'disk quota exceeded',
   EFBIG: 'file too large',
   ELOOP: 'too many levels of symbolic links',
+  EPIPE: 'broken pipe',
+  EBADF: 'bad file descriptor',
+  EBUSY: 'device or resource busy',
+  ENAMETOOLONG: 'file name too long',
+  EXDEV: 'cross-device link',
 };
 
 function describeErrno(error: unknown): string {

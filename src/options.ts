@@ -2,9 +2,11 @@
  * Options of a run, with defaults, resolved and validated once into a readonly Settings object.
  * The CLI and the library both go through `resolveSettings`.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { checkExpectedNames, loadExpectedNames, parseExpectCount, parseTolerance, type Tolerance } from './contract.js';
-import { UsageError } from './errors.js';
+import { UsageError, errnoCode } from './errors.js';
+import { quoteName } from './quote.js';
 
 export type Mode = 'json' | 'tar' | 'zip';
 export type SortOrder = 'natural' | 'name' | 'mtime' | 'none';
@@ -23,7 +25,10 @@ export interface Options {
   readonly dir: string;
   /** @default 'json' */
   readonly mode?: Mode;
-  /** Output file, written atomically; undefined or '-' for stdout. */
+  /**
+   * Output file, written atomically; undefined or '-' for stdout. `/dev/stdout`, `/dev/stderr`,
+   * `/dev/fd/N` and `/proc/self/fd/N` (here and for `stats`/`manifest`) mean the open descriptor.
+   */
   readonly output?: string | undefined;
   /** Globs relative to `dir`. @default ['**\/*.json'] in json mode, ['**\/*'] in archive modes */
   readonly patterns?: readonly string[];
@@ -76,6 +81,10 @@ export interface Progress {
 export interface Settings {
   readonly dir: string;
   readonly mode: Mode;
+  /**
+   * Where each output goes, resolved by `outputPath`: undefined is stdout, `/dev/fd/N` an open
+   * descriptor, anything else an absolute path with symbolic links followed.
+   */
   readonly output: string | undefined;
   readonly patterns: readonly string[];
   readonly ignore: readonly string[];
@@ -125,8 +134,17 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index, count };
 }
 
-export function isStdout(output: string | undefined): boolean {
-  return output === undefined || output === '-';
+
+/** Linux limits: a file name component, and a whole path (PATH_MAX counts the final NUL). */
+const NAME_MAX = 255;
+const PATH_MAX = 4096;
+/** Symbolic links followed at most (Linux's MAXSYMLINKS). */
+const MAX_LINKS = 40;
+
+/** The descriptor behind a resolved output (`/dev/fd/N`), else undefined. */
+export function descriptorOf(resolved: string): number | undefined {
+  const m = /^\/dev\/fd\/(\d+)$/.exec(resolved);
+  return m ? Number(m[1]) : undefined;
 }
 
 function tolerance(flag: string, value: number | string | undefined): Tolerance | undefined {
@@ -157,35 +175,231 @@ function resolveContract(options: Options): Pick<Settings, 'expect' | 'expectNam
   return { expect, expectNames, maxMissing, maxInvalid };
 }
 
+/** The descriptor a path names, without opening it: /dev/stdout, /dev/fd/N, /proc/self/fd/N. */
+function descriptorPath(abs: string): number | undefined {
+  const named: Record<string, number> = { '/dev/stdin': 0, '/dev/stdout': 1, '/dev/stderr': 2 };
+  if (abs in named) return named[abs];
+  const m = /^\/(?:dev\/fd|proc\/self\/fd|proc\/(\d+)\/fd)\/(\d+)$/.exec(abs);
+  if (!m || (m[1] !== undefined && Number(m[1]) !== process.pid)) return undefined;
+  return Number(m[2]);
+}
+
+/** A descriptor given as an output must be open (inherited) and writable. */
+function checkDescriptor(flag: string, given: string, fd: number): void {
+  try {
+    fs.fstatSync(fd);
+  } catch {
+    throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is not open`);
+  }
+  let flags: number | undefined;
+  try {
+    const m = /^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    if (m) flags = parseInt(m[1]!, 8);
+  } catch {
+    // no /proc: a write at commit reports it
+  }
+  // epoll, eventfd and the like are node's own, never an output a user can mean.
+  let kind = '';
+  try {
+    kind = fs.readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    // no /proc
+  }
+  if (kind.startsWith('anon_inode:')) throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is not open`);
+  if (flags !== undefined && (flags & 3) === 0) throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is open for reading only`);
+}
+
+/**
+ * The real path of `abs`: symbolic links followed, also a last one that dangles (the file it
+ * names is written, the link kept, as write-file-atomic does), and the part that does not exist
+ * yet appended. Throws a UsageError for an ancestor that is not a directory.
+ */
+function realTarget(flag: string, given: string, abs: string): string {
+  let current = abs;
+  for (let hops = 0; hops <= MAX_LINKS; hops++) {
+    // The longest existing prefix, resolved; the rest appended.
+    let head = current;
+    const rest: string[] = [];
+    let real: string | undefined;
+    while (real === undefined) {
+      try {
+        real = fs.realpathSync(head);
+      } catch (error) {
+        const code = errnoCode(error);
+        if (code === 'ENOTDIR') {
+          throw new UsageError(`${flag} ${quoteName(given)}: ${quoteName(notDirectoryAncestor(head))} is not a directory`);
+        }
+        if (code === 'ELOOP') throw new UsageError(`${flag} ${quoteName(given)}: too many levels of symbolic links`);
+        // EACCES and the like are the environment's, not the command line's: opening the temp
+        // file reports them (exit 1).
+        if (code !== 'ENOENT' || head === '/') return abs;
+        rest.unshift(path.basename(head));
+        head = path.dirname(head);
+      }
+    }
+    if (rest.length > 0) {
+      try {
+        if (!fs.statSync(real).isDirectory()) throw new UsageError(`${flag} ${quoteName(given)}: ${quoteName(real)} is not a directory`);
+      } catch (error) {
+        if (error instanceof UsageError) throw error;
+      }
+    }
+    const resolved = path.join(real, ...rest);
+    // A dangling link as the last component: follow it to the file it names.
+    let link: string | undefined;
+    try {
+      if (rest.length === 1 && fs.lstatSync(resolved).isSymbolicLink()) link = fs.readlinkSync(resolved);
+    } catch {
+      // not there: created by the rename
+    }
+    if (link === undefined) return resolved;
+    current = path.resolve(path.dirname(resolved), link);
+  }
+  throw new UsageError(`${flag} ${quoteName(given)}: too many levels of symbolic links`);
+}
+
+/** The deepest existing ancestor of `p` that is not a directory. */
+function notDirectoryAncestor(p: string): string {
+  let q = p;
+  while (q !== '/') {
+    try {
+      if (!fs.statSync(q).isDirectory()) return q;
+    } catch {
+      // missing or under a non-directory: look higher
+    }
+    q = path.dirname(q);
+  }
+  return p;
+}
+
+/**
+ * Validate and resolve one output (`--output`, `--stats`, `--manifest`): undefined for stdout,
+ * `/dev/fd/N` for an open descriptor, else the real absolute path to write. Every mistake is a
+ * UsageError that names it, before anything is read.
+ */
+function outputPath(flag: string, given: string | undefined): string | undefined {
+  if (given === undefined) return undefined;
+  if (given === '') throw new UsageError(`empty ${flag}: give a file name${flag === '--output' ? ', or - for standard output' : ''}`);
+  if (flag === '--output' && given === '-') return undefined;
+  const abs = path.resolve(given);
+  const fd = descriptorPath(abs);
+  if (fd !== undefined) {
+    checkDescriptor(flag, given, fd);
+    return flag === '--output' && fd === 1 ? undefined : `/dev/fd/${fd}`;
+  }
+  if (given.endsWith('/') || given.endsWith('/.') || given.endsWith('/..') || given === '.' || given === '..') {
+    throw new UsageError(`${flag} ${quoteName(given)} names a directory: give a file name`);
+  }
+  checkLength(flag, given, abs);
+  const real = realTarget(flag, given, abs);
+  checkLength(flag, given, real);
+  try {
+    if (fs.statSync(real).isDirectory()) throw new UsageError(`${flag} ${quoteName(given)} is a directory: give a file name`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+  }
+  return real;
+}
+
+function checkLength(flag: string, given: string, abs: string): void {
+  const total = Buffer.byteLength(abs);
+  if (total >= PATH_MAX) throw new UsageError(`${flag} ${quoteName(given)}: path too long (${total} bytes; the limit is ${PATH_MAX - 1})`);
+  for (const part of abs.split('/')) {
+    const n = Buffer.byteLength(part);
+    if (n > NAME_MAX) throw new UsageError(`${flag} ${quoteName(given)}: file name too long (${n} bytes; the limit is ${NAME_MAX})`);
+  }
+}
+
+let seq = 0;
+
+/** Identity of what an output writes to, for finding two outputs that are one file. */
+function identityOf(resolved: string | undefined): { key: string; ino?: string } {
+  const fd = resolved === undefined ? 1 : descriptorOf(resolved);
+  try {
+    const st = fd !== undefined ? fs.fstatSync(fd) : fs.statSync(resolved!);
+    // Writing /dev/null twice loses nothing: a device named by path is never "the same file".
+    if (fd === undefined && st.isCharacterDevice()) return { key: `device:${seq++}` };
+    const ino = st.isFile() ? `${st.dev}:${st.ino}` : undefined;
+    return { key: fd !== undefined ? `fd:${fd}` : resolved!, ino };
+  } catch {
+    return { key: fd !== undefined ? `fd:${fd}` : resolved! };
+  }
+}
+
+/** Two outputs naming one file (also through a link, `..`, or a descriptor) would lose one. */
+function checkDistinct(outputs: readonly { flag: string; given: string | undefined; resolved: string | undefined }[]): void {
+  const seen: { label: string; key: string; ino?: string }[] = [];
+  for (const o of outputs) {
+    const id = identityOf(o.resolved);
+    const label = o.given === undefined ? 'standard output' : `${o.flag} ${quoteName(o.given)}`;
+    const same = seen.find((s) => s.key === id.key || (s.ino !== undefined && s.ino === id.ino));
+    if (same) throw new UsageError(`${same.label} and ${label} are the same file: give each output its own file`);
+    seen.push({ label, ...id });
+  }
+}
+
+/** Descriptors kept free for the run itself (output, spool, stdio, node's own). */
+const FD_RESERVE = 64;
+
+/** The soft RLIMIT_NOFILE (Linux, from /proc), or undefined when unknown or unlimited. */
+function openFileLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+
 export function resolveSettings(options: Options): Settings {
   if (typeof options.dir !== 'string' || options.dir === '') throw new UsageError('missing input directory');
   const mode = oneOf('mode', options.mode, MODES, 'json');
-  const output = isStdout(options.output) ? undefined : path.resolve(options.output!);
+  const output = outputPath('--output', options.output);
+  const stats = outputPath('--stats', options.stats);
+  const manifest = outputPath('--manifest', options.manifest);
+  checkDistinct([
+    { flag: '--output', given: options.output, resolved: output },
+    ...(options.stats !== undefined ? [{ flag: '--stats', given: options.stats, resolved: stats }] : []),
+    ...(options.manifest !== undefined ? [{ flag: '--manifest', given: options.manifest, resolved: manifest }] : []),
+  ]);
   const patterns = (options.patterns && options.patterns.length > 0
     ? options.patterns
     : [mode === 'json' ? '**/*.json' : '**/*']
   ).map((g) => checkGlob('pattern', g));
   const ignore = (options.ignore ?? []).map((g) => checkGlob('ignore pattern', g));
-  const concurrency = options.concurrency ?? 32;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) {
+  const wanted = options.concurrency ?? 32;
+  if (!Number.isInteger(wanted) || wanted < 1 || wanted > 1024) {
     throw new UsageError(`invalid --concurrency '${String(options.concurrency)}': expected an integer from 1 to 1024`);
   }
+  // Read-ahead holds one descriptor per file: never more than RLIMIT_NOFILE allows (no EMFILE).
+  const limit = openFileLimit();
+  const concurrency = limit === undefined ? wanted : Math.max(1, Math.min(wanted, limit - FD_RESERVE));
   const level = options.level ?? 6;
   if (!Number.isInteger(level) || level < 0 || level > 9) {
     throw new UsageError(`invalid --level '${String(options.level)}': expected an integer from 0 to 9`);
   }
   const format = oneOf('format', options.format, JSON_FORMATS, 'array');
   const flatten = options.flatten === true;
+  const modeText = options.mode === undefined ? `json mode (the default)` : `--mode ${mode}`;
   if (mode !== 'json' && (options.format !== undefined || flatten)) {
-    throw new UsageError(`--format and --flatten apply to --mode json only`);
+    const given = [options.format !== undefined ? '--format' : undefined, flatten ? '--flatten' : undefined].filter(Boolean);
+    throw new UsageError(`${given.join(' and ')} ${given.length > 1 ? 'apply' : 'applies'} to json mode only; this run is ${modeText}`);
   }
-  const gzipByName = mode !== 'zip' && output !== undefined && /\.(t?gz)$/i.test(output);
+  const gzipByName = output !== undefined && descriptorOf(output) === undefined && /\.(t?gz)$/i.test(options.output!);
   const gzip = options.gzip ?? gzipByName;
-  if (gzip && mode === 'zip') throw new UsageError('--gzip applies to --mode json and tar (zip compresses its entries itself)');
+  if (gzip && mode === 'zip') {
+    // zip compresses its entries itself.
+    throw new UsageError(
+      options.gzip !== undefined
+        ? `--gzip applies to json and tar modes only; this run is ${modeText}`
+        : `--output ${quoteName(options.output!)} ends in .gz or .tgz, which means gzip, and gzip applies to json and tar modes only; this run is ${modeText}`,
+    );
+  }
   const keyBy = options.keyBy === undefined ? undefined : oneOf('key-by', options.keyBy, KEY_BY, 'path');
   if (keyBy !== undefined) {
     // An object needs exactly one value per key: no NDJSON lines, no spliced arrays, no archive.
-    if (mode !== 'json') throw new UsageError('--key-by applies to --mode json only');
+    if (mode !== 'json') throw new UsageError(`--key-by applies to json mode only; this run is ${modeText}`);
     if (format === 'ndjson') throw new UsageError('--key-by writes one JSON object: it cannot be combined with --format ndjson');
     if (flatten) throw new UsageError('--key-by takes one value per fragment: it cannot be combined with --flatten');
   }
@@ -196,7 +410,6 @@ export function resolveSettings(options: Options): Settings {
       throw new UsageError(`invalid shard ${index}/${count}: need 0 <= i < N (i is 0-based)`);
     }
   }
-  const resolveOptional = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(p));
   return Object.freeze({
     dir: path.resolve(options.dir),
     mode,
@@ -207,8 +420,8 @@ export function resolveSettings(options: Options): Settings {
     onInvalid: oneOf('on-invalid', options.onInvalid, ON_INVALID, 'fail'),
     format,
     flatten,
-    stats: resolveOptional(options.stats),
-    manifest: resolveOptional(options.manifest),
+    stats,
+    manifest,
     concurrency,
     shard: options.shard,
     keyBy,

@@ -35,6 +35,8 @@ function hex(byte: number): string {
 
 /** Whether `name` can be shown as it is: valid UTF-8 with only printable characters. */
 export function isPlainName(name: Name): boolean {
+  // A plain name that starts like a quoted one would read as another name: quote it too.
+  if (startsLikeQuoted(name)) return false;
   if (typeof name === 'string') return !UNSAFE_CHAR.test(name) && !LONE_SURROGATE.test(name);
   const bytes = bytesOf(name);
   if (!isUtf8(bytes)) return false;
@@ -46,6 +48,10 @@ export function isPlainName(name: Name): boolean {
     if (b >= 0x80) ascii = false;
   }
   return ascii || !UNSAFE_CHAR.test(bytes.toString('utf8'));
+}
+
+function startsLikeQuoted(name: Name): boolean {
+  return typeof name === 'string' ? name.startsWith("$'") : name.length >= 2 && name[0] === 0x24 && name[1] === 0x27;
 }
 
 /** `name` for a message: as it is when plain, else `$'...'` with every unsafe byte escaped. */

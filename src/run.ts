@@ -4,46 +4,68 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { InvalidBudget, checkExpectation, contractManifest, contractStats } from './contract.js';
+import { InvalidBudget, checkExpectation, contractManifest, contractStats, type ContractStats } from './contract.js';
 import { discover, type FileEntry, type SkippedFile } from './discover.js';
-import { InterruptedError, InvalidInputError, formatPosition } from './errors.js';
+import { IncompleteInputError, InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type Position } from './errors.js';
 import type { Mode, Settings } from './options.js';
+import { nameFields, quoteName } from './quote.js';
 import { FileReader, type OpenedFile, type ReadMode } from './read.js';
-import { quoteName } from './quote.js';
-import { openOutput, type OutputTarget } from './sink.js';
+import { commitAll, openOutput, type OutputTarget } from './sink.js';
 
+/** A file name as stats and manifests write it (see quote.ts). */
+export type NameFields = ReturnType<typeof nameFields>;
+
+/**
+ * The `--stats` report: written on every run that got past option parsing, success or not, and
+ * kept small (an Argo output parameter): the lists are capped, the full list is in --manifest.
+ */
 export interface Stats {
+  /** The run succeeded and its outputs are in place. */
+  readonly ok: boolean;
+  /** The process's exit code. */
+  readonly exitCode: number;
+  /** The error message when the run failed, else null. */
+  readonly error: string | null;
   readonly mode: Mode;
   /** Files read into the output. */
   readonly files: number;
   /** Files that matched the patterns (before sharding and skipping). */
   readonly matched: number;
-  /** JSON values written (json mode). */
-  readonly values: number;
+  /** JSON values written (json mode); null in tar and zip mode. */
+  readonly values: number | null;
   /** Files that held no value (json mode) or no byte (archive modes). */
   readonly emptyFiles: number;
   readonly bytesIn: number;
+  /** Bytes written to the output; 0 when the run failed (nothing was written). */
   readonly bytesOut: number;
-  /** Files left out, with the reason: not regular files, and invalid ones under `skip`. */
-  readonly skipped: readonly SkippedFile[];
+  /** Files left out: not regular files, and invalid ones under `skip`. */
+  readonly skippedCount: number;
+  /** The first LIST_CAP of them, with the reason. */
+  readonly skipped: readonly (NameFields & { readonly reason: string })[];
+  /**
+   * Invalid fragments found: under `--on-invalid fail` the run then fails (exit 3); under `skip`
+   * they are left out (and also in `skipped`), and more than `--max-invalid` fails the run (exit 3).
+   */
+  readonly invalidCount: number;
+  /** The first LIST_CAP of them. */
+  readonly invalid: readonly (NameFields & { readonly reason: string; readonly position: Position | null })[];
   readonly elapsedMs: number;
   /** The output file, or null for stdout. */
   readonly output: string | null;
   readonly shard: string | null;
-  /** Files --expect/--expect-names asked for (null without them); the rest: see contractStats. */
-  readonly expected: number | null;
+  /** Files --expect/--expect-names asked for (null without them). */
+  readonly expected: ContractStats['expected'];
+  /** Expected files not found (tolerated up to --max-missing), and found files not expected. */
   readonly missing: number;
   readonly extra: number;
-  readonly missingFiles: readonly { path: string; pathBase64?: string }[];
-  readonly extraFiles: readonly { path: string; pathBase64?: string }[];
-  /** Fragments left out as invalid (under --on-invalid skip). */
-  readonly invalid: number;
-  /** Nothing missing and nothing left out as invalid. */
+  /** The first names of each (with --expect-names); the full lists are in --manifest. */
+  readonly missingFiles: ContractStats['missingFiles'];
+  readonly extraFiles: ContractStats['extraFiles'];
+  /** The run succeeded with nothing missing and nothing left out as invalid. */
   readonly complete: boolean;
 }
 
-export interface ManifestEntry {
-  path: string;
+export interface ManifestEntry extends NameFields {
   size: number;
   sha256?: string;
   values?: number;
@@ -151,29 +173,30 @@ export async function runPipeline(
   makeHandler: (out: OutputTarget, files: readonly FileEntry[]) => Handler,
 ): Promise<Stats> {
   const started = performance.now();
-  const found = discover(settings);
-  const skipped: SkippedFile[] = [];
-  const skip = (path: string, reason: string, message = `${path}: ${reason}`): void => {
-    skipped.push({ path, reason });
-    settings.onWarning(`skipped ${message}`);
-  };
-  for (const s of found.skipped) skip(s.path, s.reason);
-  // Before anything is read or created: an incomplete input fails fast.
-  const contract = checkExpectation(settings, settings.dir, found.all);
-  const invalid = new InvalidBudget(settings.maxInvalid, found.files.length);
-
-  const pacer = new Pacer(settings, found.files.length);
-  pacer.check();
-  const out = openOutput(settings.output);
-  const side: OutputTarget[] = [];
+  const tally = new Tally(settings);
+  let out: OutputTarget | undefined;
+  let manifest: ManifestWriter | undefined;
+  let statsOut: OutputTarget | undefined;
   let cleanup = (): void => {};
   try {
+    const found = discover(settings);
+    tally.matched = found.matched;
+    if (found.matched === 0) settings.onWarning(noMatch(settings));
+    for (const s of found.skipped) tally.skip(s.path, s.reason);
+    // Before anything is read or created: an incomplete input fails fast.
+    const contract = checkExpectation(settings, settings.dir, found.all);
+    tally.contract = contractStats(contract);
+    const budget = new InvalidBudget(settings.maxInvalid, found.files.length);
+
+    const pacer = new Pacer(settings, found.files.length);
+    pacer.check();
+    // Every output opened before any input is read: an unwritable one fails at once.
+    out = openOutput(settings.output);
+    manifest = settings.manifest !== undefined ? new ManifestWriter(openOutput(settings.manifest), settings.mode) : undefined;
+    statsOut = settings.stats !== undefined ? openOutput(settings.stats) : undefined;
     const handler = makeHandler(out, found.files);
-    const feed = new ChunkFeed(pacer, settings.manifest !== undefined);
-    const entries: ManifestEntry[] = [];
-    let values = 0;
-    let emptyFiles = 0;
-    let files = 0;
+    const feed = new ChunkFeed(pacer, manifest !== undefined);
+    const invalid: InvalidInputError[] = [];
 
     const reader = new FileReader(found.files, { concurrency: settings.concurrency, stat: settings.mode !== 'json', mode: readMode() });
     cleanup = () => reader.dispose();
@@ -182,7 +205,7 @@ export async function runPipeline(
       if (r === undefined) break;
       if (r instanceof Promise) r = await r;
       if (r.kind === 'skipped') {
-        skip(r.entry.rel, r.reason);
+        tally.skip(r.entry.rel, r.reason);
         continue;
       }
       const file = r.file;
@@ -190,24 +213,28 @@ export async function runPipeline(
         let added = handler.add(file, feed);
         if (added instanceof Promise) added = await added;
         if (added.skipped !== undefined) {
-          skip(file.entry.rel, added.skipped, `${quoteName(file.entry.rel)}: ${added.skipped}`);
+          tally.skip(file.entry.rel, added.skipped);
           continue;
         }
-        files++;
+        tally.files++;
         pacer.bytesIn += file.bytesRead;
-        values += added.values ?? 0;
-        if ((settings.mode === 'json' && added.values === 0) || (settings.mode !== 'json' && file.bytesRead === 0)) emptyFiles++;
-        if (settings.manifest !== undefined) {
-          entries.push({ path: file.entry.rel, size: file.bytesRead, sha256: feed.digest()!, ...added });
-        }
+        tally.values += added.values ?? 0;
+        if ((settings.mode === 'json' && added.values === 0) || (settings.mode !== 'json' && file.bytesRead === 0)) tally.emptyFiles++;
+        manifest?.add({ ...nameFields(file.entry.rel), size: file.bytesRead, sha256: feed.digest()!, ...added });
       } catch (error) {
-        if (error instanceof InvalidInputError && settings.onInvalid === 'skip') {
-          pacer.bytesIn += file.bytesRead;
+        if (!(error instanceof InvalidInputError)) throw error;
+        pacer.bytesIn += file.bytesRead;
+        tally.invalid(file.entry.rel, error);
+        if (settings.onInvalid === 'skip') {
           const reason = error.reason + (error.position ? ` at ${formatPosition(error.position)}` : '');
-          skip(file.entry.rel, reason, error.message);
-          invalid.add(file.entry.rel, reason);
+          tally.skip(file.entry.rel, reason, error.message);
+          budget.add(file.entry.rel, reason); // past --max-invalid: exit 3, nothing written
         } else {
-          throw error;
+          // Nothing will be written: drop the output now, and go on validating to the end so
+          // that the report lists every invalid fragment, not just the first.
+          out.abort();
+          manifest?.abort();
+          if (invalid.length < LIST_CAP) invalid.push(error);
         }
       } finally {
         file.close();
@@ -217,40 +244,143 @@ export async function runPipeline(
     }
     await handler.finish();
     pacer.check();
+    tally.bytesIn = pacer.bytesIn;
+    if (settings.onInvalid === 'fail' && tally.invalidCount > 0) throw new InvalidFilesError(invalid, tally.invalidCount);
 
-    const stats: Stats = {
-      mode: settings.mode,
-      files,
-      matched: found.matched,
-      values,
-      emptyFiles,
-      bytesIn: pacer.bytesIn,
-      bytesOut: out.length,
-      skipped,
-      elapsedMs: Math.round(performance.now() - started),
-      output: settings.output ?? null,
-      shard: settings.shard ? `${settings.shard.index}/${settings.shard.count}` : null,
-      ...contractStats(contract),
-      invalid: invalid.count,
-      complete: contract.missing === 0 && invalid.count === 0,
-    };
-    if (settings.manifest !== undefined) {
-      side.push(writeJson(settings.manifest, { version: 1, mode: settings.mode, entries, skipped, ...contractManifest(contract) }));
-    }
-    if (settings.stats !== undefined) side.push(writeJson(settings.stats, stats));
-    out.commit();
-    for (const s of side) s.commit();
+    tally.bytesOut = out.length;
+    const stats = tally.report(started, undefined);
+    // The contract's full lists, only when the run had one (a plain manifest keeps its layout).
+    const expectation = settings.expect !== undefined || settings.expectNames !== undefined;
+    manifest?.finish(tally.allSkipped, expectation ? contractManifest(contract) : {});
+    if (statsOut) writeJson(statsOut, stats);
+    commitAll([out, ...(manifest ? [manifest.target] : []), ...(statsOut ? [statsOut] : [])]);
     return stats;
   } catch (error) {
     cleanup();
-    out.abort();
-    for (const s of side) s.abort();
+    out?.abort();
+    manifest?.abort();
+    statsOut?.abort();
+    tally.bytesOut = 0;
+    writeFailureStats(settings, tally.report(started, error));
     throw error;
   }
 }
 
-function writeJson(file: string, value: unknown): OutputTarget {
-  const target = openOutput(file);
+/** The report of a failed run, written alone; a failure here must not hide the run's own error. */
+function writeFailureStats(settings: Settings, stats: Stats): void {
+  if (settings.stats === undefined) return;
+  try {
+    const target = openOutput(settings.stats);
+    writeJson(target, stats);
+    target.commit();
+  } catch (error) {
+    settings.onWarning(`could not write the stats of the failed run: ${messageOf(error)}`);
+  }
+}
+
+function noMatch(settings: Settings): string {
+  const quoted = settings.patterns.map((p) => `'${p}'`).join(', ');
+  const ignored = settings.ignore.length > 0 ? ` (leaving out ${settings.ignore.map((p) => `'${p}'`).join(', ')})` : '';
+  return `no file under ${quoteName(settings.dir)} matched ${settings.patterns.length > 1 ? 'any of ' : ''}${quoted}${ignored}; the result is empty`;
+}
+
+/** Counts and capped lists of a run, for the summary and `--stats`. */
+class Tally {
+  files = 0;
+  matched = 0;
+  values = 0;
+  emptyFiles = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  invalidCount = 0;
+  /** Every skipped file: the manifest lists them all. */
+  readonly allSkipped: SkippedFile[] = [];
+  private readonly invalidList: Stats['invalid'][number][] = [];
+  /** What the expectation found; until it is checked, only what was expected. */
+  contract: ContractStats;
+
+  constructor(private readonly settings: Settings) {
+    this.contract = contractStats({ expected: settings.expect ?? settings.expectNames?.length ?? null, found: 0, missing: 0, extra: 0, missingNames: [], extraNames: [] });
+  }
+
+  skip(path: SkippedFile['path'], reason: string, message = `${quoteName(path)}: ${reason}`): void {
+    this.allSkipped.push({ path, reason });
+    this.settings.onWarning(`skipped ${message}`);
+  }
+
+  invalid(path: SkippedFile['path'], error: InvalidInputError): void {
+    this.invalidCount++;
+    if (this.invalidList.length < LIST_CAP) {
+      const p = error.position;
+      this.invalidList.push({ ...nameFields(path), reason: error.reason, position: p ? { line: p.line, column: p.column, offset: p.offset } : null });
+    }
+  }
+
+  report(started: number, error: unknown): Stats {
+    const { settings } = this;
+    const failed = error !== undefined;
+    // An incomplete input fails before this.contract is set: its report is on the error.
+    const contract = error instanceof IncompleteInputError ? (error.report as ContractStats) : this.contract;
+    return {
+      ok: !failed,
+      exitCode: failed ? exitCodeOf(error) : 0,
+      error: failed ? messageOf(error) : null,
+      mode: settings.mode,
+      files: this.files,
+      matched: this.matched,
+      values: settings.mode === 'json' ? this.values : null,
+      emptyFiles: this.emptyFiles,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      skippedCount: this.allSkipped.length,
+      skipped: this.allSkipped.slice(0, LIST_CAP).map((s) => ({ ...nameFields(s.path), reason: s.reason })),
+      invalidCount: this.invalidCount,
+      invalid: this.invalidList,
+      elapsedMs: Math.round(performance.now() - started),
+      output: settings.output ?? null,
+      shard: settings.shard ? `${settings.shard.index}/${settings.shard.count}` : null,
+      ...contract,
+      complete: !failed && contract.missing === 0 && this.invalidCount === 0,
+    };
+  }
+}
+
+/**
+ * `--manifest`, streamed: each entry goes into the manifest's temp file as its file is added
+ * (no list of a million entries in memory). The layout is exactly `JSON.stringify(manifest,
+ * null, 2)` of `{ version: 1, mode, entries, skipped }`, then with --expect(-names)
+ * `expected`, `missing`, `extra`.
+ */
+class ManifestWriter {
+  private entries = 0;
+
+  constructor(
+    readonly target: OutputTarget,
+    mode: Mode,
+  ) {
+    target.write(Buffer.from(`{\n  "version": 1,\n  "mode": ${JSON.stringify(mode)},\n  "entries": [`));
+  }
+
+  add(entry: ManifestEntry): void {
+    this.target.write(Buffer.from((this.entries++ === 0 ? '\n' : ',\n') + indent(JSON.stringify(entry, null, 2), '    ')));
+  }
+
+  finish(skipped: readonly SkippedFile[], contract: object): void {
+    const list = skipped.map((s) => ({ ...nameFields(s.path), reason: s.reason }));
+    let tail = `${this.entries > 0 ? '\n  ' : ''}],\n  "skipped": ${indent(JSON.stringify(list, null, 2), '  ').trimStart()}`;
+    for (const [key, value] of Object.entries(contract)) tail += `,\n  ${JSON.stringify(key)}: ${indent(JSON.stringify(value, null, 2), '  ').trimStart()}`;
+    this.target.write(Buffer.from(`${tail}\n}\n`));
+  }
+
+  abort(): void {
+    this.target.abort();
+  }
+}
+
+function indent(text: string, by: string): string {
+  return by + text.replace(/\n/g, '\n' + by);
+}
+
+function writeJson(target: OutputTarget, value: unknown): void {
   target.write(Buffer.from(JSON.stringify(value, null, 2) + '\n'));
-  return target;
 }

@@ -1,12 +1,15 @@
 /**
- * Output that appears whole or not at all.
+ * Outputs that appear whole or not at all, together.
  *
- * File targets: bytes go to a temp file beside the target (a dotfile, so never matched as input),
- * then fsync, rename over the target, fsync of the directory. On any failure or signal the temp
- * file is removed and the target stays as it was (write-file-atomic's recipe).
+ * File targets: bytes go to a temp file beside the target, then fsync. Only when every output of
+ * the run is complete are they renamed into place; a previous target is first hard-linked to a
+ * backup name, so that a rename failing halfway puts back what was already replaced. On any
+ * failure or signal the temp files are removed and every previous target stays as it was.
  *
- * stdout: bytes are held in memory and spill to an unlinked temp file past a few MiB, and are
- * copied to stdout only when the run succeeds, so a failed run prints nothing on stdout.
+ * Descriptors (stdout, `-o -`, `/dev/stdout`, `/dev/fd/N`) and devices: bytes are held in memory,
+ * then in an unlinked spool file, and written at commit with plain write() at the descriptor's
+ * current offset, which advances it: a shell group (`{ aggregate d; echo END; } > f`, `2>&1`,
+ * `>>`) gets the output whole and in order, and a failed run writes nothing there.
  *
  * Both support mark/rollback, so a fragment found invalid halfway under `--on-invalid skip`
  * leaves no trace in the output.
@@ -16,6 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { IoError, errnoCode } from './errors.js';
+import { descriptorOf } from './options.js';
+import { quoteName } from './quote.js';
 
 const BUFFER_SIZE = 4 << 20;
 /** Writes at least this long go straight to an open file (after the buffer): no copy of big chunks. */
@@ -72,8 +77,10 @@ export interface OutputTarget {
   readonly length: number;
   /** Drop everything written after `mark`. */
   rollback(mark: number): void;
-  /** Make the output visible (rename into place, or copy to stdout). */
+  /** Make the output visible (rename into place, or copy to its descriptor): `commitAll([this])`. */
   commit(): void;
+  /** Commit protocol, step 1: everything written and synced; nothing visible yet. */
+  prepare(): void;
   /** Discard everything; the target is untouched. Safe to call more than once. */
   abort(): void;
 }
@@ -87,13 +94,10 @@ abstract class BufferedOutput implements OutputTarget {
   protected used = 0;
   /** Bytes already in the file. */
   protected flushed = 0;
-  /** Where in the file our bytes start (non-zero only for `>>` onto stdout). */
-  protected origin = 0;
   protected fd = -1;
   protected done = false;
 
-  constructor(protected readonly targetName: string) {}
-
+  
   /** Open the backing file (its descriptor in `fd`). */
   protected abstract openFile(): void;
   protected abstract fileName(): string;
@@ -134,7 +138,7 @@ abstract class BufferedOutput implements OutputTarget {
   private writeAt(src: Buffer, start: number, end: number): void {
     if (this.fd < 0) this.openFile();
     try {
-      writeFully(this.fd, src, start, end, this.origin + this.flushed);
+      writeFully(this.fd, src, start, end, this.flushed);
     } catch (error) {
       throw new IoError('write', this.fileName(), error);
     }
@@ -142,12 +146,13 @@ abstract class BufferedOutput implements OutputTarget {
   }
 
   rollback(mark: number): void {
+    if (this.done) return; // discarded already (--on-invalid fail keeps validating)
     if (mark >= this.flushed) {
       this.used = mark - this.flushed;
       return;
     }
     try {
-      fs.ftruncateSync(this.fd, this.origin + mark);
+      fs.ftruncateSync(this.fd, mark);
     } catch (error) {
       throw new IoError('truncate', this.fileName(), error);
     }
@@ -175,18 +180,28 @@ abstract class BufferedOutput implements OutputTarget {
     }
   }
 
-  abstract commit(): void;
+  commit(): void {
+    commitAll([this]);
+  }
+
+  abstract prepare(): void;
   abstract abort(): void;
 }
 
-/** Atomic file output: temp file in the target's directory, fsync, rename. */
+/** Short, fixed-form temp name (`.aggregate-XXXXXXXX.tmp`): fits wherever the target's name fits. */
+export function tempName(dir: string): string {
+  return path.join(dir, `.aggregate-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Atomic file output: temp file in the target's directory, fsync; renamed by commitAll. */
 export class AtomicFileOutput extends BufferedOutput {
   private readonly temp: string;
+  /** A hard link to (or copy of) the previous target, while the commit can still be undone. */
+  private backup: string | undefined;
 
   constructor(readonly target: string) {
-    super(target);
-    const dir = path.dirname(target);
-    this.temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    super();
+    this.temp = tempName(path.dirname(target));
     // Open now, so an unwritable destination fails before any input is read.
     this.openFile();
   }
@@ -206,28 +221,72 @@ export class AtomicFileOutput extends BufferedOutput {
     return this.target;
   }
 
-  override commit(): void {
+  override prepare(): void {
     if (this.done) throw new Error('output already finished');
+    this.flush();
     try {
-      this.flush();
-      try {
-        fs.fsyncSync(this.fd);
-      } catch (error) {
-        throw new IoError('sync', this.target, error);
-      }
-      this.closeFd();
-      try {
-        fs.renameSync(this.temp, this.target);
-      } catch (error) {
-        throw new IoError('rename into place', this.target, error);
-      }
-      pending.delete(this.temp);
-      this.done = true;
-      syncDirectory(path.dirname(this.target));
+      fs.fsyncSync(this.fd);
     } catch (error) {
-      this.abort();
-      throw error;
+      throw new IoError('sync', this.target, error);
     }
+    try {
+      this.closeFd();
+    } catch (error) {
+      throw new IoError('close', this.target, error);
+    }
+  }
+
+  /** Rename over the target, keeping the previous one as a backup until `settle` or `restore`. */
+  install(): void {
+    const backup = tempName(path.dirname(this.target));
+    try {
+      fs.linkSync(this.target, backup);
+      this.backup = backup;
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') {
+        // No hard links here (some network and FUSE file systems): a copy does the same job.
+        try {
+          fs.copyFileSync(this.target, backup, fs.constants.COPYFILE_EXCL);
+          this.backup = backup;
+        } catch (copyError) {
+          fs.rmSync(backup, { force: true });
+          throw new IoError('keep a backup of', this.target, copyError);
+        }
+      }
+    }
+    if (this.backup) track(this.backup);
+    try {
+      fs.renameSync(this.temp, this.target);
+    } catch (error) {
+      // Nothing replaced: the target is as it was; drop the backup.
+      if (this.backup) fs.rmSync(this.backup, { force: true });
+      this.backup = undefined;
+      throw new IoError('rename into place', this.target, error);
+    }
+    pending.delete(this.temp);
+  }
+
+  /** Undo `install`: the previous target back, or no file when there was none. */
+  restore(): void {
+    try {
+      if (this.backup) fs.renameSync(this.backup, this.target);
+      else fs.unlinkSync(this.target);
+      if (this.backup) pending.delete(this.backup);
+      this.backup = undefined;
+    } catch {
+      // best effort: the error that made us restore is the one reported
+    }
+  }
+
+  /** The commit stands: drop the backup, make the rename durable. */
+  settle(): void {
+    this.done = true;
+    if (this.backup) {
+      fs.rmSync(this.backup, { force: true });
+      pending.delete(this.backup);
+      this.backup = undefined;
+    }
+    syncDirectory(path.dirname(this.target));
   }
 
   override abort(): void {
@@ -235,7 +294,7 @@ export class AtomicFileOutput extends BufferedOutput {
     try {
       fs.unlinkSync(this.temp);
     } catch {
-      // never created or already gone
+      // never created, already gone, or renamed into place and restored
     }
     pending.delete(this.temp);
   }
@@ -254,51 +313,81 @@ function syncDirectory(dir: string): void {
   }
 }
 
-/** Where a deferred output is released to. */
+/** Where a deferred output is released to: an open descriptor, or a device opened at commit. */
 interface Destination {
   readonly name: string;
   open(): number;
   close(fd: number): void;
+  /** The directory of the file behind it, when it is a regular file (a spool may go there). */
+  fileDir(): string | undefined;
 }
 
-const STDOUT: Destination = { name: 'standard output', open: () => 1, close: () => {} };
+function descriptor(fd: number, name: string): Destination {
+  return {
+    name,
+    open: () => fd,
+    close: () => {},
+    fileDir: () => {
+      try {
+        if (!fs.fstatSync(fd).isFile()) return undefined;
+        return path.dirname(fs.readlinkSync(`/proc/self/fd/${fd}`));
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
 
-/** A target that is not a regular file (/dev/null, /dev/full, a FIFO): written in place. */
+/** A target that is not a regular file (/dev/null, /dev/full, a FIFO): opened at commit. */
 function device(target: string): Destination {
   return {
     name: target,
     open: () => fs.openSync(target, fs.constants.O_WRONLY),
     close: (fd) => fs.closeSync(fd),
+    fileDir: () => undefined,
   };
 }
 
 /**
- * Output released only on commit: memory first, then an unlinked spool file. Used for stdout and
- * for targets that cannot be replaced by a rename (devices, FIFOs).
+ * Output released only on commit: memory first, then an unlinked spool file, then written with
+ * plain write() at the destination's current offset. Used for descriptors and devices.
  */
 export class DeferredOutput extends BufferedOutput {
-  constructor(private readonly destination: Destination = STDOUT) {
-    super(destination.name);
+  constructor(private readonly destination: Destination = descriptor(1, 'standard output')) {
+    super();
   }
 
   protected override openFile(): void {
-    const dir = os.tmpdir();
-    const spool = path.join(dir, `.aggregate-spool.${process.pid}.${randomBytes(4).toString('hex')}`);
-    try {
-      this.fd = fs.openSync(spool, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-      // Unlinked at once: nothing can be left behind, even after SIGKILL.
-      fs.unlinkSync(spool);
-    } catch (error) {
-      throw new IoError('create a spool file in', dir, error);
+    // os.tmpdir() first; on a read-only root file system, beside the file stdout goes to.
+    const dirs = [os.tmpdir()];
+    const beside = this.destination.fileDir();
+    if (beside !== undefined && beside !== dirs[0]) dirs.push(beside);
+    let lastError: unknown;
+    for (const dir of dirs) {
+      const spool = tempName(dir);
+      try {
+        this.fd = fs.openSync(spool, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+        // Unlinked at once: nothing can be left behind, even after SIGKILL.
+        fs.unlinkSync(spool);
+        return;
+      } catch (error) {
+        lastError = error;
+      }
     }
+    const tried = dirs.map((d) => quoteName(d)).join(' and ');
+    throw new IoError(`hold ${this.destination.name} in a spool file: tried ${tried}; last error in`, dirs[dirs.length - 1]!, lastError, 'set TMPDIR to a writable directory');
   }
 
   protected override fileName(): string {
     return `the spool file for ${this.destination.name}`;
   }
 
-  override commit(): void {
+  override prepare(): void {
     if (this.done) throw new Error('output already finished');
+  }
+
+  /** Write everything to the destination; cannot be undone, so it comes last in commitAll. */
+  release(): void {
     this.done = true;
     const { destination } = this;
     let out = -1;
@@ -331,40 +420,49 @@ export class DeferredOutput extends BufferedOutput {
 }
 
 /**
- * stdout redirected to a regular file (`> out.json`): written in place, and truncated back to
- * where it started on failure, so a failed run still leaves nothing. Saves the spool's extra
- * write and read of the whole output (a 256 MB merge would otherwise move 768 MB).
+ * Commit a run's outputs together: every temp file complete and synced first; then the renames
+ * (each previous target kept as a backup); then the descriptors. Any failure puts back every
+ * target already replaced and discards the rest: all or nothing. (Bytes already written to a
+ * descriptor cannot be taken back: descriptors come last, after everything that can fail.)
  */
-export class StdoutFileOutput extends BufferedOutput {
-  constructor(fd: number, size: number) {
-    super('standard output');
-    this.fd = fd;
-    this.origin = size;
-  }
-
-  protected override openFile(): void {
-    // Open from the start.
-  }
-
-  protected override fileName(): string {
-    return 'standard output';
-  }
-
-  override commit(): void {
-    if (this.done) throw new Error('output already finished');
-    this.flush();
-    this.done = true;
-  }
-
-  override abort(): void {
-    if (this.done) return;
-    this.done = true;
+export function commitAll(outputs: readonly OutputTarget[]): void {
+  const files = outputs.filter((o): o is AtomicFileOutput => o instanceof AtomicFileOutput);
+  const streams = outputs.filter((o): o is DeferredOutput => o instanceof DeferredOutput);
+  try {
+    for (const o of outputs) o.prepare();
+    const installed: AtomicFileOutput[] = [];
     try {
-      fs.ftruncateSync(this.fd, this.origin);
-    } catch {
-      // nothing more can be done about a stdout we cannot truncate
+      for (const f of files) {
+        f.install();
+        installed.push(f);
+      }
+      for (const s of streams) s.release();
+    } catch (error) {
+      for (const f of installed.reverse()) f.restore();
+      throw error;
     }
+    for (const f of files) f.settle();
+  } catch (error) {
+    for (const o of outputs) o.abort();
+    throw error;
   }
+}
+
+/**
+ * The target for `output` as resolved by options.ts: stdout when undefined, `/dev/fd/N` for an
+ * open descriptor, else a path (links already followed).
+ */
+export function openOutput(output: string | undefined): OutputTarget {
+  if (output === undefined) return new DeferredOutput();
+  const fd = descriptorOf(output);
+  if (fd !== undefined) return new DeferredOutput(descriptor(fd, fd === 1 ? 'standard output' : fd === 2 ? 'standard error' : `descriptor ${fd}`));
+  let replaceable = true;
+  try {
+    replaceable = fs.statSync(output).isFile();
+  } catch {
+    // does not exist yet: created by the rename
+  }
+  return replaceable ? new AtomicFileOutput(output) : new DeferredOutput(device(output));
 }
 
 /** fstat of stdout when it is a regular file, else undefined. */
@@ -374,36 +472,5 @@ export function stdoutFile(): fs.Stats | undefined {
     return st.isFile() ? st : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** The target for `output`: stdout when undefined. */
-export function openOutput(output: string | undefined): OutputTarget {
-  if (output === undefined) {
-    const st = stdoutFile();
-    return st ? new StdoutFileOutput(1, st.size) : new DeferredOutput();
-  }
-  const target = resolveTarget(output);
-  return target.replaceable ? new AtomicFileOutput(target.path) : new DeferredOutput(device(target.path));
-}
-
-/**
- * Follow a symbolic link at the target (as a shell redirection would), and tell whether the
- * target can be replaced by a rename: not when it is a device or a FIFO.
- */
-function resolveTarget(output: string): { path: string; replaceable: boolean } {
-  let real = output;
-  try {
-    real = fs.realpathSync(output);
-  } catch {
-    // does not exist yet: created by the rename
-  }
-  try {
-    const st = fs.statSync(real);
-    if (st.isDirectory()) throw new IoError('write output to', real, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
-    return { path: real, replaceable: st.isFile() };
-  } catch (error) {
-    if (error instanceof IoError) throw error;
-    return { path: real, replaceable: true };
   }
 }

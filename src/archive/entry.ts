@@ -2,6 +2,7 @@
  * What every archive entry shares: fixed time, mode from the exec bit, exact-size copying.
  */
 import { IoError, UsageError } from '../errors.js';
+import { quoteName } from '../quote.js';
 import type { Settings } from '../options.js';
 import type { OpenedFile } from '../read.js';
 import type { ChunkFeed } from '../run.js';
@@ -33,7 +34,7 @@ export function shrank(file: OpenedFile): IoError {
 }
 
 export function warnGrew(settings: Settings, file: OpenedFile): void {
-  settings.onWarning(`${file.entry.rel}: file changed as we read it (archived its first ${file.size} bytes)`);
+  settings.onWarning(`${quoteName(file.entry.rel)}: file changed as we read it (archived its first ${file.size} bytes)`);
 }
 
 /**

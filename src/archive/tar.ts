@@ -23,6 +23,7 @@
  * more (beyond 11 octal digits) gets a `size` record, and the ustar field holds it in GNU
  * base-256 so that readers without PAX support still skip the data correctly.
  */
+import { quoteName } from '../quote.js';
 
 export const BLOCK = 512;
 /** Largest value of an 11-digit octal field (8 GiB - 1). */
@@ -52,7 +53,7 @@ const UNSAFE_NAME = /^$|^\/|\/$|\/\/|(^|\/)\.\.(\/|$)|\0/;
 
 /** Throws unless `name` is a safe relative entry name (what extraction would keep inside its root). */
 export function checkEntryName(name: string): void {
-  if (UNSAFE_NAME.test(name)) throw new Error(`unsafe archive entry name: ${JSON.stringify(name)}`);
+  if (UNSAFE_NAME.test(name)) throw new Error(`unsafe archive entry name: ${quoteName(name)}`);
 }
 
 /** Writes `value` (< 8^(width-1)) as zero-padded octal in `width - 1` digits and a NUL. */

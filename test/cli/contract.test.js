@@ -92,13 +92,29 @@ describe('--expect N', () => {
     assert.equal(fs.existsSync(path.dirname(out)), false);
   });
 
-  test('stats on a failed run: not written on this build (nothing is written on failure)', async () => {
-    // When stats on every run land, this becomes: written, with expected/missing/extra.
+  test('stats on a failed run (exit 4): written, with the outcome and what was missing', async () => {
     const d = mk(parts(2));
     const st = path.join(mk(), 'stats.json');
-    const r = await run([d, '--expect', '3', '--stats', st]);
+    const r = await run([d, '--expect', '3', '--stats', st, '-q']);
     assert.equal(r.code, 4);
-    assert.equal(fs.existsSync(st), false);
+    assert.equal(r.stdout.length, 0);
+    const s = readJson(st);
+    assert.deepEqual([s.ok, s.exitCode, s.expected, s.missing, s.extra, s.complete], [false, 4, 3, 1, 0, false]);
+    assert.match(s.error, /^incomplete input under .*: expected 3 files, found 2; 1 missing/);
+    assert.deepEqual([s.missingFiles, s.extraFiles], [[], []]);
+    assert.equal(s.bytesOut, 0);
+  });
+
+  test('stats on a failed run (exit 4) with --expect-names: the missing and extra names', async () => {
+    const d = mk({ ...parts(2), 'stale.json': '9', 'n\u00e9\nl.json': '8' });
+    const st = path.join(mk(), 'stats.json');
+    const r = await run([d, '--expect-names', '-', '--stats', st, '-q'], { input: 'part-0.json\npart-1.json\npart-2.json\n' });
+    assert.equal(r.code, 4, r.stderr);
+    const s = readJson(st);
+    assert.deepEqual([s.ok, s.exitCode, s.expected, s.missing, s.extra], [false, 4, 3, 1, 2]);
+    assert.deepEqual(s.missingFiles, [{ path: 'part-2.json' }]);
+    assert.deepEqual(s.extraFiles.map((f) => f.path).sort(), ['n\u00e9\nl.json', 'stale.json']);
+    assert.equal(s.error, r.stderr.trim().replace(/^aggregate: /, ''));
   });
 });
 
@@ -172,6 +188,9 @@ describe('--expect-names', () => {
     assert.equal(s.missingFiles.length, 20);
     assert.deepEqual(s.missingFiles[0], { path: 'part-5.json' });
     const man = readJson(m);
+    const text = fs.readFileSync(m, 'utf8');
+    assert.equal(text, JSON.stringify(man, null, 2) + '\n', 'the streamed layout, contract fields included');
+    assert.deepEqual(Object.keys(man), ['version', 'mode', 'entries', 'skipped', 'expected', 'missing', 'extra']);
     assert.equal(man.expected, 30);
     assert.deepEqual(man.missing.map((e) => e.path), names.slice(5));
     assert.deepEqual(man.extra, []);
@@ -202,7 +221,8 @@ describe('--max-invalid', () => {
     ok(r);
     assert.equal(JSON.parse(r.stdout).length, 7);
     const s = readJson(st);
-    assert.equal(s.invalid, 3);
+    assert.equal(s.invalidCount, 3);
+    assert.deepEqual(s.invalid.map((x) => [x.path, x.position.offset]), [['bad-0.json', 6], ['bad-1.json', 6], ['bad-2.json', 6]]);
     assert.equal(s.complete, false);
     assert.deepEqual(s.skipped.map((x) => x.path), ['bad-0.json', 'bad-1.json', 'bad-2.json']);
   });
@@ -211,6 +231,18 @@ describe('--max-invalid', () => {
     const d = mk(withBad(7, 3));
     const r = await failsUntouched(d, ['--on-invalid', 'skip', '--max-invalid', '2', '-q'], 3);
     assert.match(r.stderr, /too many invalid fragments: more than 2 of 10 \(--max-invalid 2\); the last: bad-2\.json: unexpected end of input/);
+  });
+
+  test('past it: the stats of the failed run list the invalid fragments (exit 3)', async () => {
+    const d = mk(withBad(7, 3));
+    const st = path.join(mk(), 'stats.json');
+    const r = await run([d, '--on-invalid', 'skip', '--max-invalid', '2', '--stats', st, '-q']);
+    assert.equal(r.code, 3, r.stderr);
+    const s = readJson(st);
+    assert.deepEqual([s.ok, s.exitCode, s.invalidCount, s.complete, s.bytesOut], [false, 3, 3, false, 0]);
+    assert.match(s.error, /^too many invalid fragments: more than 2 of 10/);
+    assert.deepEqual(s.invalid.map((x) => x.path), ['bad-0.json', 'bad-1.json', 'bad-2.json']);
+    assert.equal(s.expected, null);
   });
 
   test('a percentage of the files read (after --shard), rounded down', async () => {
@@ -229,7 +261,8 @@ describe('--max-invalid', () => {
     const st = path.join(mk(), 'stats.json');
     ok(await run([d, '--on-invalid', 'skip', '--max-invalid', '0', '--stats', st, '-q']));
     const s = readJson(st);
-    assert.equal(s.invalid, 0);
+    assert.equal(s.invalidCount, 0);
+    assert.deepEqual(s.invalid, []);
     assert.equal(s.skipped.length, 2);
   });
 });
@@ -288,4 +321,79 @@ test('--expect-names: a name holding a NUL byte is refused (exit 2)', async () =
   const r = await run([d, '--expect-names', '-'], { input: JSON.stringify(['part-0.json', 'a\u0000b']) });
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /holds a NUL byte/);
+});
+
+describe('value flags: one value per occurrence, `-` taken as a value', () => {
+  test('--output -, --output=-, -o -: stdout, before or after <dir>; no file named - is made', async () => {
+    const d = mk(parts(2));
+    const cwd = mk();
+    for (const flag of [['--output', '-'], ['--output=-'], ['-o', '-']]) {
+      for (const args of [[...flag, d], [d, ...flag]]) {
+        const r = await run(['-q', ...args], { cwd });
+        ok(r);
+        assert.deepEqual(JSON.parse(r.stdout), [{ i: 0 }, { i: 1 }], args.join(' '));
+      }
+    }
+    assert.deepEqual(fs.readdirSync(cwd), []);
+  });
+
+  test('--expect-names - and --expect-names=- before <dir> read stdin', async () => {
+    const d = mk(parts(2));
+    for (const args of [['--expect-names', '-', d], ['--expect-names=-', d], ['--expect-names', '-', '--max-missing', '1', d]]) {
+      const r = await run(['-q', ...args], { input: 'part-0.json\npart-1.json\n' });
+      ok(r);
+      assert.deepEqual(JSON.parse(r.stdout), [{ i: 0 }, { i: 1 }], args.join(' '));
+    }
+    const r = await run(['--expect-names', '-', d], { input: 'part-0.json\n' });
+    assert.equal(r.code, 4, r.stderr);
+  });
+
+  test('--stats - and --manifest - are taken as the value, not as a second <dir>', async () => {
+    // `-` means stdout for --output only; for --stats and --manifest it is a file named '-'.
+    const d = mk(parts(2));
+    for (const flag of ['--stats', '--manifest']) {
+      const cwd = mk();
+      const r = await run(['-q', flag, '-', d], { cwd });
+      ok(r);
+      assert.deepEqual(JSON.parse(r.stdout), [{ i: 0 }, { i: 1 }]);
+      assert.deepEqual(fs.readdirSync(cwd), ['-']);
+      assert.equal(readJson(path.join(cwd, '-')).mode, 'json');
+    }
+  });
+
+  test('each new flag takes one value: <dir> after it stays the input', async () => {
+    const d = mk(parts(3));
+    ok(await run(['-q', '--expect', '3', d]));
+    ok(await run(['-q', '--max-missing', '1', '--expect', '4', d]));
+    ok(await run(['-q', '--on-invalid', 'skip', '--max-invalid', '0', d]));
+    const r = await run(['-q', '--key-by', 'path', d]);
+    ok(r);
+    assert.equal(r.stdout.toString(), '{"part-0":{"i":0},"part-1":{"i":1},"part-2":{"i":2}}\n');
+    // Repeated: the last occurrence wins, as for the other single-value flags.
+    ok(await run(['-q', '--expect', '9', '--expect', '3', d]));
+  });
+
+  for (const [flag, re] of [
+    ['--expect', /invalid --expect '-1': expected the number of fragment files, an integer >= 0/],
+    ['--max-missing', /invalid --max-missing '-1': expected a count of files \(e\.g\. 2\) or a percentage from 0% to 100%/],
+    ['--max-invalid', /invalid --max-invalid '-1': expected a count of files \(e\.g\. 2\) or a percentage from 0% to 100%/],
+    ['--key-by', /invalid --key-by '-1': expected one of path$/m],
+  ]) {
+    test(`${flag} -1 and ${flag}=-1: exit 2 naming the flag and the accepted form`, async () => {
+      const d = mk(parts(2));
+      const extra = flag === '--max-missing' ? ['--expect', '2'] : flag === '--max-invalid' ? ['--on-invalid', 'skip'] : [];
+      for (const args of [[flag, '-1'], [`${flag}=-1`]]) {
+        const r = await failsUntouched(d, [...extra, ...args], 2);
+        assert.match(r.stderr, re);
+        assert.equal(r.stderr.trim().split('\n').length, 1);
+      }
+    });
+  }
+
+  test('a new flag left without a value says so and how to pass one starting with -', async () => {
+    const d = mk(parts(1));
+    const r = await run([d, '--expect-names']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--expect-names needs a value \(for a value that starts with '-', write --expect-names=VALUE\)/);
+  });
 });

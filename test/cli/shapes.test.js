@@ -75,9 +75,9 @@ describe('--key-by path', () => {
   for (const [args, re] of [
     [['--format', 'ndjson'], /--key-by writes one JSON object: it cannot be combined with --format ndjson/],
     [['--flatten'], /--key-by takes one value per fragment: it cannot be combined with --flatten/],
-    [['--mode', 'tar'], /--key-by applies to --mode json only/],
-    [['--mode', 'zip'], /--key-by applies to --mode json only/],
-    [['--key-by', 'name'], /Invalid values|key-by/],
+    [['--mode', 'tar'], /--key-by applies to json mode only; this run is --mode tar/],
+    [['--mode', 'zip'], /--key-by applies to json mode only; this run is --mode zip/],
+    [['--key-by', 'name'], /invalid --key-by 'name': expected one of path/],
   ]) {
     test(`refused: --key-by path ${args.join(' ')} (exit 2)`, async () => {
       const r = await run([mk({ 'a.json': '1' }), '--key-by', 'path', ...args]);
@@ -172,14 +172,18 @@ describe('gzip in json mode', () => {
     assert.deepEqual(tempFilesIn(o), []);
   });
 
-  test('--gzip with --mode zip is refused (exit 2); .gz names in zip mode are not gzipped', async () => {
+  test('gzip in zip mode is refused (exit 2), by --gzip or by a .gz name, naming what was given', async () => {
     const d = mk({ 'a.bin': 'x' });
     const r = await run([d, '--mode', 'zip', '--gzip']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--gzip applies to --mode json and tar/);
+    assert.match(r.stderr, /--gzip applies to json and tar modes only; this run is --mode zip/);
+    // A zip under a .gz name would lie about its content: refused, without naming --gzip.
     const out = path.join(mk(), 'a.zip.gz');
-    ok(await run([d, '--mode', 'zip', '-o', out, '-q']));
-    assert.equal(fs.readFileSync(out).subarray(0, 2).toString('latin1'), 'PK');
+    const r2 = await run([d, '--mode', 'zip', '-o', out]);
+    assert.equal(r2.code, 2);
+    assert.match(r2.stderr, /a\.zip\.gz ends in \.gz or \.tgz, which means gzip, and gzip applies to json and tar modes only/);
+    assert.doesNotMatch(r2.stderr, /--gzip/);
+    assert.equal(fs.existsSync(out), false);
   });
 });
 

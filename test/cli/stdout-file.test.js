@@ -1,5 +1,6 @@
-// stdout redirected to a regular file is written in place (no spool) and truncated back on
-// failure: the shell's `> out.json` and `>> log` must behave like -o as far as users can see.
+// stdout redirected to a regular file receives the output only when the run succeeds (held back
+// in memory, then a spool): the shell's `> out.json` and `>> log` behave like -o as far as users
+// can see. Shell groups and descriptor paths: outputs.test.js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -37,7 +38,7 @@ test('>> file: a failed run leaves the earlier content exactly; a skipped fragme
   const log = path.join(tmpdir('agg-out-'), 'log.txt');
   t.after(() => rm(path.dirname(log)));
   fs.writeFileSync(log, 'earlier line\n');
-  // Big enough to pass the in-memory buffer, so the rollback really truncates the file.
+  // Big enough to pass the in-memory buffer, so the output goes through the spool file.
   const big = JSON.stringify({ pad: 'x'.repeat(6 << 20) });
   writeTree(dir, { 'p-1.json': big, 'p-2.json': '1 2 [3', 'p-3.json': 'true' });
   let r = sh(`$AGG -q ${q(dir)} >> ${q(log)}`);

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = path.join(ROOT, 'bundle/aggregate.mjs');
+// AGGREGATE_BIN: run the tests against another build (e.g. to see a new test fail on old code).
+export const BIN = process.env.AGGREGATE_BIN ?? path.join(ROOT, 'bundle/aggregate.mjs');
 
 /** Run the CLI to completion. Returns { code, signal, stdout (Buffer), stderr (string) }. */
 export function run(args, { env = {}, timeout = 60_000, cwd, input, prefix = [] } = {}) {
@@ -50,7 +51,7 @@ export function rm(p) {
   fs.rmSync(p, { recursive: true, force: true });
 }
 
-/** Temp files the sink may leave: `.<name>.<pid>.<hex>.tmp`. */
+/** Temp files the sink may leave: `.aggregate-<hex>.tmp` (any dotfile ending in .tmp). */
 export function tempFilesIn(dir) {
   return fs.readdirSync(dir).filter((f) => /^\..*\.tmp$/.test(f));
 }
