@@ -56,9 +56,9 @@ export function parseExpectCount(value: unknown): number {
 }
 
 /**
- * A name as an exact Map key: the name itself when it is valid UTF-8 (a string from the file
- * system always is), else its bytes as latin1 behind a NUL, which no file name contains, so the
- * two kinds never collide.
+ * A name as an exact Map key: the name itself when it is valid UTF-8 (an expected name read
+ * from a UTF-8 list is a string already; a walked name is a Buffer, decoded once here), else its
+ * bytes as latin1 behind a NUL, which no file name contains, so the two kinds never collide.
  */
 function keyOf(name: Name): string {
   if (typeof name === 'string') return name;
@@ -161,7 +161,7 @@ const NONE: ContractReport = Object.freeze({ expected: null, found: 0, missing: 
  * Compare the whole matched set (before --shard) with the expectation; throws
  * IncompleteInputError (exit 4) on unexpected extra files or more missing ones than allowed.
  */
-export function checkExpectation(settings: Expectation, dir: string, matched: readonly { readonly rel: Name }[]): ContractReport {
+export function checkExpectation(settings: Expectation, dir: string, matched: { readonly length: number; at(index: number): { readonly rel: Name } | undefined }): ContractReport {
   const { expect, expectNames, maxMissing } = settings;
   if (expect === undefined && expectNames === undefined) return { ...NONE, found: matched.length };
   let report: ContractReport;
@@ -169,8 +169,9 @@ export function checkExpectation(settings: Expectation, dir: string, matched: re
     const wanted = new Map<string, Name>();
     for (const n of expectNames) wanted.set(keyOf(n), n);
     const extraNames: Name[] = [];
-    for (const f of matched) {
-      if (!wanted.delete(keyOf(f.rel))) extraNames.push(f.rel);
+    for (let i = 0; i < matched.length; i++) {
+      const rel = matched.at(i)!.rel;
+      if (!wanted.delete(keyOf(rel))) extraNames.push(rel);
     }
     const missingNames = [...wanted.values()]; // in the order the list gave them
     report = { expected: expectNames.length, found: matched.length, missing: missingNames.length, extra: extraNames.length, missingNames, extraNames };

@@ -68,7 +68,7 @@ export class KeyedWriter extends JsonWriter {
   }
 
   /** Set the key for `rel`'s value; throws InvalidInputError when it cannot be used. */
-  startFile(rel: Name, file: string): void {
+  startFile(rel: Name, file: Buffer | string): void {
     const name = keyOfPath(rel);
     if (typeof name !== 'string' && !isUtf8(name)) {
       throw new InvalidInputError(file, `--key-by path: the name ${quoteName(name)} is not valid UTF-8, so no JSON string can hold it exactly; rename the file`);
@@ -99,7 +99,7 @@ export class KeyedWriter extends JsonWriter {
   }
 
   /** The fragment is in: its key is taken (rejected fragments leave their key free). */
-  endFile(rel: Name, values: number, file: string): void {
+  endFile(rel: Name, values: number, file: Buffer | string): void {
     if (values !== 1) {
       throw new InvalidInputError(file, `--key-by path needs exactly one JSON value per fragment, this one holds ${values}`);
     }
