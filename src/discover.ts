@@ -43,6 +43,8 @@ export interface Listed {
   readonly skipped: Iterable<SkippedFile>;
   /** Files matched before sharding. */
   readonly matched: number;
+  /** Every matched file in run order, before sharding (what --expect-names checks). */
+  readonly all: FileList;
 }
 
 export interface Discovery extends Listed {
@@ -104,10 +106,11 @@ export function discover(settings: Settings): Discovery {
     exclude,
   });
   const { files, mtimes, skipped, kinds } = listing;
-  const { order, matched } = arrange(files, settings, mtimes);
+  const { order, all, matched } = arrange(files, settings, mtimes);
   const dirPrefix = Buffer.from(settings.dir === '/' ? '/' : settings.dir + '/');
   return {
     files: new PackedFileList(files, order, dirPrefix),
+    all: new PackedFileList(files, all, dirPrefix),
     skipped: skippedInOrder(skipped, (i) => KINDS[kinds[i]!]!),
     matched,
     root,
@@ -116,14 +119,14 @@ export function discover(settings: Settings): Discovery {
 
 /**
  * The run order of a packed listing: sorted as `--sort` says (ties in byte order), then the
- * shard taken. `mtimes[i]` is name i's modification time (needed for 'mtime' only). Every
+ * shard taken (`all` is the order before it). `mtimes[i]` is name i's modification time (needed for 'mtime' only). Every
  * listing goes through here: the local walk and an S3 prefix order and shard alike.
  */
 export function arrange(
   names: PackedNames,
   settings: Pick<Settings, 'sort' | 'shard'>,
   mtimes?: Float64Array,
-): { order: Uint32Array; matched: number } {
+): { order: Uint32Array; all: Uint32Array; matched: number } {
   let order: Uint32Array;
   switch (settings.sort) {
     case 'natural':
@@ -140,8 +143,9 @@ export function arrange(
       break;
   }
   const matched = order.length;
+  const all = order;
   if (settings.shard) order = order.subarray(...shardRange(order.length, settings.shard.index, settings.shard.count));
-  return { order, matched };
+  return { order, all, matched };
 }
 
 /** Skipped names in byte order, each with `reasonOf(i)`. */

@@ -98,9 +98,10 @@ export async function listS3(
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
-  const { order, matched } = arrange(names, settings, mtimes);
+  const { order, all, matched } = arrange(names, settings, mtimes);
   return {
     files: new S3FileList(where, names, order, sizes, etags),
+    all: new S3FileList(where, names, all, sizes, etags),
     skipped: skippedInOrder(skipped, () => UNSAFE),
     matched,
   };

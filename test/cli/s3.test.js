@@ -191,6 +191,34 @@ test('whole bucket: s3://bucket and s3://bucket/ list every key', async () => {
   }
 });
 
+test('--expect and --expect-names count keys as discovery counts files: a missing object is exit 4, stats say which', async () => {
+  const bkt = await bucket();
+  await s3.putTree(bkt, 'run/', { 'part-0.json': '0', 'part-1.json': '1', 'part-3.json': '3', 'notes.txt': 'x' });
+  const d = scratch('expect');
+  const ok = await run(['-q', `s3://${bkt}/run/`, '--expect', '3'], { env: s3.env });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout.toString(), '[0,1,3]\n');
+  const out = path.join(d, 'all.json');
+  const stats = path.join(d, 'stats.json');
+  const short = await run([`s3://${bkt}/run/`, '--expect', '4', '-o', out, '--stats', stats], { env: s3.env });
+  assert.equal(short.code, 4, short.stderr);
+  assert.match(short.stderr, /expected 4/);
+  assert.ok(!fs.existsSync(out));
+  const s = JSON.parse(fs.readFileSync(stats, 'utf8'));
+  assert.equal(s.ok, false);
+  assert.equal(s.exitCode, 4);
+  assert.equal(s.expected, 4);
+  const names = path.join(d, 'names.txt');
+  fs.writeFileSync(names, 'part-0.json\npart-1.json\npart-2.json\npart-3.json\n');
+  const named = await run([`s3://${bkt}/run/`, '--expect-names', names, '--stats', stats], { env: s3.env });
+  assert.equal(named.code, 4, named.stderr);
+  assert.match(named.stderr, /part-2\.json/);
+  assert.deepEqual(JSON.parse(fs.readFileSync(stats, 'utf8')).missingFiles.map((f) => f.path), ['part-2.json']);
+  const tolerated = await run(['-q', `s3://${bkt}/run/`, '--expect-names', names, '--max-missing', '1'], { env: s3.env });
+  assert.equal(tolerated.code, 0, tolerated.stderr);
+  assert.equal(tolerated.stdout.toString(), '[0,1,3]\n');
+});
+
 test('an invalid fragment: exit 3, the key named, no output written', async () => {
   const bkt = await bucket();
   await s3.putTree(bkt, 'in/', { 'part-1.json': '{"ok": 1}', 'part-2 é.json': '{"broken": ' });
