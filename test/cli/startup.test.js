@@ -70,7 +70,7 @@ const DAMAGES = {
   // What another Node makes: a valid file whose V8 version hash differs; V8 rejects it.
   'from another V8': (file, source) => {
     const data = fs.readFileSync(file).subarray(4);
-    data.writeUInt32LE(data.readUInt32LE(4) ^ 0xffff, 4);
+    data.writeUInt32LE((data.readUInt32LE(4) ^ 0xffff) >>> 0, 4); // V8's version hash
     fs.writeFileSync(file, withHeader(source, data));
   },
 };
