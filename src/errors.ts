@@ -50,10 +50,10 @@ export function formatPosition(position: Position): string {
 }
 
 export class InvalidInputError extends AggregateError {
-  readonly file: string;
+  readonly file: string | Buffer;
   readonly position: Position | undefined;
   readonly reason: string;
-  constructor(file: string, reason: string, position?: Position) {
+  constructor(file: string | Buffer, reason: string, position?: Position) {
     super(`invalid input: ${quoteName(file)}${position ? ` at ${formatPosition(position)}` : ''}: ${reason}`, ExitCode.invalidInput);
     this.file = file;
     this.reason = reason;

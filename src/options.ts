@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError, errnoCode } from './errors.js';
 import { quoteName } from './quote.js';
+import { checkPatterns } from './patterns.js';
 
 export type Mode = 'json' | 'tar' | 'zip';
 export type SortOrder = 'natural' | 'name' | 'mtime' | 'none';
@@ -94,14 +95,6 @@ function oneOf<T extends string>(name: string, value: T | undefined, allowed: re
   if (value === undefined) return fallback;
   if (!allowed.includes(value)) throw new UsageError(`invalid ${name} '${value}': expected one of ${allowed.join(', ')}`);
   return value;
-}
-
-function checkGlob(kind: string, glob: string): string {
-  if (glob === '') throw new UsageError(`empty ${kind}`);
-  if (path.posix.isAbsolute(glob) || glob.split('/').includes('..')) {
-    throw new UsageError(`${kind} '${glob}' must be relative to the input directory (no leading '/', no '..')`);
-  }
-  return glob;
 }
 
 /** Parse `i/N` (0-based i). */
@@ -320,8 +313,9 @@ export function resolveSettings(options: Options): Settings {
   const patterns = (options.patterns && options.patterns.length > 0
     ? options.patterns
     : [mode === 'json' ? '**/*.json' : '**/*']
-  ).map((g) => checkGlob('pattern', g));
-  const ignore = (options.ignore ?? []).map((g) => checkGlob('ignore pattern', g));
+  );
+  const ignore = options.ignore ?? [];
+  checkPatterns(patterns, ignore);
   const wanted = options.concurrency ?? 32;
   if (!Number.isInteger(wanted) || wanted < 1 || wanted > 1024) {
     throw new UsageError(`invalid --concurrency '${String(options.concurrency)}': expected an integer from 1 to 1024`);

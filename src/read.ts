@@ -9,11 +9,17 @@
  *
  * Files are opened with O_NOFOLLOW (a link swapped in after discovery is never followed) and
  * O_NONBLOCK (a FIFO can't hang the run), then checked with fstat to be regular files.
+ *
+ * O_NOFOLLOW only guards the last component: a directory on the way swapped for a link after
+ * the walk would be followed. So each opened descriptor's path (`/proc/self/fd/N`, what the
+ * kernel resolved) must be the input root's real path and the walked name, byte for byte; a
+ * file opened anywhere else is skipped with the reason, unread.
  */
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { FileEntry } from './discover.js';
+import type { FileEntry, FileList } from './discover.js';
 import { IoError, errnoCode } from './errors.js';
+import { quoteName } from './quote.js';
 
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
 /** Chunk size for streaming large files, and the reused buffer of the synchronous path. */
@@ -37,6 +43,8 @@ export interface ReadOptions {
   readonly stat: boolean;
   /** 'auto' (default) switches from sync to async when opens are slow. */
   readonly mode?: ReadMode;
+  /** The real path of the input root and '/': every file opened must be the root + its `rel`. */
+  readonly root?: Buffer;
 }
 
 /** An open regular file whose first bytes are already read. */
@@ -72,7 +80,7 @@ export class OpenedFile {
     try {
       n = fs.readSync(this.fd, buf, 0, buf.length, null);
     } catch (error) {
-      throw new IoError('read', this.entry.abs, error);
+      throw new IoError('read', quoteName(this.entry.abs), error);
     }
     if (n === 0) {
       this.ended = true;
@@ -117,7 +125,58 @@ function skipReason(error: unknown): string | undefined {
 
 function openError(entry: FileEntry, error: unknown): IoError {
   const hint = errnoCode(error) === 'ENOENT' ? 'it vanished after it was listed' : undefined;
-  return new IoError('open', entry.abs, error, hint);
+  return new IoError('open', quoteName(entry.abs), error, hint);
+}
+
+/** Whether `/proc/self/fd` shows where descriptors lead (Linux); else the parent's real path is checked. */
+let procFd: boolean | undefined;
+
+function bytesOf(name: Buffer | string): Buffer {
+  return typeof name === 'string' ? Buffer.from(name) : name;
+}
+
+/** Whether `where` is `root` followed by `rel`. */
+function isAt(where: Buffer, root: Buffer, rel: Buffer): boolean {
+  return (
+    where.length === root.length + rel.length &&
+    where.compare(root, 0, root.length, 0, root.length) === 0 &&
+    where.compare(rel, 0, rel.length, root.length, where.length) === 0
+  );
+}
+
+function escapeReason(where: Buffer): string {
+  return `not read: it was opened at ${quoteName(where)}, outside the directory as walked (a directory on its path was replaced after listing, e.g. by a symbolic link)`;
+}
+
+/**
+ * Why the file open at `fd` is not the walked `entry` under `root` (undefined when it is).
+ * Costs one readlink per file (~2 us here, see the README's design notes).
+ */
+function containment(fd: number, entry: FileEntry, root: Buffer | undefined): string | undefined {
+  if (root === undefined) return undefined;
+  const rel = bytesOf(entry.rel);
+  if (procFd !== false) {
+    try {
+      const where = fs.readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' });
+      procFd = true;
+      return isAt(where, root, rel) ? undefined : escapeReason(where);
+    } catch (error) {
+      if (procFd === true) throw error;
+      procFd = false;
+    }
+  }
+  // No /proc: the real path of the file's directory, resolved after the open (narrower guard).
+  const abs = bytesOf(entry.abs);
+  const cut = abs.lastIndexOf(0x2f);
+  const parent = fs.realpathSync(cut > 0 ? abs.subarray(0, cut) : Buffer.from('/'), { encoding: 'buffer' });
+  const where = Buffer.concat([parent, Buffer.from(parent.length > 1 ? '/' : ''), abs.subarray(cut + 1)]);
+  return isAt(where, root, rel) ? undefined : escapeReason(where);
+}
+
+async function containmentAsync(fd: number, entry: FileEntry, root: Buffer | undefined): Promise<string | undefined> {
+  if (root === undefined || procFd === false) return containment(fd, entry, root);
+  const where = await call<Buffer>((cb) => fs.readlink(`/proc/self/fd/${fd}`, { encoding: 'buffer' }, cb));
+  return isAt(where, root, bytesOf(entry.rel)) ? undefined : escapeReason(where);
 }
 
 /**
@@ -126,7 +185,7 @@ function openError(entry: FileEntry, error: unknown): IoError {
  * Discovery already saw a regular file; a FIFO or directory swapped in since then shows up here
  * as EAGAIN or EISDIR.
  */
-function openSync(entry: FileEntry, buf: Buffer, chunk: () => Buffer, wantStat: boolean): ReadResult {
+function openSync(entry: FileEntry, buf: Buffer, chunk: () => Buffer, wantStat: boolean, root: Buffer | undefined): ReadResult {
   let fd: number;
   try {
     fd = fs.openSync(entry.abs, OPEN_FLAGS);
@@ -136,6 +195,11 @@ function openSync(entry: FileEntry, buf: Buffer, chunk: () => Buffer, wantStat: 
     throw openError(entry, error);
   }
   try {
+    const outside = containment(fd, entry, root);
+    if (outside) {
+      fs.closeSync(fd);
+      return { kind: 'skipped', entry, reason: outside };
+    }
     let st: fs.Stats | undefined;
     if (wantStat) {
       st = fs.fstatSync(fd);
@@ -168,7 +232,7 @@ function openSync(entry: FileEntry, buf: Buffer, chunk: () => Buffer, wantStat: 
     return { kind: 'file', file };
   } catch (error) {
     fs.closeSync(fd);
-    throw new IoError('read', entry.abs, error);
+    throw new IoError('read', quoteName(entry.abs), error);
   }
 }
 
@@ -185,7 +249,7 @@ function call<T>(fn: (cb: (err: NodeJS.ErrnoException | null, value: T) => void)
 }
 
 /** Asynchronous open + fstat + first read into a buffer of its own. */
-async function openAsync(entry: FileEntry, chunk: () => Buffer): Promise<ReadResult> {
+async function openAsync(entry: FileEntry, chunk: () => Buffer, root: Buffer | undefined): Promise<ReadResult> {
   let fd: number;
   try {
     fd = await call<number>((cb) => fs.open(entry.abs, OPEN_FLAGS, cb));
@@ -195,6 +259,11 @@ async function openAsync(entry: FileEntry, chunk: () => Buffer): Promise<ReadRes
     throw openError(entry, error);
   }
   try {
+    const outside = await containmentAsync(fd, entry, root);
+    if (outside) {
+      await call<void>((cb) => fs.close(fd, (err) => cb(err, undefined)));
+      return { kind: 'skipped', entry, reason: outside };
+    }
     const st = await call<fs.Stats>((cb) => fs.fstat(fd, cb));
     const reason = notRegular(st);
     if (reason) {
@@ -209,7 +278,7 @@ async function openAsync(entry: FileEntry, chunk: () => Buffer): Promise<ReadRes
     return { kind: 'file', file: new OpenedFile(entry, complete ? -1 : fd, st.size, st.mode, buf.subarray(0, n), complete, chunk) };
   } catch (error) {
     fs.close(fd, () => {});
-    throw new IoError('read', entry.abs, error);
+    throw new IoError('read', quoteName(entry.abs), error);
   }
 }
 
@@ -230,7 +299,7 @@ export class FileReader {
   private readonly window: Promise<ReadResult>[] = [];
 
   constructor(
-    private readonly entries: readonly FileEntry[],
+    private readonly entries: FileList,
     private readonly options: ReadOptions,
   ) {
     this.mode = options.mode ?? 'auto';
@@ -240,10 +309,10 @@ export class FileReader {
   next(): ReadResult | Promise<ReadResult> | undefined {
     if (this.mode !== 'async') {
       if (this.i >= this.entries.length) return undefined;
-      const entry = this.entries[this.i++]!;
-      if (this.mode === 'sync') return openSync(entry, this.shared, this.chunk, this.options.stat);
+      const entry = this.entries.at(this.i++)!;
+      if (this.mode === 'sync') return openSync(entry, this.shared, this.chunk, this.options.stat, this.options.root);
       const t0 = performance.now();
-      const result = openSync(entry, this.shared, this.chunk, this.options.stat);
+      const result = openSync(entry, this.shared, this.chunk, this.options.stat, this.options.root);
       this.probe(performance.now() - t0);
       return result;
     }
@@ -267,7 +336,7 @@ export class FileReader {
 
   private fill(): void {
     while (this.window.length < this.options.concurrency && this.i < this.entries.length) {
-      const p = openAsync(this.entries[this.i++]!, this.chunk);
+      const p = openAsync(this.entries.at(this.i++)!, this.chunk, this.options.root);
       p.catch(() => {}); // handled when its turn comes
       this.window.push(p);
     }

@@ -4,7 +4,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { discover, type FileEntry, type SkippedFile } from './discover.js';
+import { discover, type FileList, type SkippedFile } from './discover.js';
 import { InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type Position } from './errors.js';
 import type { Mode, Settings } from './options.js';
 import { nameFields, quoteName } from './quote.js';
@@ -156,7 +156,7 @@ function readMode(): ReadMode {
 
 export async function runPipeline(
   settings: Settings,
-  makeHandler: (out: OutputTarget, files: readonly FileEntry[]) => Handler,
+  makeHandler: (out: OutputTarget, files: FileList) => Handler,
 ): Promise<Stats> {
   const started = performance.now();
   const tally = new Tally(settings);
@@ -180,7 +180,7 @@ export async function runPipeline(
     const feed = new ChunkFeed(pacer, manifest !== undefined);
     const invalid: InvalidInputError[] = [];
 
-    const reader = new FileReader(found.files, { concurrency: settings.concurrency, stat: settings.mode !== 'json', mode: readMode() });
+    const reader = new FileReader(found.files, { concurrency: settings.concurrency, stat: settings.mode !== 'json', mode: readMode(), root: found.root });
     cleanup = () => reader.dispose();
     for (;;) {
       let r = reader.next();

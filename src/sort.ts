@@ -62,3 +62,50 @@ export function compareNatural(a: string, b: string): number {
   if (i < a.length || j < b.length) return (a.length - i) - (b.length - j);
   return compareBytes(a, b);
 }
+
+/*
+ * The same orders on byte strings held in one buffer (the packed listing, see names.ts): names
+ * are compared where they lie, without a string or a slice per comparison. On UTF-8 names they
+ * give exactly the string orders above (UTF-8 byte order is code point order, digits are ASCII);
+ * other names order by their bytes.
+ */
+
+/** Byte order of `buf[as..ae)` and `buf[bs..be)`. */
+export function compareBytesAt(buf: Buffer, as: number, ae: number, bs: number, be: number): number {
+  // Buffer#compare(target, targetStart, targetEnd, sourceStart, sourceEnd) compares source to target.
+  return buf.compare(buf, bs, be, as, ae);
+}
+
+/** Natural order of `buf[as..ae)` and `buf[bs..be)`, ties in byte order (as `compareNatural`). */
+export function compareNaturalAt(buf: Buffer, as: number, ae: number, bs: number, be: number): number {
+  let i = as;
+  let j = bs;
+  while (i < ae && j < be) {
+    const x = buf[i]!;
+    const y = buf[j]!;
+    if (isDigit(x) && isDigit(y)) {
+      let si = i;
+      let sj = j;
+      while (si < ae && buf[si] === 0x30) si++;
+      while (sj < be && buf[sj] === 0x30) sj++;
+      let ei = si;
+      let ej = sj;
+      while (ei < ae && isDigit(buf[ei]!)) ei++;
+      while (ej < be && isDigit(buf[ej]!)) ej++;
+      const len = ei - si - (ej - sj);
+      if (len !== 0) return len;
+      for (let k = 0; k < ei - si; k++) {
+        const d = buf[si + k]! - buf[sj + k]!;
+        if (d !== 0) return d;
+      }
+      i = ei;
+      j = ej;
+      continue;
+    }
+    if (x !== y) return x - y;
+    i++;
+    j++;
+  }
+  if (i < ae || j < be) return ae - i - (be - j);
+  return compareBytesAt(buf, as, ae, bs, be);
+}

@@ -30,7 +30,7 @@ export function modeString(mode: number): string {
 }
 
 export function shrank(file: OpenedFile): IoError {
-  return new IoError('read', file.entry.abs, new Error(`file shrank while being read (expected ${file.size} bytes)`));
+  return new IoError('read', quoteName(file.entry.abs), new Error(`file shrank while being read (expected ${file.size} bytes)`));
 }
 
 export function warnGrew(settings: Settings, file: OpenedFile): void {

@@ -9,7 +9,7 @@
  * fails the run (the archive would be corrupt); one that grows is cut at that size, with a
  * warning (GNU tar's "file changed as we read it").
  */
-import type { FileEntry } from '../discover.js';
+import type { FileList } from '../discover.js';
 import type { Settings } from '../options.js';
 import type { OpenedFile } from '../read.js';
 import type { Added, ChunkFeed, Handler } from '../run.js';
@@ -22,7 +22,7 @@ import { zipHandler } from './zip.js';
 const PLAIN: Added = Object.freeze({ mode: modeString(0o644) });
 const EXEC: Added = Object.freeze({ mode: modeString(0o755) });
 
-export function archiveHandler(settings: Settings, out: OutputTarget, _files: readonly FileEntry[]): Handler {
+export function archiveHandler(settings: Settings, out: OutputTarget, _files: FileList): Handler {
   const mtime = sourceDateEpoch();
   if (settings.mode === 'zip') return zipHandler(settings, out, mtime);
   return tarHandler(settings, out, mtime);

@@ -18,12 +18,18 @@
  *   156   1 typeflag     500  12 (padding)
  *   157 100 linkname
  *
- * A name that is not ASCII, or that does not fit name (100 bytes) or prefix/name (155 + 100,
- * split at a '/'), gets a PAX extended header ('x') with a `path` record; a size of 8 GiB or
+ * Names are byte strings. An ASCII name that fits name (100 bytes) or prefix/name (155 + 100,
+ * split at a '/') goes there; so does a name that is not valid UTF-8, byte for byte, as GNU tar
+ * stores one. A valid UTF-8 name that is not ASCII, or any name that does not fit, gets a PAX
+ * extended header ('x') with a `path` record holding the exact bytes, as GNU tar 1.34 writes
+ * it (no `hdrcharset=BINARY` record: GNU tar warns "Ignoring unknown extended header keyword"
+ * on it, and extracts the raw bytes without it); a size of 8 GiB or
  * more (beyond 11 octal digits) gets a `size` record, and the ustar field holds it in GNU
  * base-256 so that readers without PAX support still skip the data correctly.
  */
 import { quoteName } from '../quote.js';
+
+import { isUtf8 } from 'node:buffer';
 
 export const BLOCK = 512;
 /** Largest value of an 11-digit octal field (8 GiB - 1). */
@@ -33,8 +39,8 @@ export const MAX_OCTAL_11 = 0o77777777777;
 export const ZEROS: Buffer = Buffer.alloc(2 * BLOCK);
 
 export interface TarEntry {
-  /** Entry name: relative, forward slashes, never '..' (checked by `checkEntryName`). */
-  readonly name: string;
+  /** Entry name (exact bytes; a string is UTF-8): relative, '/'-separated, never '..' (`checkEntryName`). */
+  readonly name: Buffer | string;
   readonly size: number;
   /** Permission bits, 0o644 or 0o755 here (any value up to 0o7777 is encoded). */
   readonly mode: number;
@@ -52,8 +58,15 @@ export function paddingFor(size: number): number {
 const UNSAFE_NAME = /^$|^\/|\/$|\/\/|(^|\/)\.\.(\/|$)|\0/;
 
 /** Throws unless `name` is a safe relative entry name (what extraction would keep inside its root). */
-export function checkEntryName(name: string): void {
-  if (UNSAFE_NAME.test(name)) throw new Error(`unsafe archive entry name: ${quoteName(name)}`);
+export function checkEntryName(name: Buffer | string): void {
+  // latin1: one character per byte, so the test sees the exact bytes.
+  const text = typeof name === 'string' ? name : name.toString('latin1');
+  if (UNSAFE_NAME.test(text)) throw new Error(`unsafe archive entry name: ${quoteName(name)}`);
+}
+
+function isAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
 }
 
 /** Writes `value` (< 8^(width-1)) as zero-padded octal in `width - 1` digits and a NUL. */
@@ -78,12 +91,12 @@ function base256(buf: Buffer, off: number, width: number, value: number): void {
 }
 
 /** One PAX record: "<len> <key>=<value>\n", where len counts the whole record in bytes. */
-export function paxRecord(key: string, value: string): Buffer {
-  const body = ` ${key}=${value}\n`;
-  const bodyLen = Buffer.byteLength(body);
+export function paxRecord(key: string, value: string | Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), typeof value === 'string' ? Buffer.from(value) : value, Buffer.from('\n')]);
+  const bodyLen = body.length;
   let len = bodyLen + 1;
   while (String(len).length + bodyLen !== len) len = String(len).length + bodyLen;
-  return Buffer.from(`${len}${body}`);
+  return Buffer.concat([Buffer.from(String(len)), body]);
 }
 
 /** Cut a UTF-8 byte string to at most `max` bytes without splitting a character. */
@@ -95,8 +108,8 @@ function truncateUtf8(bytes: Buffer, max: number): Buffer {
 }
 
 /** Where the name goes: ustar name/prefix split, or a PAX `path` record (split = null). */
-function splitName(bytes: Buffer, ascii: boolean): { prefix: Buffer; name: Buffer } | null {
-  if (!ascii) return null;
+function splitName(bytes: Buffer, raw: boolean): { prefix: Buffer; name: Buffer } | null {
+  if (!raw) return null;
   if (bytes.length <= 100) return { prefix: bytes.subarray(0, 0), name: bytes };
   // prefix + '/' + name, prefix <= 155 bytes, name <= 100: take the first '/' that leaves a
   // name short enough (deterministic).
@@ -132,8 +145,10 @@ export class TarHeaderEncoder {
 
   /** Whether `entry` needs no PAX header and fits the ustar name field as is. */
   static plain(entry: TarEntry): boolean {
-    const n = entry.name.length;
-    return n <= 100 && entry.size <= MAX_OCTAL_11 && entry.mtime <= MAX_OCTAL_11 && Buffer.byteLength(entry.name) === n;
+    const name = entry.name;
+    const n = name.length;
+    if (n > 100 || entry.size > MAX_OCTAL_11 || entry.mtime > MAX_OCTAL_11) return false;
+    return typeof name === 'string' ? Buffer.byteLength(name) === n : isAscii(name);
   }
 
   /**
@@ -142,7 +157,8 @@ export class TarHeaderEncoder {
    */
   encodePlainInto(entry: TarEntry, target: Buffer, off: number): void {
     this.template.copy(target, off);
-    target.write(entry.name, off, 'latin1');
+    if (typeof entry.name === 'string') target.write(entry.name, off, 'latin1');
+    else entry.name.copy(target, off);
     octal(target, off + 100, 8, entry.mode & 0o7777);
     octal(target, off + 124, 12, entry.size);
     octal(target, off + 136, 12, entry.mtime);
@@ -156,13 +172,14 @@ export class TarHeaderEncoder {
       this.encodePlainInto(entry, h, 0);
       return h;
     }
-    const bytes = Buffer.from(entry.name, 'utf8');
-    const ascii = bytes.length === entry.name.length;
-    const split = splitName(bytes, ascii);
+    const bytes = typeof entry.name === 'string' ? Buffer.from(entry.name, 'utf8') : entry.name;
+    const binary = !isUtf8(bytes);
+    // ASCII and non-UTF-8 names go into the ustar fields as they are when they fit.
+    const split = splitName(bytes, binary || isAscii(bytes));
     const bigSize = entry.size > MAX_OCTAL_11;
     const bigTime = entry.mtime > MAX_OCTAL_11;
     const records: Buffer[] = [];
-    if (split === null) records.push(paxRecord('path', entry.name));
+    if (split === null) records.push(paxRecord('path', bytes));
     if (bigSize) records.push(paxRecord('size', String(entry.size)));
     if (bigTime) records.push(paxRecord('mtime', String(entry.mtime)));
 

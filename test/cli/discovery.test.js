@@ -1,0 +1,258 @@
+// Issue 10: discovery stays inside <dir>, keeps names byte for byte, and keeps its pattern
+// syntax. Spawns the built CLI (and the library, for a deterministic mid-run swap).
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { run, tmpdir, writeTree, rm, have } from '../helpers/cli.js';
+import { aggregate } from '../../dist/index.js';
+
+const dirs = [];
+const mk = (files = {}) => {
+  const d = tmpdir('agg-disc-');
+  dirs.push(d);
+  return writeTree(d, files);
+};
+after(() => dirs.forEach(rm));
+const ok = (r) => assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+const parse = (r) => JSON.parse(r.stdout.toString('utf8'));
+const HAVE_JQ = have('jq');
+const HAVE_TAR = spawnSync('tar', ['--version']).stdout?.toString().includes('GNU tar') ?? false;
+const MiB = 1 << 20;
+
+/** `e/in` with a file inside and secrets next to it (what an escaping pattern would reach). */
+function escapeFixture() {
+  const e = mk({ 's.json': '["SECRET-SIBLING"]', 'in/a.json': '["inside"]', 'in/sub/b.json': '["inside-b"]' });
+  return { e, dir: path.join(e, 'in') };
+}
+
+describe('containment: patterns', () => {
+  const escaping = ['..{,}/*.json', '.{.,}/*.json', '{/etc/hostname,x}', '@(..)/*.json', '*(.)/*.json', '+(.)/*', '{a,..}/*.json', '../*.json', '/etc/*', 'sub/../../*.json', 'sub/{x,..}/*.json', '[.][.]/*.json'];
+  for (const mode of ['json', 'tar']) {
+    test(`${mode}: patterns that point outside <dir> are usage errors (exit 2), no byte from outside, no stack trace`, async () => {
+      const { e, dir } = escapeFixture();
+      const out = path.join(e, `out.${mode}`);
+      for (const p of escaping) {
+        const r = await run(['--mode', mode, dir, '-p', p, '-o', out]);
+        assert.equal(r.code, 2, `${p}: exit ${r.code}: ${r.stderr}`);
+        assert.match(r.stderr, /points outside the input directory/, p);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, `${p}: stack trace`);
+        assert.ok(!fs.existsSync(out), `${p}: output written`);
+        // --ignore too
+        const ri = await run(['--mode', mode, dir, '--ignore', p]);
+        assert.equal(ri.code, 2, `--ignore ${p}: exit ${ri.code}`);
+      }
+    });
+  }
+
+  test('patterns only filter what the walk found: an inside path that a glob also spells stays inside', async () => {
+    const { dir } = escapeFixture();
+    const r = await run([dir, '-p', '{,sub/}*.json', '--flatten', '-q']);
+    ok(r);
+    assert.deepEqual(parse(r), ['inside', 'inside-b']);
+    assert.doesNotMatch(r.stdout.toString(), /SECRET/);
+  });
+});
+
+describe('containment: a directory swapped for a link during the run', () => {
+  for (const mode of ['json', 'tar']) {
+    test(`${mode}: the file behind the swapped directory is skipped with the reason, never read`, async () => {
+      // a.* is big enough that the run pauses for progress while reading it; the progress hook
+      // then swaps sub for a link to a directory outside. Sync reads: sub/z.* is not opened ahead.
+      const d = mk({ 'sub/z.json': '["inside-z"]' });
+      const outside = mk({ 'z.json': '["SECRET-OUTSIDE"]' });
+      const fd = fs.openSync(path.join(d, 'a.json'), 'w');
+      const block = Buffer.from('[' + '1234567,'.repeat(MiB / 8));
+      fs.writeSync(fd, block);
+      // tar copies chunks faster than JSON scans them: more chunks, so that a 50 ms pause comes.
+      for (let i = 0; i < (mode === 'tar' ? 400 : 48); i++) fs.writeSync(fd, block.subarray(1));
+      fs.writeSync(fd, '0]');
+      fs.closeSync(fd);
+      const od = mk();
+      const output = path.join(od, `out.${mode}`);
+      const warnings = [];
+      let swapped = false;
+      const saved = process.env.AGGREGATE_READ_MODE;
+      process.env.AGGREGATE_READ_MODE = 'sync';
+      try {
+        const stats = await aggregate({
+          dir: d,
+          mode,
+          output,
+          patterns: ['**/*.json'],
+          stats: path.join(od, 'stats.json'),
+          onWarning: (m) => warnings.push(m),
+          onProgress: () => {
+            if (swapped) return;
+            fs.renameSync(path.join(d, 'sub'), path.join(d, 'sub.real'));
+            fs.symlinkSync(outside, path.join(d, 'sub'));
+            swapped = true;
+          },
+        });
+        assert.ok(swapped, 'progress hook never ran: the test did not swap anything');
+        assert.equal(stats.files, 1);
+        assert.deepEqual(stats.skipped.map((s) => s.path), ['sub/z.json']);
+        assert.match(stats.skipped[0].reason, /outside the directory as walked/);
+      } finally {
+        if (saved === undefined) delete process.env.AGGREGATE_READ_MODE;
+        else process.env.AGGREGATE_READ_MODE = saved;
+      }
+      const bytes = fs.readFileSync(output);
+      assert.ok(!bytes.includes('SECRET-OUTSIDE'), 'bytes from outside <dir> in the output');
+      assert.ok(warnings.some((w) => /skipped sub\/z\.json: not read: it was opened at .*z\.json, outside/.test(w)), warnings.join('\n'));
+    });
+  }
+});
+
+describe('dotfiles', () => {
+  test('explicit dot patterns are usage errors that say dotfiles are never read', async () => {
+    const d = mk({ '.hidden/a.json': '["h"]', '.b.json': '["b"]', 'c.json': '["c"]' });
+    for (const p of ['**/.*.json', '.hidden/*.json', '.*', 'x/{.hidden,y}/*.json']) {
+      for (const mode of ['json', 'tar']) {
+        const r = await run(['--mode', mode, d, '-p', p]);
+        assert.equal(r.code, 2, `${p}: ${r.stderr}`);
+        assert.match(r.stderr, /never read/);
+      }
+    }
+  });
+
+  test("dotfiles, dot-directories and the tool's own temp files never match, whatever the pattern", async () => {
+    const d = mk({ '.hidden/a.json': '["h"]', '.b.json': '["b"]', 'c.json': '["c"]', '.aggregate-out.json.1234.tmp': '["tmp"]', 'x/.aggregate-1.tmp': 'tmp' });
+    for (const p of ['**/*', '**', '*', '**/*.json', '**/*.tmp', '!(c.json)', '@(*)']) {
+      const r = await run([d, '-p', p, '-q']);
+      ok(r);
+      const text = r.stdout.toString();
+      assert.doesNotMatch(text, /"h"|"b"|tmp/, `${p}: ${text}`);
+    }
+    const t = await run(['--mode', 'tar', d, '-q']);
+    ok(t);
+    assert.ok(!t.stdout.includes('.aggregate'), 'temp file archived');
+    assert.ok(!t.stdout.includes('.hidden'), 'dot-directory archived');
+  });
+});
+
+describe('pattern syntax (picomatch, as fast-glob read it)', () => {
+  const files = {
+    'a.json': '"a"',
+    'b.json': '"b"',
+    'x/c.json': '"x/c"',
+    'x/y/d.json': '"x/y/d"',
+    'z/e.json': '"z/e"',
+    'z/e.txt': '"z/e.txt"',
+    'part-1.json': '"p1"',
+    'part-2.json': '"p2"',
+    'part-10.json': '"p10"',
+  };
+  const cases = [
+    [['**/*.json'], [], ['a', 'b', 'p1', 'p2', 'p10', 'x/c', 'x/y/d', 'z/e']],
+    [['*.json'], [], ['a', 'b', 'p1', 'p2', 'p10']],
+    [['x/**/*.json'], [], ['x/c', 'x/y/d']],
+    [['{a,b}.json', 'z/*'], [], ['a', 'b', 'z/e', 'z/e.txt']],
+    [['part-+([0-9]).json'], [], ['p1', 'p2', 'p10']],
+    [['part-@(1|10).json'], [], ['p1', 'p10']],
+    [['!(part-*).json'], [], ['a', 'b']],
+    [['**/*.json', '!x/**'], [], ['a', 'b', 'p1', 'p2', 'p10', 'z/e']],
+    [['**/*.json'], ['x/y/**', 'part-*'], ['a', 'b', 'x/c', 'z/e']],
+    [['**/*.json'], ['**/c.json'], ['a', 'b', 'p1', 'p2', 'p10', 'x/y/d', 'z/e']],
+    [['./x/*.json'], [], ['x/c']],
+    [['x/*/d.json'], [], ['x/y/d']],
+    [['part-[12].json'], [], ['p1', 'p2']],
+    [['{x,z}/**/*.{json,txt}'], [], ['x/c', 'x/y/d', 'z/e', 'z/e.txt']],
+  ];
+  for (const [patterns, ignore, expected] of cases) {
+    test(`-p ${patterns.join(' -p ')}${ignore.length ? ' --ignore ' + ignore.join(' --ignore ') : ''}`, async () => {
+      const d = mk(files);
+      const r = await run([d, ...patterns.flatMap((p) => ['-p', p]), ...ignore.flatMap((p) => ['--ignore', p]), '-q']);
+      ok(r);
+      assert.deepEqual(parse(r), expected);
+    });
+  }
+});
+
+describe('exact names (non-UTF-8 bytes)', () => {
+  /** `b\xff.json` next to `b\uFFFD.json` (valid UTF-8 of U+FFFD), and a non-UTF-8 directory. */
+  function fixture() {
+    const d = mk({ 'a.json': '["a"]', 'b\uFFFD.json': '["fffd"]', 'c.json': '["c"]' });
+    const raw = (s) => Buffer.concat([Buffer.from(d + '/'), Buffer.from(s, 'latin1')]);
+    fs.writeFileSync(raw('b\xff.json'), '["ff"]');
+    fs.mkdirSync(raw('d\xfe'));
+    fs.writeFileSync(raw('d\xfe/x.json'), '["dfe"]');
+    fs.writeFileSync(raw('n'.repeat(120) + '\xff.json'), '["long"]');
+    return d;
+  }
+  // Byte order: 'a' < 'b\xef\xbf\xbd' < 'b\xff' < 'c' < 'd\xfe/' < 'n...'.
+  const ORDER = ['a', 'fffd', 'ff', 'c', 'dfe', 'long'];
+
+  test('json: every file read under its exact bytes, in byte order, same as jq -s', async () => {
+    const d = fixture();
+    const st = path.join(mk(), 'st.json');
+    const man = path.join(mk(), 'man.json');
+    const r = await run([d, '--flatten', '--stats', st, '--manifest', man]);
+    ok(r);
+    assert.deepEqual(parse(r), ORDER);
+    const entries = JSON.parse(fs.readFileSync(man)).entries;
+    const ff = entries.find((e) => e.pathBase64 === Buffer.from('b\xff.json', 'latin1').toString('base64'));
+    assert.ok(ff, JSON.stringify(entries));
+    assert.equal(ff.path, "$'b\\xff.json'");
+    assert.ok(entries.some((e) => e.path === 'b\uFFFD.json' && e.pathBase64 === undefined));
+    if (HAVE_JQ) {
+      // jq gets the same files, in the run's order, by their exact names.
+      const names = fs.readdirSync(d, { encoding: 'buffer', recursive: false }).flatMap((n) => {
+        const p = Buffer.concat([Buffer.from(d + '/'), n]);
+        return fs.statSync(p).isDirectory() ? fs.readdirSync(p, { encoding: 'buffer' }).map((m) => Buffer.concat([p, Buffer.from('/'), m])) : [p];
+      });
+      names.sort(Buffer.compare);
+      const jq = spawnSync('sh', ['-c', 'xargs -0 cat | jq -s -c add'], { input: Buffer.concat(names.flatMap((n) => [n, Buffer.from([0])])) });
+      assert.equal(jq.status, 0, jq.stderr.toString());
+      assert.deepEqual(JSON.parse(jq.stdout), parse(r));
+    }
+  });
+
+  test('messages show a non-UTF-8 name escaped ($\'...\'), never as replacement characters', async () => {
+    const d = fixture();
+    fs.writeFileSync(Buffer.concat([Buffer.from(d + '/'), Buffer.from('bad\xff.json', 'latin1')]), '[1,');
+    const r = await run([d]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /bad\\xff\.json/);
+    assert.doesNotMatch(r.stderr, /\uFFFD/);
+  });
+
+  test('tar: names stored as GNU tar does; GNU tar lists them without a warning and extracts the exact bytes', { skip: !HAVE_TAR && 'needs GNU tar' }, async () => {
+    const d = fixture();
+    const od = mk();
+    const out = path.join(od, 'out.tar');
+    const r = await run(['--mode', 'tar', d, '-o', out, '-q']);
+    ok(r);
+    const list = spawnSync('tar', ['-tf', out]);
+    assert.equal(list.status, 0);
+    assert.equal(list.stderr.toString(), '', 'GNU tar warned');
+    assert.equal(list.stdout.toString().split('\n').filter(Boolean).length, 6);
+    const x = path.join(od, 'x');
+    fs.mkdirSync(x);
+    const ex = spawnSync('tar', ['-xf', out, '-C', x]);
+    assert.equal(ex.status, 0, ex.stderr.toString());
+    assert.equal(ex.stderr.toString(), '');
+    const diff = spawnSync('diff', ['-r', d, x]);
+    assert.equal(diff.status, 0, diff.stdout.toString() + diff.stderr.toString());
+  });
+});
+
+describe('what discovery kept', () => {
+  test('lost+found at the root is never walked; elsewhere it is an ordinary directory', async () => {
+    const d = mk({ 'lost+found/a.json': '"root-lf"', 'x/lost+found/b.json': '"x-lf"', 'c.json': '"c"' });
+    const r = await run([d, '-q']);
+    ok(r);
+    assert.deepEqual(parse(r), ['c', 'x-lf']);
+  });
+
+  test('own outputs inside <dir> are excluded by real path (through a link to <dir>)', async () => {
+    const d = mk({ 'a.json': '"a"' });
+    const link = path.join(mk(), 'link');
+    fs.symlinkSync(d, link);
+    fs.writeFileSync(path.join(d, 'out.json'), '"previous output"');
+    const r = await run([link, '-o', path.join(d, 'out.json'), '-q']);
+    ok(r);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(d, 'out.json'))), ['a']);
+  });
+});
