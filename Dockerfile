@@ -10,8 +10,9 @@
 ARG NODE_IMAGE=node:24-alpine
 
 # ---------------------------------------------------------------------------------------------
-# Build: compile TypeScript, then bundle the CLI and its dependencies into one ESM file plus
-# chunks loaded on demand (bundle/chunks/: the S3 reader with the AWS SDK).
+# Build: compile TypeScript, bundle the CLI and its dependencies (scripts/bundle.mjs: main.cjs,
+# and aws-sdk.cjs loaded only by s3:// runs), and make the V8 code cache with this stage's node,
+# which is the runtime's node (same NODE_IMAGE).
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
@@ -21,32 +22,32 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
 COPY tsconfig.json ./
+COPY scripts ./scripts
 COPY src ./src
-RUN npm run build && npm run bundle
+RUN npm run build
 
 # Lay out exactly what the runtime stage gets, as a root file system overlay:
-#   /usr/local/lib/aggregate/bundle/aggregate.mjs  the bundle, with a `#!/usr/bin/env node` line
-#   /usr/local/lib/aggregate/package.json           name, version, "type": "module" only: the
-#                                                   bundle sits where it sits in the repository,
-#                                                   so `--version` (../package.json) works
-#   /usr/local/bin/aggregate                        symlink to the bundle: `aggregate` on PATH
+#   /usr/local/lib/aggregate/bundle/aggregate.mjs   the bin: a launcher with `#!/usr/bin/env node`
+#   /usr/local/lib/aggregate/bundle/main.cjs        the CLI and its dependencies
+#   /usr/local/lib/aggregate/bundle/main.cjs.v8cache  V8 code cache for this node, made here by
+#                                                   one run of the laid-out bin: read-only at run
+#                                                   time (USER 65532, read-only root file system)
+#   /usr/local/lib/aggregate/package.json           name, version, "type": "module" only
+#   /usr/local/bin/aggregate                        symlink to the bin: `aggregate` on PATH
 #   /tmp, /tmp/out                                  world-writable (sticky): Argo output artifacts
 #                                                   are conventionally written under /tmp/out, and
 #                                                   `command: [aggregate, ..., -o, /tmp/out/x]`
 #                                                   has no shell to mkdir it first
-# node resolves the symlink of its main module, so the .mjs bundle is loaded as ESM.
+# node resolves the symlink of its main module, so the launcher finds main.cjs next to it.
 RUN set -eu; \
     app=/rootfs/usr/local/lib/aggregate; \
     mkdir -p "$app/bundle" /rootfs/usr/local/bin /rootfs/tmp/out; \
-    if head -n 1 bundle/aggregate.mjs | grep -q '^#!'; then \
-      cp bundle/aggregate.mjs "$app/bundle/aggregate.mjs"; \
-    else \
-      { echo '#!/usr/bin/env node'; cat bundle/aggregate.mjs; } > "$app/bundle/aggregate.mjs"; \
-    fi; \
+    cp bundle/aggregate.mjs bundle/main.cjs bundle/aws-sdk.cjs "$app/bundle/"; \
     chmod 0755 "$app/bundle/aggregate.mjs"; \
-    cp -R bundle/chunks "$app/bundle/chunks"; \
     node -e 'const p = require("./package.json"); process.stdout.write(JSON.stringify({ name: p.name, version: p.version, license: p.license, type: "module", private: true }, null, 2) + "\n")' > "$app/package.json"; \
     ln -s ../lib/aggregate/bundle/aggregate.mjs /rootfs/usr/local/bin/aggregate; \
+    node scripts/code-cache.mjs "$app/bundle"; \
+    chmod 0644 "$app/bundle/main.cjs" "$app/bundle/main.cjs.v8cache" "$app/bundle/aws-sdk.cjs"; \
     chmod 1777 /rootfs/tmp /rootfs/tmp/out; \
     /rootfs/usr/local/bin/aggregate --version
 

@@ -8,6 +8,7 @@
 //   node bench/run.mjs --compare run.json         add a difference column against a saved run
 //   node bench/run.mjs --smoke                    tiny data, 1 run (the test suite uses this)
 //   node bench/run.mjs --bin PATH                 the aggregate CLI to test (default bundle/aggregate.mjs, the installed bin)
+//   node bench/run.mjs --node PATH                the node that runs aggregate (default: this one; peers keep this one)
 //   node bench/run.mjs --render a.json b.json     re-render saved runs (later profiles replace earlier)
 //
 // Every tool runs in a fresh process, in the same session, on the same files, round-robin
@@ -33,7 +34,7 @@ const MiB = 1 << 20;
 
 function parseArgs(argv) {
   const o = {profiles: [], runs: null, json: null, compare: null, quick: false, smoke: false,
-    bin: path.join(root, 'bundle/aggregate.mjs'), timeout: null, results: path.join(here, 'results'), strict: false};
+    bin: path.join(root, 'bundle/aggregate.mjs'), node: process.execPath, timeout: null, results: path.join(here, 'results'), strict: false};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -48,6 +49,7 @@ function parseArgs(argv) {
     else if (a === '--quick') o.quick = true;
     else if (a === '--smoke') o.smoke = true;
     else if (a === '--bin') o.bin = path.resolve(val());
+    else if (a === '--node') o.node = path.resolve(val());
     else if (a === '--timeout') o.timeout = Number(val());
     else if (a === '--results') o.results = path.resolve(val());
     else if (a === '--strict') o.strict = true;
@@ -56,7 +58,7 @@ function parseArgs(argv) {
       while (argv[i + 1] && !argv[i + 1].startsWith('--')) o.render.push(argv[++i]);
     }
     else if (a === '--help' || a === '-h') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -131,7 +133,7 @@ function jsonTools(data, o, env) {
   const nodeBin = process.execPath;
   return [
     {id: 'aggregate', label: 'aggregate --mode json', kind: 'self',
-      spec: {cmd: nodeBin, args: [o.bin, '--mode', 'json', data.dir]}},
+      spec: {cmd: o.node, args: [o.bin, '--mode', 'json', data.dir]}},
     {id: 'jq', label: 'jq -s -c . FILES (natural order)', kind: 'peer', note: fits ? '' : viaXargs,
       spec: fits ? {cmd: 'jq', args: ['-s', '-c', '.', ...names], cwd: data.dir}
         : {cmd: 'sh', args: ['-c', `xargs -0 -a ${sq(list)} cat | jq -s -c .`], cwd: data.dir}},
@@ -152,9 +154,9 @@ function binTools(data, o, env) {
   const out = (ext) => path.join(data.outDir, `out.${ext}`);
   return [
     {id: 'aggregate-tar', label: 'aggregate --mode tar -o X.tar', kind: 'self', ext: 'tar',
-      spec: {cmd: nodeBin, args: [o.bin, '--mode', 'tar', data.dir, '-o', out('aggregate.tar')]}, file: out('aggregate.tar')},
+      spec: {cmd: o.node, args: [o.bin, '--mode', 'tar', data.dir, '-o', out('aggregate.tar')]}, file: out('aggregate.tar')},
     {id: 'aggregate-tgz', label: 'aggregate --mode tar -o X.tar.gz', kind: 'self', gz: true,
-      spec: {cmd: nodeBin, args: [o.bin, '--mode', 'tar', data.dir, '-o', out('aggregate.tar.gz')]}, file: out('aggregate.tar.gz')},
+      spec: {cmd: o.node, args: [o.bin, '--mode', 'tar', data.dir, '-o', out('aggregate.tar.gz')]}, file: out('aggregate.tar.gz')},
     {id: 'tar', label: 'tar --sort=name -cf', kind: 'peer',
       spec: {cmd: 'tar', args: ['--sort=name', '-cf', out('tar.tar'), '-C', data.dir, '.']}, file: out('tar.tar')},
     {id: 'tar-gz', label: 'tar --sort=name -czf', kind: 'peer', gz: true,
@@ -345,12 +347,14 @@ async function main() {
   }
   const meta = {...machine(), mode: o.mode, runs: o.runs, bin: path.relative(root, o.bin)};
   try {
-    meta.aggregate = execFileSync(process.execPath, [o.bin, '--version'], {encoding: 'utf8'}).trim();
-  } catch {
-    meta.aggregate = 'unknown';
+    meta.aggregateNode = execFileSync(o.node, ['--version'], {encoding: 'utf8'}).trim();
+    meta.aggregate = execFileSync(o.node, [o.bin, '--version'], {encoding: 'utf8'}).trim();
+  } catch (error) {
+    log(`aggregate does not start under ${o.node}: ${error.message}`);
+    return 2;
   }
   const shim = o.profiles.includes('netvol') ? buildShim() : null;
-  log(`aggregate bench: ${o.mode} mode, ${o.runs} run(s), ${meta.cpu} x${meta.cores}, node ${meta.node}, ${meta.jq}`);
+  log(`aggregate bench: ${o.mode} mode, ${o.runs} run(s), ${meta.cpu} x${meta.cores}, node ${meta.node} (aggregate under node ${meta.aggregateNode}), ${meta.jq}`);
   const t0 = performance.now();
   const profiles = [];
   for (const name of o.profiles) profiles.push(await runProfile(name, o, shim));

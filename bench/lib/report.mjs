@@ -19,7 +19,7 @@ export function renderMarkdown(report, saved) {
   lines.push(`# aggregate benchmark (${m.mode}, ${m.runs} run${m.runs > 1 ? 's' : ''} per tool)`);
   lines.push('');
   lines.push(`- machine: ${m.cpu}, ${m.cores} cores, ${m.memory}, Linux ${m.kernel}`);
-  lines.push(`- node ${m.node}; aggregate ${m.aggregate} (${m.bin}); ${m.jq}; ${m.tar}`);
+  lines.push(`- node ${m.node}; aggregate ${m.aggregate} (${m.bin}) under node ${m.aggregateNode ?? m.node}; ${m.jq}; ${m.tar}`);
   lines.push(`- date: ${m.date}; measured with ${m.timer}; ${m.seconds ?? '?'} s in all`);
   lines.push('- wall and CPU (user+sys) are medians of successful runs, peak RSS the largest; MB/s = input bytes / wall;');
   lines.push('  "vs aggregate" = tool wall / aggregate wall (above 1: aggregate is faster). Warm page cache.');
@@ -85,7 +85,7 @@ export function renderSvg(report) {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(`<text x="10" y="20" font-size="14" font-weight="bold">Tool wall time / aggregate wall time (log scale; right of 1: aggregate is faster)</text>`);
-  out.push(`<text x="10" y="36" fill="#555">${t(report.meta.cpu)}, ${report.meta.cores} cores, node ${t(report.meta.node)}, ${t(report.meta.date.slice(0, 10))}, ${t(report.meta.mode)} mode. Red: wrong or failed output; grey: I/O floor.</text>`);
+  out.push(`<text x="10" y="36" fill="#555">${t(report.meta.cpu)}, ${report.meta.cores} cores, node ${t(report.meta.node)} (aggregate: node ${t(report.meta.aggregateNode ?? report.meta.node)}), ${t(report.meta.date.slice(0, 10))}, ${t(report.meta.mode)} mode. Red: wrong or failed output; grey: I/O floor.</text>`);
   for (let e = Math.ceil(Math.log10(lo)); e <= Math.floor(Math.log10(hi)); e++) {
     const v = 10 ** e;
     out.push(`<line x1="${x(v).toFixed(1)}" y1="${top - 4}" x2="${x(v).toFixed(1)}" y2="${H - 30}" stroke="${e === 0 ? '#000' : '#ddd'}"/>`);

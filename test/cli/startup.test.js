@@ -1,0 +1,124 @@
+// Start-up remedies of the bin (scripts/launcher.mjs, scripts/bundle.mjs): the V8 code cache is
+// only ever an optimisation, and string-width (Intl.Segmenter) is loaded for --help only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { BIN, rm, tmpdir, writeTree } from '../helpers/cli.js';
+
+const BUNDLE = path.dirname(BIN);
+const CACHE = 'main.cjs.v8cache';
+
+function runBin(bin, args, nodeArgs = []) {
+  const r = spawnSync(process.execPath, [...nodeArgs, bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A copy of the built bundle/ in a temp dir, whose cache file `damage` may replace or remove. */
+function bundleCopy(damage) {
+  const dir = tmpdir('agg-startup-');
+  for (const f of fs.readdirSync(BUNDLE)) fs.copyFileSync(path.join(BUNDLE, f), path.join(dir, f));
+  damage(path.join(dir, CACHE), fs.readFileSync(path.join(dir, 'main.cjs')));
+  return dir;
+}
+
+/** A cache file: the launcher's CRC header over main.cjs and the V8 data, then the data. */
+function withHeader(source, data) {
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(crc32(data, crc32(source)));
+  return Buffer.concat([header, data]);
+}
+
+const fragments = writeTree(tmpdir(), {
+  'a/1.json': '{"id":1,"tags":["x","y"]}',
+  'a/2.json': '[1.5, null, "\\u00e9"]',
+  'b/3.json': '{"nested":{"deep":[true,false]}}',
+});
+const broken = writeTree(tmpdir(), { 'ok.json': '{"a":1}', 'bad.json': '{"a": tru}' });
+const CASES = [
+  ['--version'],
+  ['--mode', 'json', '--quiet', fragments],
+  ['--mode', 'json', broken],
+  ['--mode', 'json', '--no-such-flag', fragments],
+];
+
+test('the build writes a code cache next to the bundle', () => {
+  const cache = fs.readFileSync(path.join(BUNDLE, CACHE));
+  const source = fs.readFileSync(path.join(BUNDLE, 'main.cjs'));
+  assert.ok(cache.length > 1000, 'cache is not empty');
+  assert.equal(cache.readUInt32LE(0), crc32(cache.subarray(4), crc32(source)), 'cache header matches main.cjs');
+});
+
+const DAMAGES = {
+  missing: (file) => fs.rmSync(file),
+  unreadable: (file) => {
+    fs.rmSync(file);
+    fs.mkdirSync(file); // reading a directory fails whoever runs the tests (root reads mode 000 files)
+  },
+  empty: (file) => fs.writeFileSync(file, ''),
+  truncated: (file) => fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 100)),
+  'random bytes': (file) => fs.writeFileSync(file, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) & 0xff))),
+  // A bit flipped inside V8's payload passes V8's own header checks (and can crash V8): the
+  // launcher's CRC has to catch it.
+  'corrupted payload': (file) => {
+    const cache = fs.readFileSync(file);
+    for (let i = 4 + 1000; i < 4 + 1016; i++) cache[i] ^= 0x5a;
+    fs.writeFileSync(file, cache);
+  },
+  // What another Node makes: a valid file whose V8 version hash differs; V8 rejects it.
+  'from another V8': (file, source) => {
+    const data = fs.readFileSync(file).subarray(4);
+    data.writeUInt32LE((data.readUInt32LE(4) ^ 0xffff) >>> 0, 4); // V8's version hash
+    fs.writeFileSync(file, withHeader(source, data));
+  },
+};
+
+for (const [name, damage] of Object.entries(DAMAGES)) {
+  test(`a ${name} code cache changes nothing: same output, exit code and messages`, () => {
+    const dir = bundleCopy(damage);
+    try {
+      for (const args of CASES) {
+        const want = runBin(BIN, args);
+        const got = runBin(path.join(dir, 'aggregate.mjs'), args);
+        assert.equal(got.signal, null, `${args.join(' ')}: killed by ${got.signal}`);
+        assert.deepEqual(got, want, args.join(' '));
+      }
+    } finally {
+      rm(dir);
+    }
+  });
+}
+
+test('a cache made for an older main.cjs of the same length is not used: the new code runs', () => {
+  const dir = bundleCopy(() => {});
+  try {
+    const main = path.join(dir, 'main.cjs');
+    const source = fs.readFileSync(main, 'latin1');
+    const version = runBin(BIN, ['--version']).stdout.trim();
+    const other = version.replace(/\d/g, '9');
+    assert.notEqual(other, version);
+    assert.equal(source.split(`"${version}"`).length, 2, 'the version literal occurs once');
+    fs.writeFileSync(main, source.replace(`"${version}"`, `"${other}"`), 'latin1');
+    assert.equal(runBin(path.join(dir, 'aggregate.mjs'), ['--version']).stdout.trim(), other);
+  } finally {
+    rm(dir);
+  }
+});
+
+// A preload that reports every Intl.Segmenter construction (string-width builds one at import).
+const probe = path.join(tmpdir(), 'segmenter-probe.cjs');
+fs.writeFileSync(probe, `const S = Intl.Segmenter;
+Intl.Segmenter = class extends S { constructor(...a) { super(...a); process.stderr.write('[segmenter constructed]\\n'); } };
+`);
+
+test('string-width (Intl.Segmenter) is not evaluated by a normal run, only by --help', () => {
+  for (const args of CASES) {
+    const r = runBin(BIN, args, ['-r', probe]);
+    assert.doesNotMatch(r.stderr, /segmenter constructed/, args.join(' '));
+  }
+  const help = runBin(BIN, ['--help'], ['-r', probe]);
+  assert.equal(help.code, 0);
+  assert.match(help.stderr, /segmenter constructed/, 'the probe sees --help build one');
+});
