@@ -37,6 +37,16 @@ const PROBE_FILES = 16;
 
 export type ReadMode = 'auto' | 'sync' | 'async';
 
+/** How the files were read, for `--stats`: a window stuck below its size shows here. */
+export interface ReadAheadStats {
+  /** 'async' once the read-ahead window was used (slow opens, or `async` asked for). */
+  readonly mode: 'sync' | 'async';
+  /** The window's size (`--concurrency`). */
+  readonly window: number;
+  /** Most opens in flight at once (0 when every read was synchronous). */
+  readonly maxInFlight: number;
+}
+
 export interface ReadOptions {
   readonly concurrency: number;
   /** Whether size and mode must be exact (archive headers); costs an fstat per file. */
@@ -297,6 +307,9 @@ export class FileReader {
   private timed = 0;
   /** The asynchronous read-ahead window, oldest first. */
   private readonly window: Promise<ReadResult>[] = [];
+  /** Opens started and not yet answered (a settled head waiting its turn is not in flight). */
+  private inFlight = 0;
+  private maxInFlight = 0;
 
   constructor(
     private readonly entries: FileList,
@@ -337,9 +350,15 @@ export class FileReader {
   private fill(): void {
     while (this.window.length < this.options.concurrency && this.i < this.entries.length) {
       const p = openAsync(this.entries.at(this.i++)!, this.chunk, this.options.root);
-      p.catch(() => {}); // handled when its turn comes
+      if (++this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
+      const landed = (): void => void this.inFlight--;
+      p.then(landed, landed); // errors are handled when its turn comes
       this.window.push(p);
     }
+  }
+
+  readAhead(): ReadAheadStats {
+    return { mode: this.maxInFlight > 0 ? 'async' : 'sync', window: this.options.concurrency, maxInFlight: this.maxInFlight };
   }
 
   /** Close whatever was read ahead (the consumer stopped early: error, signal). */

@@ -8,7 +8,7 @@ import { discover, type FileList, type SkippedFile } from './discover.js';
 import { InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type Position } from './errors.js';
 import type { Mode, Settings } from './options.js';
 import { nameFields, quoteName } from './quote.js';
-import { FileReader, type OpenedFile, type ReadMode } from './read.js';
+import { FileReader, type OpenedFile, type ReadAheadStats, type ReadMode } from './read.js';
 import { commitAll, openOutput, type OutputTarget } from './sink.js';
 
 /** A file name as stats and manifests write it (see quote.ts). */
@@ -49,6 +49,8 @@ export interface Stats {
   /** The output file, or null for stdout. */
   readonly output: string | null;
   readonly shard: string | null;
+  /** How the files were read (null when the run stopped before reading). */
+  readonly readAhead: ReadAheadStats | null;
 }
 
 export interface ManifestEntry extends NameFields {
@@ -181,6 +183,7 @@ export async function runPipeline(
     const invalid: InvalidInputError[] = [];
 
     const reader = new FileReader(found.files, { concurrency: settings.concurrency, stat: settings.mode !== 'json', mode: readMode(), root: found.root });
+    tally.reader = reader;
     cleanup = () => reader.dispose();
     for (;;) {
       let r = reader.next();
@@ -271,6 +274,7 @@ class Tally {
   bytesIn = 0;
   bytesOut = 0;
   invalidCount = 0;
+  reader: FileReader | undefined;
   /** Every skipped file: the manifest lists them all. */
   readonly allSkipped: SkippedFile[] = [];
   private readonly invalidList: Stats['invalid'][number][] = [];
@@ -311,6 +315,7 @@ class Tally {
       elapsedMs: Math.round(performance.now() - started),
       output: settings.output ?? null,
       shard: settings.shard ? `${settings.shard.index}/${settings.shard.count}` : null,
+      readAhead: this.reader?.readAhead() ?? null,
     };
   }
 }
