@@ -137,7 +137,8 @@ describe('broken and odd inputs', { concurrency: 3 }, () => {
     try {
       const st = path.join(mk(), 'st.json');
       for (const mode of ['sync', 'async']) {
-        const r = await run([d, '--stats', st, '-p', '**/*.json', '-p', 'linkdir/*.json'], { env: { AGGREGATE_READ_MODE: mode }, timeout: 15_000 });
+        // Generous: the limit only catches a hang (a FIFO opened blocking); under load a run can take 10+ s.
+        const r = await run([d, '--stats', st, '-p', '**/*.json', '-p', 'linkdir/*.json'], { env: { AGGREGATE_READ_MODE: mode }, timeout: 60_000 });
         ok(r);
         assert.equal(r.stdout.toString(), '[["in"]]\n');
         assert.doesNotMatch(r.stdout.toString(), /SECRET/);
