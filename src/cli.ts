@@ -4,10 +4,10 @@
  * This is the only module that touches process.* (argv, exit code, signals, stderr).
  */
 import fs from 'node:fs';
-import yargs from 'yargs';
+import yargs, { type Options as Flag } from 'yargs';
 import { aggregate } from './index.js';
 import { ExitCode, InterruptedError, UsageError, exitCodeOf, messageOf } from './errors.js';
-import { JSON_FORMATS, MODES, ON_INVALID, SORT_ORDERS, parseShard, type Options, type Progress } from './options.js';
+import { JSON_FORMATS, KEY_BY, MODES, ON_INVALID, SORT_ORDERS, parseShard, type Options, type Progress } from './options.js';
 import { quoteName } from './quote.js';
 import { removePendingTempFiles } from './sink.js';
 import type { Stats } from './run.js';
@@ -27,7 +27,10 @@ const EPILOG = `Exit codes:
   0    success
   1    I/O or internal failure (a retry may help)
   2    usage error (bad flag, missing or non-directory input)
-  3    invalid input data, e.g. a malformed JSON fragment (a retry will not help)
+  3    invalid input data, e.g. a malformed JSON fragment, or more than --max-invalid
+       (a retry will not help)
+  4    incomplete input: fewer or other files than --expect/--expect-names promised
+       (nothing written; a retry will not help)
   130  interrupted by SIGINT, 143 terminated by SIGTERM (output target left untouched)
 
 Examples:
@@ -35,28 +38,47 @@ Examples:
   aggregate --mode json /mnt -o /tmp/all.json     written atomically
   aggregate /mnt --format ndjson --on-invalid skip --stats /tmp/stats.json
   aggregate --mode tar /mnt -o /tmp/out.tar.gz    binaries -> reproducible archive
-  aggregate /mnt --shard 0/4 -o part-0.json       tree reduce: shard 0 of 4 (0-based)`;
+  aggregate /mnt --shard 0/4 -o part-0.json       tree reduce: shard 0 of 4 (0-based)
+  aggregate /mnt --expect 100 -o all.json.gz      exit 4 unless exactly 100 fragments; gzipped
+  aggregate /mnt --key-by path -o by-part.json    {"part-0": ..., "part-1": ...}
+
+Refused (exit 2): --key-by with --format ndjson, --flatten or --mode tar|zip; --expect with
+--expect-names; --max-missing without one of them; --max-invalid without --on-invalid skip;
+--gzip with --mode zip.`;
+
+/** Every flag but the booleans; each takes exactly one value per occurrence (see parser). */
+const VALUE_FLAGS: Record<string, Flag> = {
+  mode: { alias: 'm', choices: MODES as string[], default: 'json', describe: 'json: merge JSON values into one array; tar/zip: archive the files' },
+  output: { alias: 'o', type: 'string', describe: 'Output file, written atomically; - or absent: stdout' },
+  pattern: { alias: 'p', type: 'string', describe: 'Glob relative to <dir>, repeatable [default: **/*.json in json mode, **/* in tar/zip]' },
+  ignore: { type: 'string', describe: 'Glob relative to <dir> to leave out, repeatable' },
+  sort: { choices: SORT_ORDERS as string[], default: 'natural', describe: 'Input order: natural (part-2 before part-10), name (bytes), mtime, none' },
+  'on-invalid': { choices: ON_INVALID as string[], default: 'fail', describe: 'fail: exit 3, no output; skip: leave the fragment out and report it' },
+  format: { choices: JSON_FORMATS as string[], describe: 'JSON output: one array, or one value per line [default: array]' },
+  stats: { type: 'string', describe: 'Write a JSON summary to this file (failed runs too)' },
+  manifest: { type: 'string', describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' },
+  concurrency: { type: 'number', default: 32, describe: 'Files read ahead when reads are slow (network volumes)' },
+  shard: { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' },
+  'key-by': { choices: KEY_BY as string[], describe: "One JSON object keyed by each fragment's path without its extension (exactly one value per fragment)" },
+  expect: { type: 'string', describe: 'Number of files that must match (whole set, before --shard); otherwise exit 4, nothing written' },
+  'expect-names': { type: 'string', describe: 'File of the relative paths that must match (JSON array or one per line; - = stdin); otherwise exit 4' },
+  'max-missing': { type: 'string', describe: 'With --expect(-names): tolerate N missing files, or P% of the expected count' },
+  'max-invalid': { type: 'string', describe: 'With --on-invalid skip: tolerate N invalid fragments, or P% of the files read; past it exit 3' },
+  level: { type: 'number', describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' },
+};
 
 function parser(argv: readonly string[]) {
-  return yargs([...argv])
+  const y = yargs([...argv])
     .scriptName(NAME)
-    .usage(`$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.`)
-    .option('mode', { alias: 'm', choices: MODES as string[], default: 'json', describe: 'json: merge JSON values into one array; tar/zip: archive the files' })
-    // One value per occurrence (nargs 1, never a greedy array): `--ignore x.json <dir>` leaves
-    // <dir> positional, and a value that looks like a negative number (`--shard -1/2`) is taken.
-    .option('output', { alias: 'o', type: 'string', nargs: 1, describe: 'Output file, written atomically; - or absent: stdout' })
-    .option('pattern', { alias: 'p', type: 'string', nargs: 1, describe: 'Glob relative to <dir>, repeatable [default: **/*.json in json mode, **/* in tar/zip]' })
-    .option('ignore', { type: 'string', nargs: 1, describe: 'Glob relative to <dir> to leave out, repeatable' })
-    .option('sort', { choices: SORT_ORDERS as string[], default: 'natural', describe: 'Input order: natural (part-2 before part-10), name (bytes), mtime, none' })
-    .option('on-invalid', { choices: ON_INVALID as string[], default: 'fail', describe: 'fail: exit 3, no output; skip: leave the fragment out and report it' })
-    .option('format', { choices: JSON_FORMATS as string[], describe: 'JSON output: one array, or one value per line [default: array]' })
+    .usage(`$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.`);
+  // One value per occurrence (nargs 1, never a greedy array), for every value flag in one place:
+  // `--ignore x.json <dir>` leaves <dir> positional; the next argument is the value even when it
+  // is `-` (`--output -`, `--expect-names -`, `-o -`) or looks like a negative number
+  // (`--shard -1/2`, `--expect -1`: then options.ts names the flag and the accepted form).
+  for (const [name, flag] of Object.entries(VALUE_FLAGS)) y.option(name, { ...flag, nargs: 1 });
+  return y
     .option('flatten', { type: 'boolean', describe: 'Splice the elements of array fragments (tree reduce); a non-array is invalid' })
-    .option('stats', { type: 'string', nargs: 1, describe: 'Write a JSON summary to this file (failed runs too)' })
-    .option('manifest', { type: 'string', nargs: 1, describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' })
-    .option('concurrency', { type: 'number', default: 32, describe: 'Files read ahead when reads are slow (network volumes)' })
-    .option('shard', { type: 'string', nargs: 1, describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' })
-    .option('gzip', { alias: 'z', type: 'boolean', describe: 'tar: gzip the archive [default: when -o ends in .gz or .tgz]' })
-    .option('level', { type: 'number', describe: 'Compression level 0-9 (tar --gzip, zip) [default: 6]' })
+    .option('gzip', { alias: 'z', type: 'boolean', describe: 'gzip the output (json, tar) [default: when -o ends in .gz or .tgz]' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No summary or progress on stderr (warnings still print)' })
     .epilog(EPILOG)
     .version(version())
@@ -74,11 +96,16 @@ function parser(argv: readonly string[]) {
     });
 }
 
-/** yargs's "Not enough arguments following: o" says neither the flag as typed nor the way out. */
+/**
+ * yargs's "Not enough arguments following: o" says neither the flag as typed nor the way out;
+ * its "Invalid values: Argument: key-by, Given: -1, Choices: ..." is said as options.ts says it.
+ */
 function reword(message: string): string {
+  const choice = /^Invalid values: Argument: (\S+), Given: "?(.*?)"?, Choices: (.*)$/.exec(message);
+  if (choice) return `invalid --${choice[1]} '${choice[2]}': expected one of ${choice[3]!.replace(/"/g, '')}`;
   const m = /^Not enough arguments following: (\S+)$/.exec(message);
   if (!m) return message;
-  const long = ({ o: 'output', p: 'pattern' } as Record<string, string>)[m[1]!] ?? m[1]!;
+  const long = Object.keys(VALUE_FLAGS).find((name) => VALUE_FLAGS[name]!.alias === m[1]) ?? m[1]!;
   const flag = m[1]!.length === 1 ? `-${m[1]}` : `--${m[1]}`;
   return `${flag} needs a value (for a value that starts with '-', write --${long}=VALUE)`;
 }
@@ -115,6 +142,11 @@ function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: bo
     manifest: one(args.manifest as string | undefined),
     concurrency: num('concurrency'),
     shard: shardText === undefined ? undefined : parseShard(shardText),
+    keyBy: one(args['key-by'] as Options['keyBy']),
+    expect: one(args.expect as string | undefined),
+    expectNames: one(args['expect-names'] as string | undefined),
+    maxMissing: one(args['max-missing'] as string | undefined),
+    maxInvalid: one(args['max-invalid'] as string | undefined),
     gzip: one(args.gzip as boolean | undefined),
     level: num('level'),
     signal,

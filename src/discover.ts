@@ -40,6 +40,8 @@ export interface Discovery {
   readonly skipped: Iterable<SkippedFile>;
   /** Files matched before sharding. */
   readonly matched: number;
+  /** Every matched file in run order, before sharding (what --expect-names checks). */
+  readonly all: FileList;
   /** The real path of the input root and a '/': every file read must lie under it. */
   readonly root: Buffer;
 }
@@ -114,8 +116,9 @@ export function discover(settings: Settings): Discovery {
       break;
   }
   const matched = order.length;
-  if (settings.shard) order = order.subarray(...shardRange(order.length, settings.shard.index, settings.shard.count));
   const dirPrefix = Buffer.from(settings.dir === '/' ? '/' : settings.dir + '/');
+  const all = new PackedFileList(files, order, dirPrefix);
+  if (settings.shard) order = order.subarray(...shardRange(order.length, settings.shard.index, settings.shard.count));
 
   const { skipped, kinds } = listing;
   const skippedOrder = skipped.sorted(compareBytesAt);
@@ -127,6 +130,7 @@ export function discover(settings: Settings): Discovery {
       },
     },
     matched,
+    all,
     root,
   };
 }

@@ -2,7 +2,8 @@
  * Typed errors and the single mapping from errors to exit codes.
  *
  * Exit codes are part of the contract with Argo's `retryStrategy`: 1 means a retry may help
- * (I/O, internal), 3 means the data is bad and a retry will not help. 64 and 65 are never used
+ * (I/O, internal), 3 means the data is bad and 4 that input files are missing or unexpected: a
+ * retry of the collect step will not help with either. 64 and 65 are never used
  * because Argo's executor reserves them.
  */
 
@@ -16,6 +17,8 @@ export const ExitCode = {
   usage: 2,
   /** Invalid input data: a retry will not help. */
   invalidInput: 3,
+  /** Incomplete input: the files found are not the ones `--expect`/`--expect-names` promised. */
+  incomplete: 4,
   sigint: 130,
   sigterm: 143,
 } as const;
@@ -58,6 +61,24 @@ export class InvalidInputError extends AggregateError {
     this.file = file;
     this.reason = reason;
     this.position = position;
+  }
+}
+
+/** The input is not the set of files the run was told to expect (`--expect`, `--expect-names`). */
+export class IncompleteInputError extends AggregateError {
+  constructor(
+    message: string,
+    /** What was expected and found, for the stats of a failed run. */
+    readonly report: unknown,
+  ) {
+    super(message, ExitCode.incomplete);
+  }
+}
+
+/** More fragments were invalid than `--max-invalid` allows under `--on-invalid skip`. */
+export class TooManyInvalidError extends AggregateError {
+  constructor(message: string) {
+    super(message, ExitCode.invalidInput);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { checkExpectedNames, loadExpectedNames, parseExpectCount, parseTolerance, type Tolerance } from './contract.js';
 import { UsageError, errnoCode } from './errors.js';
 import { quoteName } from './quote.js';
 import { checkPatterns } from './patterns.js';
@@ -12,11 +13,13 @@ export type Mode = 'json' | 'tar' | 'zip';
 export type SortOrder = 'natural' | 'name' | 'mtime' | 'none';
 export type OnInvalid = 'fail' | 'skip';
 export type JsonFormat = 'array' | 'ndjson';
+export type KeyBy = 'path';
 
 export const MODES: readonly Mode[] = ['json', 'tar', 'zip'];
 export const SORT_ORDERS: readonly SortOrder[] = ['natural', 'name', 'mtime', 'none'];
 export const ON_INVALID: readonly OnInvalid[] = ['fail', 'skip'];
 export const JSON_FORMATS: readonly JsonFormat[] = ['array', 'ndjson'];
+export const KEY_BY: readonly KeyBy[] = ['path'];
 
 export interface Options {
   /** The input root. */
@@ -48,7 +51,17 @@ export interface Options {
   readonly concurrency?: number;
   /** Only this part of the sorted file list: `{ index, count }`, 0 <= index < count. */
   readonly shard?: { readonly index: number; readonly count: number } | undefined;
-  /** Archive modes: gzip the tar. @default true when the output ends in .gz or .tgz */
+  /** Write one JSON object keyed by each fragment's path without its extension. */
+  readonly keyBy?: KeyBy | undefined;
+  /** The number of files the run must match (before sharding), else exit 4. */
+  readonly expect?: number | string | undefined;
+  /** The relative paths the run must match: a list, or a file of them (`-`: stdin). */
+  readonly expectNames?: string | readonly (string | Buffer)[] | undefined;
+  /** Missing files tolerated with expect/expectNames: a count, or `P%` of the expected count. */
+  readonly maxMissing?: number | string | undefined;
+  /** Invalid fragments tolerated under onInvalid 'skip': a count, or `P%` of the files read. */
+  readonly maxInvalid?: number | string | undefined;
+  /** gzip the output (json and tar modes). @default true when the output ends in .gz or .tgz */
   readonly gzip?: boolean | undefined;
   /** Compression level 0-9 (gzip, zip deflate). @default 6 */
   readonly level?: number;
@@ -84,6 +97,11 @@ export interface Settings {
   readonly manifest: string | undefined;
   readonly concurrency: number;
   readonly shard: { readonly index: number; readonly count: number } | undefined;
+  readonly keyBy: KeyBy | undefined;
+  readonly expect: number | undefined;
+  readonly expectNames: readonly (Buffer | string)[] | undefined;
+  readonly maxMissing: Tolerance | undefined;
+  readonly maxInvalid: Tolerance | undefined;
   readonly gzip: boolean;
   readonly level: number;
   readonly signal: AbortSignal | undefined;
@@ -120,6 +138,34 @@ const MAX_LINKS = 40;
 export function descriptorOf(resolved: string): number | undefined {
   const m = /^\/dev\/fd\/(\d+)$/.exec(resolved);
   return m ? Number(m[1]) : undefined;
+}
+
+function tolerance(flag: string, value: number | string | undefined): Tolerance | undefined {
+  return value === undefined ? undefined : parseTolerance(flag, String(value));
+}
+
+/** --expect, --expect-names and the tolerances, checked against each other. */
+function resolveContract(options: Options): Pick<Settings, 'expect' | 'expectNames' | 'maxMissing' | 'maxInvalid'> {
+  const expect = options.expect === undefined ? undefined : parseExpectCount(options.expect);
+  if (expect !== undefined && options.expectNames !== undefined) {
+    throw new UsageError('give either --expect or --expect-names, not both (--expect-names implies the count)');
+  }
+  const maxMissing = tolerance('max-missing', options.maxMissing);
+  if (maxMissing && expect === undefined && options.expectNames === undefined) {
+    throw new UsageError('--max-missing needs --expect N or --expect-names FILE (missing out of what?)');
+  }
+  const maxInvalid = tolerance('max-invalid', options.maxInvalid);
+  if (maxInvalid && options.onInvalid !== 'skip') {
+    throw new UsageError('--max-invalid needs --on-invalid skip (under fail, one invalid fragment already fails the run)');
+  }
+  const names = options.expectNames;
+  const expectNames =
+    names === undefined
+      ? undefined
+      : typeof names === 'string'
+        ? loadExpectedNames(names)
+        : checkExpectedNames([...names], 'expectNames');
+  return { expect, expectNames, maxMissing, maxInvalid };
 }
 
 /** The descriptor a path names, without opening it: /dev/stdout, /dev/fd/N, /proc/self/fd/N. */
@@ -336,13 +382,22 @@ export function resolveSettings(options: Options): Settings {
   }
   const gzipByName = output !== undefined && descriptorOf(output) === undefined && /\.(t?gz)$/i.test(options.output!);
   const gzip = options.gzip ?? gzipByName;
-  if (gzip && mode !== 'tar') {
+  if (gzip && mode === 'zip') {
+    // zip compresses its entries itself.
     throw new UsageError(
       options.gzip !== undefined
-        ? `--gzip applies to tar mode only; this run is ${modeText}`
-        : `--output ${quoteName(options.output!)} ends in .gz or .tgz, which means gzip, and gzip applies to tar mode only; this run is ${modeText}`,
+        ? `--gzip applies to json and tar modes only; this run is ${modeText}`
+        : `--output ${quoteName(options.output!)} ends in .gz or .tgz, which means gzip, and gzip applies to json and tar modes only; this run is ${modeText}`,
     );
   }
+  const keyBy = options.keyBy === undefined ? undefined : oneOf('key-by', options.keyBy, KEY_BY, 'path');
+  if (keyBy !== undefined) {
+    // An object needs exactly one value per key: no NDJSON lines, no spliced arrays, no archive.
+    if (mode !== 'json') throw new UsageError(`--key-by applies to json mode only; this run is ${modeText}`);
+    if (format === 'ndjson') throw new UsageError('--key-by writes one JSON object: it cannot be combined with --format ndjson');
+    if (flatten) throw new UsageError('--key-by takes one value per fragment: it cannot be combined with --flatten');
+  }
+  const contract = resolveContract(options);
   if (options.shard !== undefined) {
     const { index, count } = options.shard;
     if (!Number.isInteger(index) || !Number.isInteger(count) || count < 1 || index < 0 || index >= count) {
@@ -363,6 +418,8 @@ export function resolveSettings(options: Options): Settings {
     manifest,
     concurrency,
     shard: options.shard,
+    keyBy,
+    ...contract,
     gzip,
     level,
     signal: options.signal,

@@ -4,8 +4,9 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { InvalidBudget, checkExpectation, contractManifest, contractStats, type ContractStats } from './contract.js';
 import { discover, type FileList, type SkippedFile } from './discover.js';
-import { InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type Position } from './errors.js';
+import { IncompleteInputError, InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type Position } from './errors.js';
 import type { Mode, Settings } from './options.js';
 import { nameFields, quoteName } from './quote.js';
 import { FileReader, type OpenedFile, type ReadAheadStats, type ReadMode } from './read.js';
@@ -41,7 +42,10 @@ export interface Stats {
   readonly skippedCount: number;
   /** The first LIST_CAP of them, with the reason. */
   readonly skipped: readonly (NameFields & { readonly reason: string })[];
-  /** Invalid fragments found under `--on-invalid fail` (the run then fails, exit 3). */
+  /**
+   * Invalid fragments found: under `--on-invalid fail` the run then fails (exit 3); under `skip`
+   * they are left out (and also in `skipped`), and more than `--max-invalid` fails the run (exit 3).
+   */
   readonly invalidCount: number;
   /** The first LIST_CAP of them. */
   readonly invalid: readonly (NameFields & { readonly reason: string; readonly position: Position | null })[];
@@ -51,6 +55,16 @@ export interface Stats {
   readonly shard: string | null;
   /** How the files were read (null when the run stopped before reading). */
   readonly readAhead: ReadAheadStats | null;
+  /** Files --expect/--expect-names asked for (null without them). */
+  readonly expected: ContractStats['expected'];
+  /** Expected files not found (tolerated up to --max-missing), and found files not expected. */
+  readonly missing: number;
+  readonly extra: number;
+  /** The first names of each (with --expect-names); the full lists are in --manifest. */
+  readonly missingFiles: ContractStats['missingFiles'];
+  readonly extraFiles: ContractStats['extraFiles'];
+  /** The run succeeded with nothing missing and nothing left out as invalid. */
+  readonly complete: boolean;
 }
 
 export interface ManifestEntry extends NameFields {
@@ -171,6 +185,10 @@ export async function runPipeline(
     tally.matched = found.matched;
     if (found.matched === 0) settings.onWarning(noMatch(settings));
     for (const s of found.skipped) tally.skip(s.path, s.reason);
+    // Before anything is read or created: an incomplete input fails fast.
+    const contract = checkExpectation(settings, settings.dir, found.all);
+    tally.contract = contractStats(contract);
+    const budget = new InvalidBudget(settings.maxInvalid, found.files.length);
 
     const pacer = new Pacer(settings, found.files.length);
     pacer.check();
@@ -209,14 +227,16 @@ export async function runPipeline(
       } catch (error) {
         if (!(error instanceof InvalidInputError)) throw error;
         pacer.bytesIn += file.bytesRead;
+        tally.invalid(file.entry.rel, error);
         if (settings.onInvalid === 'skip') {
-          tally.skip(file.entry.rel, error.reason + (error.position ? ` at ${formatPosition(error.position)}` : ''), error.message);
+          const reason = error.reason + (error.position ? ` at ${formatPosition(error.position)}` : '');
+          tally.skip(file.entry.rel, reason, error.message);
+          budget.add(file.entry.rel, reason); // past --max-invalid: exit 3, nothing written
         } else {
           // Nothing will be written: drop the output now, and go on validating to the end so
           // that the report lists every invalid fragment, not just the first.
           out.abort();
           manifest?.abort();
-          tally.invalid(file.entry.rel, error);
           if (invalid.length < LIST_CAP) invalid.push(error);
         }
       } finally {
@@ -228,11 +248,13 @@ export async function runPipeline(
     await handler.finish();
     pacer.check();
     tally.bytesIn = pacer.bytesIn;
-    if (tally.invalidCount > 0) throw new InvalidFilesError(invalid, tally.invalidCount);
+    if (settings.onInvalid === 'fail' && tally.invalidCount > 0) throw new InvalidFilesError(invalid, tally.invalidCount);
 
     tally.bytesOut = out.length;
     const stats = tally.report(started, undefined);
-    manifest?.finish(tally.allSkipped);
+    // The contract's full lists, only when the run had one (a plain manifest keeps its layout).
+    const expectation = settings.expect !== undefined || settings.expectNames !== undefined;
+    manifest?.finish(tally.allSkipped, expectation ? contractManifest(contract) : {});
     if (statsOut) writeJson(statsOut, stats);
     commitAll([out, ...(manifest ? [manifest.target] : []), ...(statsOut ? [statsOut] : [])]);
     return stats;
@@ -278,8 +300,12 @@ class Tally {
   /** Every skipped file: the manifest lists them all. */
   readonly allSkipped: SkippedFile[] = [];
   private readonly invalidList: Stats['invalid'][number][] = [];
+  /** What the expectation found; until it is checked, only what was expected. */
+  contract: ContractStats;
 
-  constructor(private readonly settings: Settings) {}
+  constructor(private readonly settings: Settings) {
+    this.contract = contractStats({ expected: settings.expect ?? settings.expectNames?.length ?? null, found: 0, missing: 0, extra: 0, missingNames: [], extraNames: [] });
+  }
 
   skip(path: SkippedFile['path'], reason: string, message = `${quoteName(path)}: ${reason}`): void {
     this.allSkipped.push({ path, reason });
@@ -297,6 +323,8 @@ class Tally {
   report(started: number, error: unknown): Stats {
     const { settings } = this;
     const failed = error !== undefined;
+    // An incomplete input fails before this.contract is set: its report is on the error.
+    const contract = error instanceof IncompleteInputError ? (error.report as ContractStats) : this.contract;
     return {
       ok: !failed,
       exitCode: failed ? exitCodeOf(error) : 0,
@@ -316,6 +344,8 @@ class Tally {
       output: settings.output ?? null,
       shard: settings.shard ? `${settings.shard.index}/${settings.shard.count}` : null,
       readAhead: this.reader?.readAhead() ?? null,
+      ...contract,
+      complete: !failed && contract.missing === 0 && this.invalidCount === 0,
     };
   }
 }
@@ -323,7 +353,8 @@ class Tally {
 /**
  * `--manifest`, streamed: each entry goes into the manifest's temp file as its file is added
  * (no list of a million entries in memory). The layout is exactly `JSON.stringify(manifest,
- * null, 2)` of `{ version: 1, mode, entries, skipped }`.
+ * null, 2)` of `{ version: 1, mode, entries, skipped }`, then with --expect(-names)
+ * `expected`, `missing`, `extra`.
  */
 class ManifestWriter {
   private entries = 0;
@@ -339,9 +370,11 @@ class ManifestWriter {
     this.target.write(Buffer.from((this.entries++ === 0 ? '\n' : ',\n') + indent(JSON.stringify(entry, null, 2), '    ')));
   }
 
-  finish(skipped: readonly SkippedFile[]): void {
+  finish(skipped: readonly SkippedFile[], contract: object): void {
     const list = skipped.map((s) => ({ ...nameFields(s.path), reason: s.reason }));
-    this.target.write(Buffer.from(`${this.entries > 0 ? '\n  ' : ''}],\n  "skipped": ${indent(JSON.stringify(list, null, 2), '  ').trimStart()}\n}\n`));
+    let tail = `${this.entries > 0 ? '\n  ' : ''}],\n  "skipped": ${indent(JSON.stringify(list, null, 2), '  ').trimStart()}`;
+    for (const [key, value] of Object.entries(contract)) tail += `,\n  ${JSON.stringify(key)}: ${indent(JSON.stringify(value, null, 2), '  ').trimStart()}`;
+    this.target.write(Buffer.from(`${tail}\n}\n`));
   }
 
   abort(): void {

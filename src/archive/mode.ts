@@ -14,7 +14,7 @@ import type { Settings } from '../options.js';
 import type { OpenedFile } from '../read.js';
 import type { Added, ChunkFeed, Handler } from '../run.js';
 import type { OutputTarget } from '../sink.js';
-import { GzipSink, directSink, type ByteSink } from './sink.js';
+import { GzipSink, directSink, type ByteSink } from '../byte-sink.js';
 import { entryMode, modeString, shrank, sourceDateEpoch, warnGrew } from './entry.js';
 import { TarWriter, checkEntryName } from './tar.js';
 import { zipHandler } from './zip.js';

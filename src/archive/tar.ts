@@ -229,7 +229,7 @@ export function checksum(h: Buffer, off: number, tailSum?: number): void {
 /** The end of an archive: two zero blocks. */
 export const TRAILER_LENGTH = 2 * BLOCK;
 
-/** Where the writer's bytes go (see archive/sink.ts). */
+/** Where the writer's bytes go (see byte-sink.ts). */
 export interface TarSink {
   write(buf: Buffer, start: number, end: number): void;
 }

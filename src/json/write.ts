@@ -13,6 +13,9 @@ const CLOSE = Buffer.from(']\n');
 const EMPTY = Buffer.from('[]\n');
 const NEWLINE = Buffer.from('\n');
 
+/** What the writer needs of an output: append, and roll back a fragment. */
+export type Appendable = Pick<OutputTarget, 'write' | 'length' | 'rollback'>;
+
 export interface WriterMark {
   readonly length: number;
   readonly values: number;
@@ -23,7 +26,7 @@ export class JsonWriter implements ValueSink {
   values = 0;
 
   constructor(
-    private readonly out: OutputTarget,
+    protected readonly out: Appendable,
     private readonly format: JsonFormat,
   ) {}
 

@@ -1,20 +1,14 @@
 // JSON mode as a user runs it: `node bundle/aggregate.mjs` on real temp dirs.
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { run, tmpdir, writeTree, rm, tempFilesIn, have } from '../helpers/cli.js';
+import { run, tempTrees, tempFilesIn, have } from '../helpers/cli.js';
 import { rng } from '../helpers/json-ref.js';
 
-const dirs = [];
-const mk = (files = {}) => {
-  const d = tmpdir();
-  dirs.push(d);
-  return writeTree(d, files);
-};
-after(() => dirs.forEach(rm));
+const mk = tempTrees();
 
 const parse = (r) => JSON.parse(r.stdout.toString('utf8'));
 const ok = (r) => assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);

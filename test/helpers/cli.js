@@ -1,5 +1,6 @@
 // Spawning the built CLI as a user would, on real temp dirs.
 import { spawn, spawnSync } from 'node:child_process';
+import { after } from 'node:test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,4 +58,18 @@ export function tempFilesIn(dir) {
 
 export function have(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/**
+ * For a test file: `mk(files)` makes a temp dir holding { relpath: content }; every dir made is
+ * removed after the file's tests.
+ */
+export function tempTrees() {
+  const dirs = [];
+  after(() => dirs.forEach(rm));
+  return (files = {}) => {
+    const d = tmpdir();
+    dirs.push(d);
+    return writeTree(d, files);
+  };
 }

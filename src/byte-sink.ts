@@ -1,10 +1,10 @@
 /**
- * Where archive bytes go: straight into the OutputTarget (plain tar), or through gzip on libuv's
- * thread pool (tar.gz), so that building the tar on the main thread and compressing it overlap
- * on two cores.
+ * Where output bytes go: straight into the OutputTarget (plain tar), or through gzip on libuv's
+ * thread pool (tar.gz, json.gz), so that producing the bytes on the main thread and compressing
+ * them overlap on two cores.
  */
 import zlib from 'node:zlib';
-import type { OutputTarget } from '../sink.js';
+import type { OutputTarget } from './sink.js';
 
 export interface ByteSink {
   /** Append bytes (copied before returning: the caller may reuse `buf`). */
