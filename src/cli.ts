@@ -208,7 +208,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (args.help || args.version) return ExitCode.ok;
     const quiet = args.quiet === true;
     const options = toOptions(args, controller.signal, quiet);
-    // Concurrent reads run on libuv's thread pool: size it before its first use.
+    // Concurrent reads run on libuv's thread pool: size it before its first use. (Node 20's ES
+    // module loader already started it while loading this file: there only the environment counts.)
     process.env.UV_THREADPOOL_SIZE ??= String(Math.min(Math.max(options.concurrency ?? 32, 4), 128));
     const onProgress = options.onProgress;
     const stats = await aggregate({

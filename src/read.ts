@@ -37,6 +37,16 @@ const PROBE_FILES = 16;
 
 export type ReadMode = 'auto' | 'sync' | 'async';
 
+/** How the files were read, for `--stats`: a window stuck below its size shows here. */
+export interface ReadAheadStats {
+  /** 'async' once the read-ahead window was used (slow opens, or `async` asked for). */
+  readonly mode: 'sync' | 'async';
+  /** The window's size (`--concurrency`). */
+  readonly window: number;
+  /** Most opens in flight at once (0 when every read was synchronous). */
+  readonly maxInFlight: number;
+}
+
 export interface ReadOptions {
   readonly concurrency: number;
   /** Whether size and mode must be exact (archive headers); costs an fstat per file. */
@@ -113,6 +123,8 @@ export type ReadResult =
 /** Hands out the listed files in order, opened; see FileReader. */
 export interface Reader {
   next(): ReadResult | Promise<ReadResult> | undefined;
+  /** How reads went, for --stats. */
+  readAhead(): ReadAheadStats;
   /** Release what was read ahead and any connection (called once, at the end of every run). */
   dispose(): void;
 }
@@ -304,6 +316,10 @@ async function openAsync(entry: FileEntry, chunk: () => Buffer, root: Buffer | u
  */
 export class ReadAhead<E extends FileEntry> {
   private readonly window: Promise<ReadResult>[] = [];
+  /** Opens started and not yet answered (a settled head waiting its turn is not in flight). */
+  private inFlight = 0;
+  /** The most opens in flight at once (shown in --stats as readAhead.maxInFlight). */
+  maxInFlight = 0;
 
   constructor(
     private readonly entries: FileList<E>,
@@ -326,7 +342,9 @@ export class ReadAhead<E extends FileEntry> {
   private fill(): void {
     while (this.window.length < this.size && this.i < this.entries.length) {
       const p = this.open(this.entries.at(this.i++)!);
-      p.catch(() => {}); // handled when its turn comes
+      if (++this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
+      const landed = (): void => void this.inFlight--;
+      p.then(landed, landed); // errors are handled when its turn comes
       this.window.push(p);
     }
   }
@@ -354,6 +372,7 @@ export class FileReader implements Reader {
   private i = 0;
   private readonly times = new Float64Array(PROBE_FILES);
   private timed = 0;
+  private slowRounds = 0;
   /** The asynchronous read-ahead window, once reads went asynchronous. */
   private ahead: ReadAhead<FileEntry> | undefined;
 
@@ -379,13 +398,23 @@ export class FileReader implements Reader {
     return this.ahead.next();
   }
 
-  /** Switch to concurrent reads when the median of recent opens is slow. */
+  /**
+   * Switch to concurrent reads when two rounds in a row found even the faster quarter of opens
+   * slow. On a network volume every open pays the round trip; on a loaded machine a page-cache
+   * open is only slow when the process was preempted, which the median alone mistook for a slow
+   * volume in 1 of 5 runs of 10k local files under a load average of 9 (see bench/README.md).
+   */
   private probe(ms: number): void {
     this.times[this.timed++] = ms;
     if (this.timed < PROBE_FILES) return;
     this.timed = 0;
     this.times.sort();
-    if (this.times[PROBE_FILES >> 1]! > SLOW_OPEN_MS) this.mode = 'async';
+    this.slowRounds = this.times[PROBE_FILES >> 2]! > SLOW_OPEN_MS ? this.slowRounds + 1 : 0;
+    if (this.slowRounds >= 2) this.mode = 'async';
+  }
+
+  readAhead(): ReadAheadStats {
+    return { mode: this.ahead ? 'async' : 'sync', window: this.options.concurrency, maxInFlight: this.ahead?.maxInFlight ?? 0 };
   }
 
   /** Close whatever was read ahead (the consumer stopped early: error, signal). */

@@ -9,7 +9,7 @@ import { discover, type FileList, type SkippedFile } from './discover.js';
 import { IncompleteInputError, InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type Position } from './errors.js';
 import type { Mode, Settings } from './options.js';
 import { nameFields, quoteName } from './quote.js';
-import { FileReader, type OpenedFile, type ReadMode, type Source } from './read.js';
+import { FileReader, type OpenedFile, type ReadAheadStats, type ReadMode, type Reader, type Source } from './read.js';
 import { isS3Url } from './s3/url.js';
 import { commitAll, openOutput, type OutputTarget } from './sink.js';
 
@@ -54,6 +54,8 @@ export interface Stats {
   /** The output file, or null for stdout. */
   readonly output: string | null;
   readonly shard: string | null;
+  /** How the files were read (null when the run stopped before reading). */
+  readonly readAhead: ReadAheadStats | null;
   /** Files --expect/--expect-names asked for (null without them). */
   readonly expected: ContractStats['expected'];
   /** Expected files not found (tolerated up to --max-missing), and found files not expected. */
@@ -205,6 +207,7 @@ export async function runPipeline(
     const invalid: InvalidInputError[] = [];
 
     const reader = source.reader;
+    tally.reader = reader;
     for (;;) {
       let r = reader.next();
       if (r === undefined) break;
@@ -307,6 +310,7 @@ class Tally {
   bytesIn = 0;
   bytesOut = 0;
   invalidCount = 0;
+  reader: Reader | undefined;
   /** Every skipped file: the manifest lists them all. */
   readonly allSkipped: SkippedFile[] = [];
   private readonly invalidList: Stats['invalid'][number][] = [];
@@ -353,6 +357,7 @@ class Tally {
       elapsedMs: Math.round(performance.now() - started),
       output: settings.output ?? null,
       shard: settings.shard ? `${settings.shard.index}/${settings.shard.count}` : null,
+      readAhead: this.reader?.readAhead() ?? null,
       ...contract,
       complete: !failed && contract.missing === 0 && this.invalidCount === 0,
     };

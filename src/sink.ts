@@ -25,6 +25,12 @@ import { quoteName } from './quote.js';
 const BUFFER_SIZE = 4 << 20;
 /** Writes at least this long go straight to an open file (after the buffer): no copy of big chunks. */
 const WRITE_THROUGH = 256 << 10;
+/**
+ * Spans shorter than this are copied with a plain loop: Node 20's Buffer.copy allocates a view per
+ * call (~150 ns), which a JSON output of one short span and one comma per record pays millions of
+ * times. Measured crossover of the loop against the native copy: ~40 bytes.
+ */
+const SHORT_COPY = 40;
 
 /** Temp files of outputs in progress, removed on exit whatever happens. */
 const pending = new Set<string>();
@@ -116,8 +122,15 @@ abstract class BufferedOutput implements OutputTarget {
       return;
     }
     if (len <= this.buf.length - this.used) {
-      src.copy(this.buf, this.used, start, end);
-      this.used += len;
+      if (len < SHORT_COPY) {
+        const buf = this.buf;
+        let used = this.used;
+        for (let i = start; i < end; i++) buf[used++] = src[i]!;
+        this.used = used;
+      } else {
+        src.copy(this.buf, this.used, start, end);
+        this.used += len;
+      }
       return;
     }
     this.flush();

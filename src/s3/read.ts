@@ -10,7 +10,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RemoteError } from '../errors.js';
 import type { FileList } from '../discover.js';
 import { quoteName } from '../quote.js';
-import { OpenedFile, ReadAhead, type ReadResult, type Reader } from '../read.js';
+import { OpenedFile, ReadAhead, type ReadAheadStats, type ReadResult, type Reader } from '../read.js';
 import { s3Error } from './errors.js';
 import type { S3Entry } from './list.js';
 import type { S3Location } from './url.js';
@@ -120,7 +120,7 @@ export class S3Reader implements Reader {
     private readonly client: S3Client,
     where: S3Location,
     entries: FileList<S3Entry>,
-    concurrency: number,
+    private readonly concurrency: number,
     private readonly controller: AbortController,
   ) {
     this.ahead = new ReadAhead(entries, 0, concurrency, (entry) => fetch(client, where, entry, controller.signal));
@@ -128,6 +128,10 @@ export class S3Reader implements Reader {
 
   next(): Promise<ReadResult> | undefined {
     return this.ahead.next();
+  }
+
+  readAhead(): ReadAheadStats {
+    return { mode: 'async', window: this.concurrency, maxInFlight: this.ahead.maxInFlight };
   }
 
   /** Abort what is in flight, drop what was read ahead, close the connections. */

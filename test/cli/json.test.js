@@ -153,6 +153,21 @@ describe('semantics', () => {
     assert.ok(a.stdout.equals(c.stdout), 'sync and auto differ');
     assert.equal(JSON.parse(a.stdout.toString()).length, 300 - 28 + 300 - 28 + 1);
   });
+
+  test('--stats readAhead: the read path taken and the most opens in flight', async () => {
+    const files = {};
+    for (let i = 0; i < 40; i++) files[`f-${i}.json`] = `${i}\n`;
+    const d = mk(files);
+    const st = path.join(d, '..', `stats-${path.basename(d)}.json`);
+    ok(await run([d, '-q', '--stats', st], { env: { AGGREGATE_READ_MODE: 'sync' } }));
+    assert.deepEqual(JSON.parse(fs.readFileSync(st)).readAhead, { mode: 'sync', window: 32, maxInFlight: 0 });
+    ok(await run([d, '-q', '--stats', st, '--concurrency', '7'], { env: { AGGREGATE_READ_MODE: 'async' } }));
+    const ra = JSON.parse(fs.readFileSync(st)).readAhead;
+    assert.equal(ra.mode, 'async');
+    assert.equal(ra.window, 7);
+    // 40 files through a window of 7: the window fills (the first fill starts 7 opens at once).
+    assert.equal(ra.maxInFlight, 7);
+  });
 });
 
 describe('invalid input (exit 3, file + line:column + byte offset, no output)', { concurrency: 4 }, () => {
