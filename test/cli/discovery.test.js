@@ -1,20 +1,14 @@
 // Issue 10: discovery stays inside <dir>, keeps names byte for byte, and keeps its pattern
 // syntax. Spawns the built CLI (and the library, for a deterministic mid-run swap).
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { run, tmpdir, writeTree, rm, have } from '../helpers/cli.js';
+import { run, have, tempTrees } from '../helpers/cli.js';
 import { aggregate } from '../../dist/index.js';
 
-const dirs = [];
-const mk = (files = {}) => {
-  const d = tmpdir('agg-disc-');
-  dirs.push(d);
-  return writeTree(d, files);
-};
-after(() => dirs.forEach(rm));
+const mk = tempTrees('agg-disc-');
 const ok = (r) => assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
 const parse = (r) => JSON.parse(r.stdout.toString('utf8'));
 const HAVE_JQ = have('jq');

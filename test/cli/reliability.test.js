@@ -1,23 +1,17 @@
 // Issue 6: what real volumes and real pods do to the collect step. Spawns the built CLI.
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { run, tmpdir, writeTree, rm, tempFilesIn, have, BIN } from '../helpers/cli.js';
+import { run, rm, tempFilesIn, have, BIN, tempTrees } from '../helpers/cli.js';
 import { aggregate, exitCodeOf, IoError } from '../../dist/index.js';
 import { FileReader } from '../../dist/read.js';
 import { rng } from '../helpers/json-ref.js';
 
-const dirs = [];
-const mk = (files = {}) => {
-  const d = tmpdir('agg-rel-');
-  dirs.push(d);
-  return writeTree(d, files);
-};
-after(() => dirs.forEach(rm));
+const mk = tempTrees('agg-rel-');
 const ok = (r) => assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
 const MiB = 1 << 20;
 

@@ -64,11 +64,11 @@ export function have(cmd) {
  * For a test file: `mk(files)` makes a temp dir holding { relpath: content }; every dir made is
  * removed after the file's tests.
  */
-export function tempTrees() {
+export function tempTrees(prefix) {
   const dirs = [];
   after(() => dirs.forEach(rm));
   return (files = {}) => {
-    const d = tmpdir();
+    const d = tmpdir(prefix);
     dirs.push(d);
     return writeTree(d, files);
   };
