@@ -71,7 +71,6 @@ export async function listS3(
     try {
       page = await client.send(
         new ListObjectsV2Command({ Bucket: where.bucket, Prefix: where.prefix, ContinuationToken: token }),
-        { abortSignal: signal },
       );
     } catch (error) {
       throw s3Error('list', quoteName(s3Url(where)), signal.aborted ? signal.reason : error);

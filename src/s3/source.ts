@@ -12,9 +12,9 @@ import { parseS3Url } from './url.js';
 
 export async function s3Source(settings: Settings): Promise<Source> {
   const where = parseS3Url(settings.dir);
-  const client = createClient({ endpoint: settings.endpoint, concurrency: settings.concurrency });
   // A signal aborts the requests in flight: the run stops without waiting for them.
   const controller = new AbortController();
+  const client = createClient({ endpoint: settings.endpoint, concurrency: settings.concurrency, signal: controller.signal });
   // Every request in flight listens to it: more than Node's default warning threshold of 10.
   setMaxListeners(settings.concurrency + 16, controller.signal);
   const onAbort = (): void => controller.abort(settings.signal?.reason);
