@@ -1,14 +1,17 @@
 // An HTTP proxy in front of the S3 test server: adds a fixed delay to every request (the
 // round trip a real object store costs; s3rver on loopback answers in about a millisecond)
 // and lets a test act on a request before it is forwarded (change or delete the object, answer
-// 503 itself). Used by the bench and by test/cli/s3.test.js.
+// 503 itself) or cut the answer's body after some bytes (a connection reset mid-stream). Used by
+// the bench and by test/cli/s3.test.js.
 import http from 'node:http';
 
 /**
- * startProxy({ target: port, delayMs, hook }) -> { port, endpoint, requests, close() }.
+ * startProxy({ target: port, delayMs, hook, cut }) -> { port, endpoint, requests, close() }.
  * `hook(req, res)` may answer the request itself and return true; it runs after the delay.
+ * `cut(req)` may return a byte count: the answer's head and that many bytes of its body are
+ * passed on, then the connection is destroyed.
  */
-export async function startProxy({ target, delayMs = 0, hook } = {}) {
+export async function startProxy({ target, delayMs = 0, hook, cut } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const state = { requests: 0 };
   const server = http.createServer(async (req, res) => {
@@ -24,7 +27,23 @@ export async function startProxy({ target, delayMs = 0, hook } = {}) {
       { host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers, agent },
       (up) => {
         res.writeHead(up.statusCode, up.headers);
-        up.pipe(res);
+        const after = cut?.(req);
+        if (after === undefined) return void up.pipe(res);
+        res.flushHeaders();
+        let left = after;
+        const destroy = () => {
+          up.destroy();
+          res.socket?.destroy();
+        };
+        if (left === 0) return void res.write('', destroy);
+        up.on('data', (d) => {
+          if (left <= 0) return;
+          const part = d.subarray(0, left);
+          left -= part.length;
+          if (left > 0) res.write(part);
+          else res.write(part, destroy);
+        });
+        up.on('end', () => left > 0 && res.end());
       },
     );
     upstream.on('error', (error) => res.destroy(error));

@@ -4,13 +4,19 @@
  * control), so memory stays bounded whatever the object sizes. Every GET carries If-Match with
  * the listed ETag, and the answer's ETag and length are checked too (not every S3-compatible
  * store honours If-Match): an object that changed or vanished after listing fails the run.
+ *
+ * A body cut mid-stream (connection reset, a premature end) is resumed where it stopped: a new
+ * GET for `Range: bytes=N-` with the same If-Match, after the SDK's backoff, as many times as the
+ * SDK tries a request. Bytes already handed to the scanner or archive are never handed out again.
  */
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { RemoteError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { RemoteError, errnoCode } from '../errors.js';
 import type { FileList } from '../discover.js';
 import { quoteName } from '../quote.js';
-import { OpenedFile, ReadAhead, type ReadAheadStats, type ReadResult, type Reader } from '../read.js';
+import { CHUNK_SIZE, OpenedFile, ReadAhead, type ReadAheadStats, type ReadResult, type Reader } from '../read.js';
+import { backoffMs, maxAttempts } from './client.js';
 import { s3Error } from './errors.js';
 import type { S3Entry } from './list.js';
 import type { S3Location } from './url.js';
@@ -22,6 +28,135 @@ function changed(entry: S3Entry, what: string): RemoteError {
   return new RemoteError(`cannot read ${quoteName(entry.abs)}: it changed after it was listed (${what})`, true);
 }
 
+const unquote = (etag: string | undefined): string | undefined => etag?.replace(/^"|"$/g, '');
+
+/** What the reader shares between objects. */
+interface Context {
+  readonly client: S3Client;
+  readonly where: S3Location;
+  readonly signal: AbortSignal;
+  /** GETs per cut-free stretch of a body (first GET included). */
+  readonly attempts: number;
+}
+
+/**
+ * One object's body as a sequence of chunks, resumed with a ranged GET when the connection is
+ * cut. `received` counts the bytes handed out; a resume asks for the bytes from there on.
+ */
+class ObjectBody {
+  private chunks: AsyncIterator<Buffer>;
+  private received = 0;
+  /** GETs made since the body last made CHUNK_SIZE of progress. */
+  private attempts = 1;
+  private progress = 0;
+  /** Bytes of a 200 answer to a ranged GET (a store that ignores Range) still to drop. */
+  private skip = 0;
+
+  constructor(
+    private readonly cx: Context,
+    private readonly entry: S3Entry,
+    private body: Readable,
+  ) {
+    this.chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  }
+
+  /** The next chunk, or null once exactly the listed size was read. */
+  async next(): Promise<Buffer | null> {
+    for (;;) {
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await this.chunks.next();
+      } catch (error) {
+        if (this.cx.signal.aborted) throw this.cx.signal.reason;
+        await this.resume(error);
+        continue;
+      }
+      const size = this.entry.size;
+      if (r.done) {
+        if (this.received === size) return null;
+        await this.resume(undefined);
+        continue;
+      }
+      let chunk = r.value;
+      if (this.skip > 0) {
+        const drop = Math.min(this.skip, chunk.length);
+        this.skip -= drop;
+        if (drop === chunk.length) continue;
+        chunk = chunk.subarray(drop);
+      }
+      if (this.received + chunk.length > size) throw changed(this.entry, `more than the ${size} bytes listed`);
+      this.received += chunk.length;
+      this.progress += chunk.length;
+      return chunk;
+    }
+  }
+
+  /** A new GET for the rest of the body, after the connection was cut (`cause`: its error, if any). */
+  private async resume(cause: unknown): Promise<void> {
+    this.body.destroy();
+    if (this.progress >= CHUNK_SIZE) this.attempts = 1;
+    this.progress = 0;
+    const { entry, cx } = this;
+    if (this.attempts >= cx.attempts) {
+      const code = errnoCode(cause) ?? (cause instanceof Error && cause.message ? cause.message : 'premature end');
+      throw new RemoteError(
+        `cannot read ${quoteName(entry.abs)}: the connection was cut after ${this.received} of ${entry.size} bytes, ` +
+          `${this.attempts} times in a row (gave up after the retries) (${code})`,
+        true,
+        { cause },
+      );
+    }
+    await sleep(backoffMs(this.attempts), undefined, { signal: cx.signal }).catch(() => {
+      throw cx.signal.reason;
+    });
+    this.attempts++;
+    const res = await get(cx, entry, this.received);
+    this.body = res.Body as Readable;
+    this.chunks = this.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.ContentRange ?? '');
+    if (range) {
+      if (Number(range[1]) !== this.received || Number(range[3]) !== entry.size) {
+        this.body.destroy();
+        throw changed(entry, `answered ${res.ContentRange} for bytes ${this.received}- of ${entry.size}`);
+      }
+    } else {
+      // The store ignored Range and sent the whole object again: drop what was handed out.
+      this.skip = this.received;
+    }
+  }
+
+  destroy(): void {
+    this.body.destroy();
+  }
+}
+
+/** GET `entry` (from byte `from` on when > 0), checked against the listing. */
+async function get(cx: Context, entry: S3Entry, from: number): Promise<GetObjectCommandOutput> {
+  try {
+    const res = await cx.client.send(
+      new GetObjectCommand({
+        Bucket: cx.where.bucket,
+        Key: entry.key,
+        ...(entry.etag && { IfMatch: `"${entry.etag}"` }),
+        ...(from > 0 && { Range: `bytes=${from}-` }),
+      }),
+    );
+    const etag = unquote(res.ETag);
+    if (entry.etag && etag !== undefined && etag !== entry.etag) {
+      (res.Body as Readable).destroy();
+      throw changed(entry, `ETag ${etag}, listed as ${entry.etag}`);
+    }
+    const expected = res.ContentRange ? entry.size - from : entry.size;
+    if (res.ContentLength !== undefined && res.ContentLength !== expected) {
+      (res.Body as Readable).destroy();
+      throw changed(entry, `${res.ContentLength} bytes, listed as ${entry.size}`);
+    }
+    return res;
+  } catch (error) {
+    throw s3Error('read', quoteName(entry.abs), cx.signal.aborted ? cx.signal.reason : error);
+  }
+}
+
 const noBuffer = (): Buffer => {
   throw new Error('an S3 object has no read buffer');
 };
@@ -31,11 +166,10 @@ class S3File extends OpenedFile {
   private finished: boolean;
 
   constructor(
-    private readonly object: S3Entry,
+    object: S3Entry,
     head: Buffer,
     complete: boolean,
-    private readonly chunks: AsyncIterator<Buffer>,
-    private readonly body: Readable,
+    private readonly body: ObjectBody,
   ) {
     super(object, -1, object.size, 0o100644, head, complete, noBuffer);
     this.finished = complete;
@@ -43,19 +177,14 @@ class S3File extends OpenedFile {
 
   override readNext(): Promise<Buffer | null> | null {
     if (this.finished) return null;
-    return this.chunks.next().then(
-      (r) => {
-        if (r.done) {
-          this.finished = true;
-          if (this.bytesRead !== this.object.size) throw changed(this.object, `${this.bytesRead} bytes, listed as ${this.object.size}`);
-          return null;
-        }
-        this.bytesRead += r.value.length;
-        if (this.bytesRead > this.object.size) throw changed(this.object, `more than the ${this.object.size} bytes listed`);
-        return r.value;
+    return this.body.next().then(
+      (chunk) => {
+        if (chunk === null) this.finished = true;
+        else this.bytesRead += chunk.length;
+        return chunk;
       },
       (error: unknown) => {
-        throw s3Error('read', quoteName(this.object.abs), error);
+        throw s3Error('read', quoteName(this.entry.abs), error);
       },
     );
   }
@@ -66,50 +195,28 @@ class S3File extends OpenedFile {
   }
 }
 
-async function fetch(client: S3Client, where: S3Location, entry: S3Entry, signal: AbortSignal): Promise<ReadResult> {
-  let body: Readable;
-  try {
-    const res = await client.send(
-      new GetObjectCommand({ Bucket: where.bucket, Key: entry.key, ...(entry.etag && { IfMatch: `"${entry.etag}"` }) }),
-      { abortSignal: signal },
-    );
-    body = res.Body as Readable;
-    const etag = res.ETag?.replace(/^"|"$/g, '');
-    if (entry.etag && etag !== undefined && etag !== entry.etag) {
-      body.destroy();
-      throw changed(entry, `ETag ${etag}, listed as ${entry.etag}`);
-    }
-    if (res.ContentLength !== undefined && res.ContentLength !== entry.size) {
-      body.destroy();
-      throw changed(entry, `${res.ContentLength} bytes, listed as ${entry.size}`);
-    }
-  } catch (error) {
-    throw s3Error('read', quoteName(entry.abs), signal.aborted ? signal.reason : error);
-  }
-  const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+async function fetch(cx: Context, entry: S3Entry): Promise<ReadResult> {
+  const res = await get(cx, entry, 0);
+  const body = new ObjectBody(cx, entry, res.Body as Readable);
   const parts: Buffer[] = [];
   let n = 0;
   let complete = false;
   try {
     while (n < HEAD_BYTES) {
-      const r = await chunks.next();
-      if (r.done) {
+      const chunk = await body.next();
+      if (chunk === null) {
         complete = true;
         break;
       }
-      parts.push(r.value);
-      n += r.value.length;
+      parts.push(chunk);
+      n += chunk.length;
     }
   } catch (error) {
     body.destroy();
-    throw s3Error('read', quoteName(entry.abs), signal.aborted ? signal.reason : error);
-  }
-  if (complete ? n !== entry.size : n > entry.size) {
-    body.destroy();
-    throw changed(entry, `${n} bytes, listed as ${entry.size}`);
+    throw s3Error('read', quoteName(entry.abs), cx.signal.aborted ? cx.signal.reason : error);
   }
   const head = parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
-  return { kind: 'file', file: new S3File(entry, head, complete, chunks, body) };
+  return { kind: 'file', file: new S3File(entry, head, complete, body) };
 }
 
 /** Hands out the objects in list order; the consumer finishes (and closes) one before the next. */
@@ -123,7 +230,8 @@ export class S3Reader implements Reader {
     private readonly concurrency: number,
     private readonly controller: AbortController,
   ) {
-    this.ahead = new ReadAhead(entries, 0, concurrency, (entry) => fetch(client, where, entry, controller.signal));
+    const cx: Context = { client, where, signal: controller.signal, attempts: maxAttempts() };
+    this.ahead = new ReadAhead(entries, 0, concurrency, (entry) => fetch(cx, entry));
   }
 
   next(): Promise<ReadResult> | undefined {

@@ -274,6 +274,114 @@ describe('objects that change or vanish between listing and reading: exit 1, no 
   }
 });
 
+describe('a body cut mid-stream is resumed with a ranged GET', () => {
+  const CUT_TREE = { 'big.json': bigFragment(), 'part-1.json': '{"a": 1, "b": [1, 2, 3]}', 'part-2.json': '"two"', 'part-3.json': '[3]' };
+  const slowDown = (res) => {
+    res.writeHead(503, { 'content-type': 'application/xml' });
+    res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+  };
+  const keyOf = (req) => decodeURIComponent(new URL(req.url, 'http://x').pathname).split('/').slice(2).join('/');
+  let bkt;
+  let disk;
+  before(async () => {
+    bkt = await bucket();
+    disk = writeTree(scratch('cut'), CUT_TREE);
+    await s3.putTree(bkt, 'in/', readTree(disk));
+  });
+
+  test('cut once or twice per object (in the head, past it, before any byte), a throttled resume: output byte-exact with the disk run', async () => {
+    for (const mode of ['json', 'tar']) {
+      // Per key: the byte counts after which its successive GETs are cut (undefined: not cut).
+      const cuts = { 'in/big.json': [300_000, 400_000], 'in/part-1.json': [10], 'in/part-2.json': [0] };
+      const gets = {};
+      let throttled = false;
+      const proxy = await startProxy({
+        target: s3.port,
+        hook: async (req, res) => {
+          const key = keyOf(req);
+          if (req.method !== 'GET' || key === '') return false;
+          (gets[key] ??= []).push({ range: req.headers.range, ifMatch: req.headers['if-match'] });
+          // The first resume of part-1.json is throttled once: the SDK retries it.
+          if (key === 'in/part-1.json' && req.headers.range && !throttled) {
+            throttled = true;
+            slowDown(res);
+            return true;
+          }
+          return false;
+        },
+        cut: (req) => cuts[keyOf(req)]?.shift(),
+      });
+      try {
+        const d = scratch(`cut-${mode}`);
+        const local = await run(['-q', '--mode', mode, disk, '-o', path.join(d, 'local')]);
+        assert.equal(local.code, 0, local.stderr);
+        const remote = await run(['-q', '--mode', mode, `s3://${bkt}/in/`, '-o', path.join(d, 'remote')], { env: { ...s3.env, AWS_ENDPOINT_URL: proxy.endpoint } });
+        assert.equal(remote.code, 0, remote.stderr);
+        assert.equal(remote.stderr, '');
+        assert.ok(fs.readFileSync(path.join(d, 'remote')).equals(fs.readFileSync(path.join(d, 'local'))), `${mode}: output differs from the disk run`);
+        // big.json: three GETs, the resumes ranged from where the body stopped, all with If-Match.
+        const big = gets['in/big.json'];
+        assert.equal(big.length, 3);
+        assert.equal(big[0].range, undefined);
+        const [from1, from2] = big.slice(1).map((g) => Number(/^bytes=(\d+)-$/.exec(g.range)?.[1]));
+        assert.ok(from1 > 0 && from1 <= 300_000 && from2 > from1 && from2 <= from1 + 400_000, JSON.stringify(big));
+        assert.ok(big.every((g) => /^"[0-9a-f]{32}"$/.test(g.ifMatch)), JSON.stringify(big));
+        assert.deepEqual(gets['in/part-1.json'].map((g) => g.range), [undefined, 'bytes=10-', 'bytes=10-']);
+        // Cut before any byte of the body: the resume is a plain GET again.
+        assert.deepEqual(gets['in/part-2.json'].map((g) => g.range), [undefined, undefined]);
+        assert.equal(gets['in/part-3.json'].length, 1);
+      } finally {
+        await proxy.close();
+      }
+    }
+  });
+
+  test('cut every time: exit 1 after the retries, the key named, nothing written', async () => {
+    let bigGets = 0;
+    const proxy = await startProxy({
+      target: s3.port,
+      cut: (req) => (keyOf(req) === 'in/big.json' ? (bigGets++, 1000) : undefined),
+    });
+    try {
+      const d = scratch('cut-always');
+      const out = path.join(d, 'all.json');
+      const r = await run([`s3://${bkt}/in/`, '-o', out], { env: { ...s3.env, AWS_ENDPOINT_URL: proxy.endpoint, AWS_MAX_ATTEMPTS: '3' } });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`^aggregate: cannot read s3://${bkt}/in/big\\.json: the connection was cut after \\d+ of ${Buffer.byteLength(CUT_TREE['big.json'])} bytes, 3 times in a row \\(gave up after the retries\\)`));
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.equal(bigGets, 3);
+      assert.deepEqual(fs.readdirSync(d), []);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('the object changes between the cut and the resume: exit 1, it changed after listing', async () => {
+    const b = await bucket();
+    await s3.putTree(b, 'in/', { 'a.json': '{"v": 1, "pad": "xxxxxxxx"}', 'b.json': '2' });
+    let cutDone = false;
+    const proxy = await startProxy({
+      target: s3.port,
+      hook: async (req) => {
+        // The resume: the object was rewritten (same size) since the listing.
+        if (req.headers.range && keyOf(req) === 'in/a.json') await s3.put(b, 'in/a.json', '{"v": 2, "pad": "yyyyyyyy"}');
+        return false;
+      },
+      cut: (req) => (keyOf(req) === 'in/a.json' && !cutDone ? ((cutDone = true), 8) : undefined),
+    });
+    try {
+      const d = scratch('cut-changed');
+      const out = path.join(d, 'all.json');
+      const r = await run([`s3://${b}/in/`, '-o', out], { env: { ...s3.env, AWS_ENDPOINT_URL: proxy.endpoint } });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`^aggregate: cannot read s3://${b}/in/a\\.json: it changed after it was listed \\(ETag`));
+      assert.deepEqual(fs.readdirSync(d), []);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('server and credential failures: one line, documented exit code, no secret', () => {
   test('wrong access key id: exit 2, and the secret is not in the message', async () => {
     const bkt = await bucket();
