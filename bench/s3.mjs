@@ -1,11 +1,16 @@
 // S3 input bench: aggregate reading s3://bucket/prefix/ straight from an S3-protocol server
 // against what an Argo input artifact does today (download every object one after another,
 // then merge the directory), on the netvol profile's 2,000 small fragments and the medium
-// profile's 60 x 0.6 MB, behind a proxy that adds a fixed delay to every request.
+// profile's 60 x 0.6 MB, every request answered after a fixed added latency.
 //
 //   npm run build && node bench/s3.mjs [--runs 3] [--delay 10[,30]] [--only small|medium] [--quick]
-//                                      [--base-bin OLD.mjs]
+//                                      [--server lite|s3rver] [--before-bin OLD.mjs] [--base-bin OLD.mjs]
 //
+// --server lite (default): bench/lib/s3-lite.mjs, a light S3-protocol server (SigV4 checked,
+// ListObjectsV2, GetObject with ETag/If-Match/Range) in its own process, holding each answer's
+// head back --delay ms (time to first byte). --server s3rver: the tests' s3rver behind
+// bench/lib/s3-proxy.mjs adding the delay; s3rver's own CPU per request then competes with the
+// client on this machine. Both paths always run against the same server.
 // --base-bin: also compare start-up (--version, a 100-file local run) with another build of the
 // bin, e.g. one built before the S3 input existed. Results: markdown on stdout.
 import { spawnSync } from 'node:child_process';
@@ -16,8 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { ensureData, listFiles } from './generate.mjs';
 import { jsonVerdict, outputDigest, referenceDigest } from './lib/check.mjs';
 import { measure } from './lib/measure.mjs';
+import { startLite } from './lib/s3-lite.mjs';
 import { startProxy } from './lib/s3-proxy.mjs';
-import { readTree, startS3 } from '../test/helpers/s3.js';
+import { CREDENTIALS, readTree, startS3 } from '../test/helpers/s3.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.join(here, '..', 'bundle', 'aggregate.mjs');
@@ -32,6 +38,9 @@ const quick = args.includes('--quick');
 const runs = Number(opt('--runs', quick ? 1 : 3));
 const delays = opt('--delay', '10').split(',').map(Number);
 const baseBin = opt('--base-bin', undefined);
+const serverKind = opt('--server', 'lite');
+/** Another build of the bin, e.g. before a change: adds an `aggregate s3:// (--before-bin)` row. */
+const beforeBin = opt('--before-bin', undefined);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -39,26 +48,39 @@ const median = (xs) => {
 const log = (m) => process.stderr.write(`s3 bench: ${m}\n`);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'agg-s3-bench-'));
-const s3 = await startS3();
 const out = [];
+const only = opt('--only', undefined);
+const profiles = [
+  ['small', ensureData('netvol', quick ? 'quick' : 'full')],
+  ['medium', ensureData('medium', quick ? 'quick' : 'full')],
+].filter(([name]) => only === undefined || name === only);
+const s3 = serverKind === 's3rver' ? await startS3() : undefined;
 try {
-  await s3.createBucket('bench');
-  const only = opt('--only', undefined);
-  const profiles = [
-    ['small', ensureData('netvol', quick ? 'quick' : 'full')],
-    ['medium', ensureData('medium', quick ? 'quick' : 'full')],
-  ].filter(([name]) => only === undefined || name === only);
-  for (const [name, data] of profiles) {
-    log(`uploading ${data.files.length} objects (${name})`);
-    await s3.putTree('bench', `${name}/`, readTree(data.dir), 32);
+  if (s3) {
+    await s3.createBucket('bench');
+    for (const [name, data] of profiles) {
+      log(`uploading ${data.files.length} objects (${name})`);
+      await s3.putTree('bench', `${name}/`, readTree(data.dir), 32);
+    }
   }
-
+  const mounts = Object.fromEntries(profiles.map(([name, data]) => [`${name}/`, data.dir]));
   for (const delayMs of delays) {
-    const proxy = await startProxy({ target: s3.port, delayMs });
+    // The server with the added latency, and the same server without it (the floor).
+    let server;
+    let floor;
+    if (s3) {
+      const proxy = await startProxy({ target: s3.port, delayMs });
+      server = { endpoint: proxy.endpoint, stats: async () => ({ requests: proxy.requests }), stop: () => proxy.close() };
+      floor = { endpoint: s3.endpoint, stats: async () => ({}), stop: async () => {} };
+    } else {
+      server = await startLite({ bucket: 'bench', mounts, delayMs });
+      floor = await startLite({ bucket: 'bench', mounts, delayMs: 0 });
+    }
     try {
-      await compare(profiles, proxy, delayMs);
+      await compare(profiles, server, floor, delayMs);
     } finally {
-      await proxy.close();
+      await server.stop();
+      await floor.stop();
     }
   }
 
@@ -85,52 +107,74 @@ try {
     }
   }
 } finally {
-  await s3.stop();
+  await s3?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 console.log(out.join('\n'));
 
-/** One table: every tool on every profile, round-robin, behind `proxy`. */
-async function compare(profiles, proxy, delayMs) {
-  const env = { ...process.env, ...s3.env, AWS_ENDPOINT_URL: proxy.endpoint };
-  const direct = { ...env, AWS_ENDPOINT_URL: s3.endpoint };
-  out.push('', `## S3 input, ${delayMs} ms added per request (${runs} runs, medians)`, '');
-  out.push('| profile | tool | wall s | CPU s | peak RSS MB | requests | vs aggregate | output |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |');
+/**
+ * One table: every tool on every profile, round-robin. The sequential download is timed once per
+ * round and added to each merge of its directory (aggregate DIR, jq).
+ */
+async function compare(profiles, server, floor, delayMs) {
+  const env = { ...process.env, ...(s3 ? s3.env : { ...CREDENTIALS, AWS_REGION: 'us-east-1' }), AWS_ENDPOINT_URL: server.endpoint };
+  const direct = { ...env, AWS_ENDPOINT_URL: floor.endpoint };
+  const what = s3 ? 's3rver behind a delaying proxy' : 'bench/lib/s3-lite.mjs';
+  out.push('', `## S3 input, ${delayMs} ms to first byte per request, ${what} (${runs} runs, medians)`, '');
+  out.push('| profile | tool | wall s | client CPU s | server CPU s | peak RSS MB | requests | in flight: mean / max | load avg | vs aggregate | output |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const [name, data] of profiles) {
     const url = `s3://bench/${name}/`;
     const ref = await referenceDigest(listFiles(data.dir));
     const dl = path.join(tmp, `dl-${name}`);
-    const sh = (script) => ({ cmd: 'sh', args: ['-c', script], env });
-    const rows = [
-      ['aggregate s3://', () => ({ cmd: process.execPath, args: [BIN, '-q', url, '-o', path.join(tmp, 'a.json')], env }), path.join(tmp, 'a.json')],
-      ['sequential GETs to DIR, then aggregate DIR', () => sh(`rm -rf ${dl} && node ${SEQ} ${url} ${dl} && node ${BIN} -q ${dl} -o ${tmp}/b.json`), path.join(tmp, 'b.json')],
-      ['sequential GETs to DIR, then jq -s -c .', () => sh(`rm -rf ${dl} && node ${SEQ} ${url} ${dl} && cd ${dl} && ls -v | xargs jq -s -c . > ${tmp}/c.json`), path.join(tmp, 'c.json')],
-      ['aggregate s3:// with no added delay (the local server\'s floor)', () => ({ cmd: process.execPath, args: [BIN, '-q', url, '-o', path.join(tmp, 'd.json')], env: direct }), path.join(tmp, 'd.json')],
-    ];
-    const got = rows.map(() => ({ wall: [], cpu: [], rss: 0, requests: 0, status: '' }));
+    const node = (args, e = env) => ({ cmd: process.execPath, args, env: e });
+    const steps = {
+      agg: ['aggregate s3://', () => node([BIN, '-q', url, '-o', path.join(tmp, 'a.json')]), path.join(tmp, 'a.json'), server],
+      dl: ['sequential GETs to DIR', () => (fs.rmSync(dl, { recursive: true, force: true }), node([SEQ, url, dl])), undefined, server],
+      aggDir: ['aggregate DIR', () => node([BIN, '-q', dl, '-o', path.join(tmp, 'b.json')]), path.join(tmp, 'b.json')],
+      jq: ['jq -s -c . DIR', () => ({ cmd: 'sh', args: ['-c', `cd ${dl} && ls -v | xargs jq -s -c . > ${tmp}/c.json`], env }), path.join(tmp, 'c.json')],
+      ...(beforeBin && { before: ['aggregate s3:// (--before-bin)', () => node([beforeBin, '-q', url, '-o', path.join(tmp, 'e.json')]), path.join(tmp, 'e.json'), server] }),
+      floor: ['aggregate s3://, no added latency (the floor)', () => node([BIN, '-q', url, '-o', path.join(tmp, 'd.json')], direct), path.join(tmp, 'd.json'), floor],
+    };
+    const got = Object.fromEntries(Object.keys(steps).map((k) => [k, { wall: [], cpu: [], server: [], load: [], meanInFlight: [], rss: 0, requests: 0, inFlight: 0, status: '' }]));
     for (let r = 0; r < runs; r++) {
-      for (let i = 0; i < rows.length; i++) {
-        const before = proxy.requests;
-        const m = await measure(rows[i][1]());
-        const g = got[i];
-        g.requests = proxy.requests - before;
+      for (const k of Object.keys(steps)) {
+        const [label, spec, output, srv] = steps[k];
+        const g = got[k];
+        const load = os.loadavg()[0];
+        const before = srv ? await srv.stats() : {};
+        const m = await measure(spec());
+        const after = srv ? await srv.stats() : {};
         if (m.code !== 0) {
           g.status = `FAILED (exit ${m.code}): ${m.stderr.trim().split('\n').pop()}`;
           continue;
         }
         g.wall.push(m.wall);
         g.cpu.push(m.user + m.sys);
+        g.load.push(load);
+        if (after.cpuMs !== undefined) g.server.push((after.cpuMs - before.cpuMs) / 1000);
+        g.requests = (after.requests ?? 0) - (before.requests ?? 0);
+        g.inFlight = Math.max(g.inFlight, after.maxInFlight ?? 0);
+        if (after.meanInFlight !== undefined) g.meanInFlight.push(after.meanInFlight);
         g.rss = Math.max(g.rss, m.rss / 1048576);
-        if (r === 0) g.status = jsonVerdict(ref, await outputDigest(rows[i][2])).status;
-        log(`${delayMs} ms, ${name}, ${rows[i][0]}: ${m.wall.toFixed(2)} s`);
+        if (r === 0 && output) g.status = jsonVerdict(ref, await outputDigest(output)).status;
+        log(`${delayMs} ms, ${name}, ${label}: ${m.wall.toFixed(2)} s, load ${load.toFixed(1)}`);
       }
     }
-    const base = median(got[0].wall);
-    rows.forEach(([label], i) => {
-      const g = got[i];
-      const w = median(g.wall);
-      const size = `${data.files.length} x ${(data.bytes / data.files.length / 1e3).toFixed(1)} kB`;
-      out.push(`| ${name} (${size}) | ${label} | ${w.toFixed(2)} | ${median(g.cpu).toFixed(2)} | ${g.rss.toFixed(0)} | ${g.requests} | ${(w / base).toFixed(1)}x | ${g.status} |`);
-    });
+    const size = `${data.files.length} x ${(data.bytes / data.files.length / 1e3).toFixed(1)} kB`;
+    const fmt = (xs, d = 2) => (xs.length ? median(xs).toFixed(d) : '');
+    const sum = (a, b) => a.map((x, i) => x + b[i]);
+    const base = median(got.agg.wall);
+    const rows = [
+      ['aggregate s3://', got.agg.wall, got.agg.cpu, got.agg],
+      ['sequential GETs to DIR, then aggregate DIR', sum(got.dl.wall, got.aggDir.wall), sum(got.dl.cpu, got.aggDir.cpu), { ...got.dl, rss: Math.max(got.dl.rss, got.aggDir.rss), status: got.aggDir.status || got.dl.status }],
+      ['sequential GETs to DIR, then jq -s -c .', sum(got.dl.wall, got.jq.wall), sum(got.dl.cpu, got.jq.cpu), { ...got.dl, rss: Math.max(got.dl.rss, got.jq.rss), status: got.jq.status || got.dl.status }],
+      ['aggregate s3://, no added latency (floor)', got.floor.wall, got.floor.cpu, got.floor],
+      ...(beforeBin ? [['aggregate s3:// (--before-bin)', got.before.wall, got.before.cpu, got.before]] : []),
+    ];
+    for (const [label, wall, cpu, g] of rows) {
+      out.push(`| ${name} (${size}) | ${label} | ${fmt(wall)} | ${fmt(cpu)} | ${fmt(g.server)} | ${g.rss.toFixed(0)} | ${g.requests} | ${g.inFlight ? `${fmt(g.meanInFlight, 1)} / ${g.inFlight}` : ''} | ${fmt(g.load, 1)} | ${wall.length ? (median(wall) / base).toFixed(1) + 'x' : ''} | ${g.status} |`);
+    }
+    out.push(`| ${name} (${size}) | (sequential download alone) | ${fmt(got.dl.wall)} | ${fmt(got.dl.cpu)} | ${fmt(got.dl.server)} | ${got.dl.rss.toFixed(0)} | ${got.dl.requests} | ${got.dl.inFlight ? `${fmt(got.dl.meanInFlight, 1)} / ${got.dl.inFlight}` : ''} | ${fmt(got.dl.load, 1)} | ${(median(got.dl.wall) / base).toFixed(1)}x | |`);
   }
 }

@@ -1,9 +1,9 @@
 // S3 for the tests: a real s3rver process (test/helpers/s3-server.cjs) on 127.0.0.1, and an SDK
 // client to create buckets and upload fixtures. Never a mocked client.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { spawnListening } from '../../bench/lib/s3-lite.mjs';
 import { ROOT, rm, tmpdir } from './cli.js';
 
 /** s3rver's built-in account. */
@@ -17,19 +17,7 @@ export const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY:
 export async function startS3() {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
   const dir = tmpdir('agg-s3rver-');
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', path.join(ROOT, 'test/helpers/s3-server.cjs'), dir], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const port = await new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout.on('data', (d) => {
-      text += d;
-      const nl = text.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(text.slice(0, nl)).port);
-    });
-    child.on('exit', (code) => reject(new Error(`s3rver exited with ${code} before listening`)));
-    child.on('error', reject);
-  });
+  const { child, port } = await spawnListening(['--openssl-legacy-provider', path.join(ROOT, 'test/helpers/s3-server.cjs'), dir]);
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client({
     endpoint,
