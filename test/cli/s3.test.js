@@ -45,6 +45,12 @@ function bigFragment() {
   return `[${items.join(',\n')}]\n`;
 }
 
+/** Answer as S3 does when throttling. */
+function slowDown(res) {
+  res.writeHead(503, { 'content-type': 'application/xml' });
+  res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+}
+
 const TREE = {
   'big.json': bigFragment(),
   'part-1.json': '{"a": 1, "big": 12345678901234567890}\n',
@@ -276,10 +282,6 @@ describe('objects that change or vanish between listing and reading: exit 1, no 
 
 describe('a body cut mid-stream is resumed with a ranged GET', () => {
   const CUT_TREE = { 'big.json': bigFragment(), 'part-1.json': '{"a": 1, "b": [1, 2, 3]}', 'part-2.json': '"two"', 'part-3.json': '[3]' };
-  const slowDown = (res) => {
-    res.writeHead(503, { 'content-type': 'application/xml' });
-    res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
-  };
   const keyOf = (req) => decodeURIComponent(new URL(req.url, 'http://x').pathname).split('/').slice(2).join('/');
   let bkt;
   let disk;
@@ -414,10 +416,6 @@ describe('server and credential failures: one line, documented exit code, no sec
     const bkt = await bucket();
     await s3.putTree(bkt, 'in/', { 'a.json': '1', 'b.json': '2' });
     let failures = 0;
-    const slowDown = (res) => {
-      res.writeHead(503, { 'content-type': 'application/xml' });
-      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
-    };
     // The first listing request and the first GET are throttled, then service is normal.
     const throttled = new Set();
     const flaky = await startProxy({
