@@ -121,7 +121,7 @@ async function compare(profiles, server, floor, delayMs) {
   const direct = { ...env, AWS_ENDPOINT_URL: floor.endpoint };
   const what = s3 ? 's3rver behind a delaying proxy' : 'bench/lib/s3-lite.mjs';
   out.push('', `## S3 input, ${delayMs} ms to first byte per request, ${what} (${runs} runs, medians)`, '');
-  out.push('| profile | tool | wall s | client CPU s | server CPU s | peak RSS MB | requests | in flight: mean / max | load avg | vs aggregate | output |',
+  out.push('| profile | tool | wall s | client CPU s | server CPU s | peak RSS MB | requests (connections) | in flight: mean / max | load avg | vs aggregate | output |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const [name, data] of profiles) {
     const url = `s3://bench/${name}/`;
@@ -154,6 +154,8 @@ async function compare(profiles, server, floor, delayMs) {
         g.load.push(load);
         if (after.cpuMs !== undefined) g.server.push((after.cpuMs - before.cpuMs) / 1000);
         g.requests = (after.requests ?? 0) - (before.requests ?? 0);
+        // The probe's own connection is one of them.
+        g.connections = (after.connections ?? 1) - (before.connections ?? 0) - 1;
         g.inFlight = Math.max(g.inFlight, after.maxInFlight ?? 0);
         if (after.meanInFlight !== undefined) g.meanInFlight.push(after.meanInFlight);
         g.rss = Math.max(g.rss, m.rss / 1048576);
@@ -173,8 +175,8 @@ async function compare(profiles, server, floor, delayMs) {
       ...(beforeBin ? [['aggregate s3:// (--before-bin)', got.before.wall, got.before.cpu, got.before]] : []),
     ];
     for (const [label, wall, cpu, g] of rows) {
-      out.push(`| ${name} (${size}) | ${label} | ${fmt(wall)} | ${fmt(cpu)} | ${fmt(g.server)} | ${g.rss.toFixed(0)} | ${g.requests} | ${g.inFlight ? `${fmt(g.meanInFlight, 1)} / ${g.inFlight}` : ''} | ${fmt(g.load, 1)} | ${wall.length ? (median(wall) / base).toFixed(1) + 'x' : ''} | ${g.status} |`);
+      out.push(`| ${name} (${size}) | ${label} | ${fmt(wall)} | ${fmt(cpu)} | ${fmt(g.server)} | ${g.rss.toFixed(0)} | ${g.requests}${g.connections > 0 ? ` (${g.connections})` : ''} | ${g.inFlight ? `${fmt(g.meanInFlight, 1)} / ${g.inFlight}` : ''} | ${fmt(g.load, 1)} | ${wall.length ? (median(wall) / base).toFixed(1) + 'x' : ''} | ${g.status} |`);
     }
-    out.push(`| ${name} (${size}) | (sequential download alone) | ${fmt(got.dl.wall)} | ${fmt(got.dl.cpu)} | ${fmt(got.dl.server)} | ${got.dl.rss.toFixed(0)} | ${got.dl.requests} | ${got.dl.inFlight ? `${fmt(got.dl.meanInFlight, 1)} / ${got.dl.inFlight}` : ''} | ${fmt(got.dl.load, 1)} | ${(median(got.dl.wall) / base).toFixed(1)}x | |`);
+    out.push(`| ${name} (${size}) | (sequential download alone) | ${fmt(got.dl.wall)} | ${fmt(got.dl.cpu)} | ${fmt(got.dl.server)} | ${got.dl.rss.toFixed(0)} | ${got.dl.requests}${got.dl.connections > 0 ? ` (${got.dl.connections})` : ''} | ${got.dl.inFlight ? `${fmt(got.dl.meanInFlight, 1)} / ${got.dl.inFlight}` : ''} | ${fmt(got.dl.load, 1)} | ${(median(got.dl.wall) / base).toFixed(1)}x | |`);
   }
 }

@@ -11,7 +11,7 @@
 // As a process (so its CPU is its own, and measurable):
 //   node s3-lite.mjs --bucket B --mount PREFIX=DIR [--mount ...] [--delay MS]
 // prints {"port": N} once listening; exits when stdin closes. `GET /__stats` answers
-// {requests, maxInFlight, meanInFlight, cpuMs} (not signed: the bench's own probe; the in-flight
+// {requests, connections, maxInFlight, meanInFlight, cpuMs} (not signed: the bench's own probe; the in-flight
 // figures cover the time since the previous probe during which any request was in flight).
 // From a script: startLite({ bucket, mounts: { prefix: dir }, delayMs }) spawns it.
 import { spawn } from 'node:child_process';
@@ -56,10 +56,10 @@ export async function startLite({ bucket, mounts, delayMs = 0 }) {
     port,
     endpoint,
     pid: child.pid,
-    /** { requests, maxInFlight, meanInFlight, cpuMs }; the in-flight figures restart at each call. */
+    /** { requests, connections, maxInFlight, meanInFlight, cpuMs } (counts since start); the in-flight figures restart at each call. */
     stats: () =>
       new Promise((resolve, reject) => {
-        http.get(`${endpoint}/__stats`, (res) => {
+        http.get(`${endpoint}/__stats`, { agent: false }, (res) => {
           let body = '';
           res.on('data', (d) => (body += d)).on('end', () => resolve(JSON.parse(body)));
         }).on('error', reject);
@@ -202,6 +202,7 @@ function serve({ bucket, mounts, delayMs }) {
   const objects = loadObjects(mounts);
   const byKey = new Map(objects.map((o) => [o.key, o]));
   let requests = 0;
+  let connections = 0;
   let inFlight = 0;
   let maxInFlight = 0;
   // Requests in flight over time: their integral over the time any was in flight gives the mean.
@@ -220,7 +221,7 @@ function serve({ bucket, mounts, delayMs }) {
   const server = http.createServer((req, res) => {
     if (req.url === '/__stats') {
       const cpu = process.cpuUsage();
-      res.end(JSON.stringify({ requests, maxInFlight, meanInFlight: busy > 0 ? area / busy : 0, cpuMs: (cpu.user + cpu.system) / 1000 }));
+      res.end(JSON.stringify({ requests, connections, maxInFlight, meanInFlight: busy > 0 ? area / busy : 0, cpuMs: (cpu.user + cpu.system) / 1000 }));
       maxInFlight = 0;
       area = busy = 0;
       return;
@@ -249,6 +250,7 @@ function serve({ bucket, mounts, delayMs }) {
     req.resume();
     req.on('end', () => (delayMs > 0 ? setTimeout(answer, delayMs) : answer()));
   });
+  server.on('connection', () => connections++);
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
   process.stdin.on('end', () => process.exit(0)).resume();

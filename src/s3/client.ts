@@ -48,7 +48,10 @@ export function createClient(options: ClientOptions): S3Client {
     followRegionRedirects: true,
     // Build each command's middleware stack once, not on every request: with 2,000 small
     // objects that was ~10% of the run's CPU. The SDK caches only for `send` without options,
-    // so the abort signal reaches the requests through the handler below instead.
+    // so the abort signal reaches the requests through the handler below instead. The cached
+    // handler shares one context between concurrent requests of a command: what middleware
+    // store there (endpoint, signing region, a region redirect) is the same for every GET of a
+    // run, which reads one bucket.
     cacheMiddleware: true,
     // Objects are checked against their listed ETag and size; S3's optional CRC checksums would
     // cost a pass over every body in JS, and a ranged resume (read.ts) cannot check them anyway.
