@@ -7,7 +7,7 @@
 //   node bench/run.mjs --json run.json            save this run
 //   node bench/run.mjs --compare run.json         add a difference column against a saved run
 //   node bench/run.mjs --smoke                    tiny data, 1 run (the test suite uses this)
-//   node bench/run.mjs --bin PATH                 the aggregate CLI to test (default bundle/aggregate.mjs, the installed bin)
+//   node bench/run.mjs --bin PATH                 the aggregate CLI to test (default bundle/aggregate.cjs, the installed bin)
 //   node bench/run.mjs --node PATH                the node that runs aggregate (default: this one; peers keep this one)
 //   node bench/run.mjs --render a.json b.json     re-render saved runs (later profiles replace earlier)
 //
@@ -34,7 +34,7 @@ const MiB = 1 << 20;
 
 function parseArgs(argv) {
   const o = {profiles: [], runs: null, json: null, compare: null, quick: false, smoke: false,
-    bin: path.join(root, 'bundle/aggregate.mjs'), node: process.execPath, timeout: null, results: path.join(here, 'results'), strict: false};
+    bin: path.join(root, 'bundle/aggregate.cjs'), node: process.execPath, timeout: null, results: path.join(here, 'results'), strict: false};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
