@@ -176,6 +176,9 @@ function escapeReason(where: Buffer): string {
   return `not read: it was opened at ${quoteName(where)}, outside the directory as walked (a directory on its path was replaced after listing, e.g. by a symbolic link)`;
 }
 
+/** One options object for every readlink (a string option is copied into a new object per call). */
+const LATIN1 = { encoding: 'latin1' } as const;
+
 /** `root` as one-byte text (latin1: one char per byte, so comparing texts compares bytes), cached. */
 let rootText: { root: Buffer; text: string } | undefined;
 
@@ -190,7 +193,7 @@ function containment(fd: number, entry: FileEntry, root: Buffer | undefined): st
   const rel = entry.rel;
   if (procFd !== false) {
     try {
-      const where = fs.readlinkSync(`/proc/self/fd/${fd}`, 'latin1');
+      const where = fs.readlinkSync(`/proc/self/fd/${fd}`, LATIN1);
       procFd = true;
       if (rootText?.root !== root) rootText = { root, text: root.toString('latin1') };
       const prefix = rootText.text;
