@@ -303,9 +303,9 @@ function closeLater(fd: number): Promise<void> | undefined {
 /**
  * Asynchronous open and first read into a buffer of its own; the rest is synchronous. Only open
  * and read can wait on a network volume: the containment readlink answers from /proc, fstat from
- * the attributes the open just fetched, and the close is not waited for (while few are pending). Each asynchronous call
- * is a round trip through libuv's thread pool whose wake-ups cost the main thread far more than a
- * synchronous call (5 round trips per file: ~0.3 ms of CPU per file with 32 threads on 2 cores).
+ * the attributes the open just fetched, and the close is not waited for (while few are pending).
+ * Each asynchronous call is a round trip through libuv's thread pool, and waking a pool thread
+ * costs the main thread far more than a synchronous call (30-60 us each on two busy cores).
  */
 async function openAsync(entry: FileEntry, chunk: () => Buffer, root: Buffer | undefined): Promise<ReadResult> {
   let fd: number;
