@@ -108,14 +108,16 @@ export class KeyedWriter extends JsonWriter {
   }
 
   override begin(): void {
-    this.out.write(this.values === 0 ? OPEN : COMMA);
-    this.out.write(this.scratch, 0, this.keyLength);
+    this.put(this.values === 0 ? OPEN : COMMA, 0, 1);
+    this.put(this.scratch, 0, this.keyLength);
   }
   override end(): void {
     this.values++;
   }
 
   override finish(): void {
-    this.out.write(this.values === 0 ? EMPTY : CLOSE);
+    this.unstage();
+    const close = this.values === 0 ? EMPTY : CLOSE;
+    this.put(close, 0, close.length);
   }
 }

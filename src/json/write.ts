@@ -21,39 +21,120 @@ export interface WriterMark {
   readonly values: number;
 }
 
+/**
+ * Chunks at least this long are staged (see `stage`); a smaller one (a small fragment, usually
+ * one span) is cheaper to copy span by span than to copy in and out again.
+ */
+const STAGE_MIN = 16 << 10;
+
 export class JsonWriter implements ValueSink {
   /** Values written so far. */
   values = 0;
+  /**
+   * While a chunk is staged: its bytes are at [cap, cap + length) of `area`, and the output
+   * gathered so far at [0, used). Every span the scanner hands over is moved down with
+   * copyWithin (no view allocated, ~3-4x cheaper than Buffer.copy per call on Node 20), and the
+   * chunk's whole output goes to the output in one range.
+   */
+  private area: Buffer | undefined;
+  private cap = 0;
+  private used = 0;
+  private staged: Buffer | undefined;
 
   constructor(
     protected readonly out: Appendable,
     private readonly format: JsonFormat,
   ) {}
 
+  /**
+   * The scanner is about to scan `chunk`: spans of it are gathered in one buffer until `unstage`.
+   * Worth it when a chunk holds many spans (records split by whitespace): one copy in, one range
+   * out, instead of one Buffer.copy per span.
+   */
+  stage(chunk: Buffer): void {
+    if (chunk.length < STAGE_MIN) return;
+    if (chunk.length > this.cap) {
+      this.cap = chunk.length;
+      this.area = Buffer.allocUnsafe(2 * this.cap);
+    }
+    chunk.copy(this.area!, this.cap);
+    this.staged = chunk;
+  }
+
+  /** The staged chunk is scanned: hand its gathered output on. */
+  unstage(): void {
+    this.staged = undefined;
+    this.flushArea();
+  }
+
+  /** The staged chunk failed: forget what was gathered from it. */
+  dropStage(): void {
+    this.staged = undefined;
+    this.used = 0;
+  }
+
+  private flushArea(): void {
+    if (this.used > 0) {
+      const n = this.used;
+      this.used = 0;
+      this.out.write(this.area!, 0, n);
+    }
+  }
+
+  /** Append bytes: into the area while a chunk is staged, else straight to the output. */
+  protected put(buf: Buffer, start: number, end: number): void {
+    if (this.staged === undefined) {
+      this.out.write(buf, start, end);
+      return;
+    }
+    const len = end - start;
+    if (this.used + len > this.cap) {
+      this.flushArea();
+      if (len > this.cap) {
+        this.out.write(buf, start, end);
+        return;
+      }
+    }
+    buf.copy(this.area!, this.used, start, end);
+    this.used += len;
+  }
+
   begin(): void {
-    if (this.format === 'array') this.out.write(this.values === 0 ? OPEN : COMMA);
+    if (this.format === 'array') this.put(this.values === 0 ? OPEN : COMMA, 0, 1);
   }
 
   bytes(buf: Buffer, start: number, end: number): void {
-    this.out.write(buf, start, end);
+    if (buf !== this.staged) {
+      this.put(buf, start, end);
+      return;
+    }
+    const len = end - start;
+    if (this.used + len > this.cap) this.flushArea();
+    // A span of a chunk is never longer than the chunk, which fits in the area.
+    const cap = this.cap;
+    this.area!.copyWithin(this.used, cap + start, cap + end);
+    this.used += len;
   }
 
   end(): void {
     this.values++;
-    if (this.format === 'ndjson') this.out.write(NEWLINE);
+    if (this.format === 'ndjson') this.put(NEWLINE, 0, 1);
   }
 
   mark(): WriterMark {
+    this.flushArea();
     return { length: this.out.length, values: this.values };
   }
 
   rollback(mark: WriterMark): void {
+    this.dropStage();
     this.out.rollback(mark.length);
     this.values = mark.values;
   }
 
   /** Close the array (`[]` when there were no values). */
   finish(): void {
-    if (this.format === 'array') this.out.write(this.values === 0 ? EMPTY : CLOSE);
+    this.unstage();
+    if (this.format === 'array') this.put(this.values === 0 ? EMPTY : CLOSE, 0, this.values === 0 ? 3 : 2);
   }
 }
