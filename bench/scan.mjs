@@ -112,7 +112,7 @@ for (let run = 0; run < (o.scanner ? o.runs : 0); run++) {
 for (const [k, v] of Object.entries(results)) {
   const wall = v.map((r) => r.mbps);
   const cpu = v.map((r) => r.cpuMbps);
-  console.log(`${k.padEnd(48)} ${median(wall).toFixed(0).padStart(5)} MB/s wall, ${median(cpu).toFixed(0).padStart(5)} MB/s CPU  (wall runs: ${wall.map((x) => x.toFixed(0)).join(' ')})`);
+  console.log(`${k.padEnd(48)} ${median(wall).toFixed(0).padStart(5)} MB/s wall, ${median(cpu).toFixed(0).padStart(5)} MB/s CPU, best ${Math.max(...cpu).toFixed(0)}  (wall runs: ${wall.map((x) => x.toFixed(0)).join(' ')})`);
 }
 
 if (o.cli) {

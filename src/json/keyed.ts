@@ -63,8 +63,8 @@ export class KeyedWriter extends JsonWriter {
   /** The extension of the first file (with its dot; '' for none). */
   private ext: string | undefined;
 
-  constructor(out: Appendable) {
-    super(out, 'array');
+  constructor(out: Appendable, stageMin?: number) {
+    super(out, 'array', stageMin);
   }
 
   /** Set the key for `rel`'s value; throws InvalidInputError when it cannot be used. */

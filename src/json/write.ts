@@ -5,7 +5,7 @@
  */
 import type { JsonFormat } from '../options.js';
 import type { OutputTarget } from '../sink.js';
-import type { ValueSink } from './scan.js';
+import type { JsonScanner, ValueSink } from './scan.js';
 
 const OPEN = Buffer.from('[');
 const COMMA = Buffer.from(',');
@@ -44,15 +44,29 @@ export class JsonWriter implements ValueSink {
   constructor(
     protected readonly out: Appendable,
     private readonly format: JsonFormat,
+    /** Chunks at least this long are staged (tests stage every chunk, or none). */
+    private readonly stageMin = STAGE_MIN,
   ) {}
+
+  /** Scan `chunk` with `scanner` (whose sink is this writer), its output gathered in one range. */
+  scan(scanner: JsonScanner, chunk: Buffer): void {
+    this.stage(chunk);
+    try {
+      scanner.write(chunk);
+    } catch (error) {
+      this.dropStage(); // the fragment is rolled back, or the run fails
+      throw error;
+    }
+    this.unstage();
+  }
 
   /**
    * The scanner is about to scan `chunk`: spans of it are gathered in one buffer until `unstage`.
    * Worth it when a chunk holds many spans (records split by whitespace): one copy in, one range
    * out, instead of one Buffer.copy per span.
    */
-  stage(chunk: Buffer): void {
-    if (chunk.length < STAGE_MIN) return;
+  private stage(chunk: Buffer): void {
+    if (chunk.length < this.stageMin || chunk.length === 0) return;
     if (chunk.length > this.cap) {
       this.cap = chunk.length;
       this.area = Buffer.allocUnsafe(2 * this.cap);
@@ -62,13 +76,13 @@ export class JsonWriter implements ValueSink {
   }
 
   /** The staged chunk is scanned: hand its gathered output on. */
-  unstage(): void {
+  protected unstage(): void {
     this.staged = undefined;
     this.flushArea();
   }
 
   /** The staged chunk failed: forget what was gathered from it. */
-  dropStage(): void {
+  private dropStage(): void {
     this.staged = undefined;
     this.used = 0;
   }
