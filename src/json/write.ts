@@ -40,17 +40,25 @@ export class JsonWriter implements ValueSink {
   private cap = 0;
   private used = 0;
   private staged: Buffer | undefined;
+  /**
+   * A chunk that may be staged, and its first span, held back: a chunk of compact JSON is one
+   * span, written straight from the chunk (no copy at all); the chunk is staged only when more
+   * output follows.
+   */
+  private candidate: Buffer | undefined;
+  private heldStart = 0;
+  private heldEnd = -1;
 
   constructor(
     protected readonly out: Appendable,
     private readonly format: JsonFormat,
-    /** Chunks at least this long are staged (tests stage every chunk, or none). */
+    /** Chunks at least this long may be staged (tests stage every chunk, or none). */
     private readonly stageMin = STAGE_MIN,
   ) {}
 
   /** Scan `chunk` with `scanner` (whose sink is this writer), its output gathered in one range. */
   scan(scanner: JsonScanner, chunk: Buffer): void {
-    this.stage(chunk);
+    if (chunk.length >= this.stageMin && chunk.length > 0) this.candidate = chunk;
     try {
       scanner.write(chunk);
     } catch (error) {
@@ -60,29 +68,40 @@ export class JsonWriter implements ValueSink {
     this.unstage();
   }
 
-  /**
-   * The scanner is about to scan `chunk`: spans of it are gathered in one buffer until `unstage`.
-   * Worth it when a chunk holds many spans (records split by whitespace): one copy in, one range
-   * out, instead of one Buffer.copy per span.
-   */
-  private stage(chunk: Buffer): void {
-    if (chunk.length < this.stageMin || chunk.length === 0) return;
+  /** Stage the candidate chunk: copy it into the area, then the span held back. */
+  private stage(): void {
+    const chunk = this.candidate!;
+    this.candidate = undefined;
     if (chunk.length > this.cap) {
+      this.flushArea();
       this.cap = chunk.length;
       this.area = Buffer.allocUnsafe(2 * this.cap);
     }
     chunk.copy(this.area!, this.cap);
     this.staged = chunk;
+    if (this.heldEnd >= 0) {
+      const end = this.heldEnd;
+      this.heldEnd = -1;
+      this.gather(this.heldStart, end);
+    }
   }
 
-  /** The staged chunk is scanned: hand its gathered output on. */
+  /** The chunk is scanned: hand its output on. */
   protected unstage(): void {
+    if (this.heldEnd >= 0) {
+      const end = this.heldEnd;
+      this.heldEnd = -1;
+      this.out.write(this.candidate!, this.heldStart, end);
+    }
+    this.candidate = undefined;
     this.staged = undefined;
     this.flushArea();
   }
 
-  /** The staged chunk failed: forget what was gathered from it. */
+  /** The chunk failed: forget what was gathered from it. */
   private dropStage(): void {
+    this.candidate = undefined;
+    this.heldEnd = -1;
     this.staged = undefined;
     this.used = 0;
   }
@@ -95,8 +114,19 @@ export class JsonWriter implements ValueSink {
     }
   }
 
+  /** Bytes [start, end) of the staged chunk onto the gathered output. */
+  private gather(start: number, end: number): void {
+    const len = end - start;
+    if (this.used + len > this.cap) this.flushArea();
+    // A span of a chunk is never longer than the chunk, which fits in the area.
+    const cap = this.cap;
+    this.area!.copyWithin(this.used, cap + start, cap + end);
+    this.used += len;
+  }
+
   /** Append bytes: into the area while a chunk is staged, else straight to the output. */
   protected put(buf: Buffer, start: number, end: number): void {
+    if (this.heldEnd >= 0) this.stage(); // output follows the held span: gather both
     if (this.staged === undefined) {
       this.out.write(buf, start, end);
       return;
@@ -118,16 +148,15 @@ export class JsonWriter implements ValueSink {
   }
 
   bytes(buf: Buffer, start: number, end: number): void {
-    if (buf !== this.staged) {
-      this.put(buf, start, end);
-      return;
+    if (buf === this.staged) this.gather(start, end);
+    else if (buf !== this.candidate) this.put(buf, start, end);
+    else if (this.heldEnd < 0) {
+      this.heldStart = start;
+      this.heldEnd = end;
+    } else {
+      this.stage();
+      this.gather(start, end);
     }
-    const len = end - start;
-    if (this.used + len > this.cap) this.flushArea();
-    // A span of a chunk is never longer than the chunk, which fits in the area.
-    const cap = this.cap;
-    this.area!.copyWithin(this.used, cap + start, cap + end);
-    this.used += len;
   }
 
   end(): void {
