@@ -42,7 +42,7 @@ for (let i = 2; i < process.argv.length; i++) {
 }
 if (!o.scanners.length) o.scanners.push(path.join(root, 'dist/json/scan.js'));
 if (!o.nodes.length) o.nodes.push(process.execPath);
-if (!o.bins.length) o.bins.push(path.join(root, 'bundle/aggregate.mjs'));
+if (!o.bins.length) o.bins.push(path.join(root, 'bundle/aggregate.cjs'));
 if (!o.outs.length) o.outs.push('file');
 for (const out of o.outs) if (out !== 'file' && out !== 'stdout') throw new Error(`--out: file or stdout, not ${out}`);
 
