@@ -8,6 +8,7 @@
 //   node bench/scan.mjs --node PATH           the CLI under another node binary (repeatable)
 //   node bench/scan.mjs --scanner FILE        another build of scan.js to compare (repeatable)
 //   node bench/scan.mjs --bin FILE            another bundle of the CLI to compare (repeatable)
+//   node bench/scan.mjs --out file,stdout     CLI output: -o FILE (default) and/or stdout > FILE
 //
 // Shapes: `large` (the bench's records: ids, words, two-decimal floats, nested arrays, escapes)
 // and `dense` (8 one-letter keys, 17-digit floats), both `[` records joined by `,\n` `]`, plus
@@ -25,7 +26,7 @@ const root = path.dirname(here);
 const MB = 1e6;
 const MiB = 1 << 20;
 
-const o = {runs: 5, mb: 256, cli: true, scanner: true, nodes: [], scanners: [], bins: [], shapes: ['large', 'dense']};
+const o = {runs: 5, mb: 256, cli: true, scanner: true, nodes: [], scanners: [], bins: [], shapes: ['large', 'dense'], outs: []};
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--runs') o.runs = Number(process.argv[++i]);
@@ -36,11 +37,14 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--scanner') o.scanners.push(path.resolve(process.argv[++i]));
   else if (a === '--bin') o.bins.push(path.resolve(process.argv[++i]));
   else if (a === '--shape') o.shapes = process.argv[++i].split(',');
+  else if (a === '--out') o.outs = process.argv[++i].split(',');
   else throw new Error(`unknown option ${a}`);
 }
 if (!o.scanners.length) o.scanners.push(path.join(root, 'dist/json/scan.js'));
 if (!o.nodes.length) o.nodes.push(process.execPath);
 if (!o.bins.length) o.bins.push(path.join(root, 'bundle/aggregate.cjs'));
+if (!o.outs.length) o.outs.push('file');
+for (const out of o.outs) if (out !== 'file' && out !== 'stdout') throw new Error(`--out: file or stdout, not ${out}`);
 
 function makeBuffer(shape, bytes) {
   const dense = shape === 'dense';
@@ -91,7 +95,7 @@ function scanOnce(JsonScanner, buf) {
 const results = {};
 const add = (key, v) => (results[key] ??= []).push(v);
 
-console.log(`scan bench: ${os.cpus()[0]?.model} x${os.availableParallelism?.() ?? os.cpus().length}, node ${process.version}, ${o.mb} MB per shape, ${o.runs} runs, ${new Date().toISOString()}`);
+console.log(`scan bench: ${os.cpus()[0]?.model} x${os.availableParallelism?.() ?? os.cpus().length}, node ${process.version}, ${o.mb} MB per shape, ${o.runs} runs, ${new Date().toISOString()}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 const outLen = {};
 for (let run = 0; run < (o.scanner ? o.runs : 0); run++) {
   for (const shape of o.shapes) {
@@ -108,7 +112,7 @@ for (let run = 0; run < (o.scanner ? o.runs : 0); run++) {
 for (const [k, v] of Object.entries(results)) {
   const wall = v.map((r) => r.mbps);
   const cpu = v.map((r) => r.cpuMbps);
-  console.log(`${k.padEnd(48)} ${median(wall).toFixed(0).padStart(5)} MB/s wall, ${median(cpu).toFixed(0).padStart(5)} MB/s CPU  (wall runs: ${wall.map((x) => x.toFixed(0)).join(' ')})`);
+  console.log(`${k.padEnd(48)} ${median(wall).toFixed(0).padStart(5)} MB/s wall, ${median(cpu).toFixed(0).padStart(5)} MB/s CPU, best ${Math.max(...cpu).toFixed(0)}  (wall runs: ${wall.map((x) => x.toFixed(0)).join(' ')})`);
 }
 
 if (o.cli) {
@@ -126,11 +130,12 @@ if (o.cli) {
   const time = fs.existsSync('/usr/bin/time');
   for (let run = 0; run < o.runs; run++) {
     for (const shape of Object.keys(dirs)) {
-      for (const node of o.nodes) for (const bin of o.bins) {
+      for (const node of o.nodes) for (const bin of o.bins) for (const out of o.outs) {
         const bytes = fs.statSync(path.join(dirs[shape], 'part-1.json')).size;
-        // stdout to a file, as the bench runs it (-o /dev/null would spool to a temp file).
-        const args = [bin, '--mode', 'json', dirs[shape]];
-        const outFd = fs.openSync(outFile, 'w');
+        // `file`: -o FILE (an Argo step's output artifact: temp file, fsync, rename).
+        // `stdout`: stdout redirected to a file, as `npm run bench` runs it (spooled, copied at commit).
+        const args = [bin, '--mode', 'json', dirs[shape], ...(out === 'file' ? ['-o', outFile] : [])];
+        const outFd = fs.openSync(out === 'file' ? '/dev/null' : outFile, 'w');
         const t = process.hrtime.bigint();
         const r = time
           ? spawnSync('/usr/bin/time', ['-f', '%U %S %M', node, ...args], {encoding: 'utf8', stdio: ['ignore', outFd, 'pipe']})
@@ -141,7 +146,7 @@ if (o.cli) {
         const [user, sys, kib] = time ? r.stderr.trim().split('\n').pop().split(' ').map(Number) : [NaN, NaN, NaN];
         const rss = kib / 1024;
         const v = spawnSync(node, ['--version'], {encoding: 'utf8'}).stdout.trim();
-        const key = `cli ${shape} node ${v}${o.bins.length > 1 ? ' ' + path.relative(root, bin) : ''}`;
+        const key = `cli ${shape} node ${v}${o.bins.length > 1 ? ' ' + path.relative(root, bin) : ''}${o.outs.length > 1 ? ' ' + (out === 'file' ? '-o FILE' : '> FILE') : ''}`;
         (cli[key] ??= {mbps: [], cpu: [], rss: []}).mbps.push(bytes / MB / s);
         cli[key].cpu.push(bytes / MB / (user + sys));
         cli[key].rss.push(rss);
@@ -153,3 +158,4 @@ if (o.cli) {
     console.log(`${k.padEnd(48)} ${median(v.mbps).toFixed(0).padStart(5)} MB/s wall, ${median(v.cpu).toFixed(0).padStart(5)} MB/s CPU (user+sys), peak RSS ${Math.max(...v.rss).toFixed(0)} MiB  (runs: ${v.mbps.map((x) => x.toFixed(0)).join(' ')})`);
   }
 }
+console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);

@@ -31,6 +31,12 @@ const WRITE_THROUGH = 256 << 10;
  * times. Measured crossover of the loop against the native copy: ~40 bytes.
  */
 const SHORT_COPY = 40;
+/**
+ * A file output starts a background fdatasync each time this much more has been written, so that
+ * the fsync before the rename finds little left to write (256 MB took 150-300 ms to sync at the
+ * end, 20-35 ms with this), while the disk works during the run instead of after it.
+ */
+const SYNC_BEHIND = 32 << 20;
 
 /** Temp files of outputs in progress, removed on exit whatever happens. */
 const pending = new Set<string>();
@@ -156,7 +162,11 @@ abstract class BufferedOutput implements OutputTarget {
       throw new IoError('write', this.fileName(), error);
     }
     this.flushed += end - start;
+    this.wrote();
   }
+
+  /** Called after bytes reach the file. */
+  protected wrote(): void {}
 
   rollback(mark: number): void {
     if (this.done) return; // discarded already (--on-invalid fail keeps validating)
@@ -209,6 +219,10 @@ export function tempName(dir: string): string {
 /** Atomic file output: temp file in the target's directory, fsync; renamed by commitAll. */
 export class AtomicFileOutput extends BufferedOutput {
   private readonly temp: string;
+  /** A second descriptor of the temp file for background syncs: closed only once none is in flight. */
+  private syncFd = -1;
+  private syncing = false;
+  private syncedTo = 0;
   /** A hard link to (or copy of) the previous target, while the commit can still be undone. */
   private backup: string | undefined;
 
@@ -234,6 +248,38 @@ export class AtomicFileOutput extends BufferedOutput {
     return this.target;
   }
 
+  /** Sync behind the writes, on the thread pool; the commit's fsync stays the one that counts. */
+  protected override wrote(): void {
+    if (this.syncing || this.flushed - this.syncedTo < SYNC_BEHIND) return;
+    if (this.syncFd < 0) {
+      try {
+        this.syncFd = fs.openSync(this.temp, fs.constants.O_RDONLY);
+      } catch {
+        this.syncedTo = Infinity; // no second descriptor: the commit's fsync does it all
+        return;
+      }
+    }
+    this.syncing = true;
+    const upTo = this.flushed;
+    fs.fdatasync(this.syncFd, () => {
+      // An error here changes nothing: the fsync before the rename reports it.
+      this.syncing = false;
+      this.syncedTo = upTo;
+      if (this.fd < 0) this.closeSyncFd();
+    });
+  }
+
+  private closeSyncFd(): void {
+    if (this.syncFd < 0 || this.syncing) return;
+    const fd = this.syncFd;
+    this.syncFd = -1;
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // read-only descriptor: nothing to lose
+    }
+  }
+
   override prepare(): void {
     if (this.done) throw new Error('output already finished');
     this.flush();
@@ -247,6 +293,7 @@ export class AtomicFileOutput extends BufferedOutput {
     } catch (error) {
       throw new IoError('close', this.target, error);
     }
+    this.closeSyncFd();
   }
 
   /** Rename over the target, keeping the previous one as a backup until `settle` or `restore`. */
@@ -304,6 +351,7 @@ export class AtomicFileOutput extends BufferedOutput {
 
   override abort(): void {
     if (!this.finishQuietly()) return;
+    this.closeSyncFd();
     try {
       fs.unlinkSync(this.temp);
     } catch {

@@ -63,8 +63,8 @@ export class KeyedWriter extends JsonWriter {
   /** The extension of the first file (with its dot; '' for none). */
   private ext: string | undefined;
 
-  constructor(out: Appendable) {
-    super(out, 'array');
+  constructor(out: Appendable, stageMin?: number) {
+    super(out, 'array', stageMin);
   }
 
   /** Set the key for `rel`'s value; throws InvalidInputError when it cannot be used. */
@@ -108,14 +108,16 @@ export class KeyedWriter extends JsonWriter {
   }
 
   override begin(): void {
-    this.out.write(this.values === 0 ? OPEN : COMMA);
-    this.out.write(this.scratch, 0, this.keyLength);
+    this.put(this.values === 0 ? OPEN : COMMA, 0, 1);
+    this.put(this.scratch, 0, this.keyLength);
   }
   override end(): void {
     this.values++;
   }
 
   override finish(): void {
-    this.out.write(this.values === 0 ? EMPTY : CLOSE);
+    this.unstage();
+    const close = this.values === 0 ? EMPTY : CLOSE;
+    this.put(close, 0, close.length);
   }
 }

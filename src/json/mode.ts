@@ -19,7 +19,7 @@ export function jsonHandler(settings: Settings, out: OutputTarget): Handler {
   const scanner = new JsonScanner(writer, { flatten: settings.flatten });
   // gzip's backpressure per chunk: a long fragment must not queue up in zlib.
   const write = (chunk: Buffer): Promise<void> | undefined => {
-    scanner.write(chunk);
+    writer.scan(scanner, chunk);
     return output.ready();
   };
   const invalid = (file: OpenedFile, mark: WriterMark, error: unknown): never => {
