@@ -27,7 +27,7 @@ COPY src ./src
 RUN npm run build
 
 # Lay out exactly what the runtime stage gets, as a root file system overlay:
-#   /usr/local/lib/aggregate/bundle/aggregate.mjs   the bin: a launcher with `#!/usr/bin/env node`
+#   /usr/local/lib/aggregate/bundle/aggregate.cjs   the bin: a launcher with `#!/usr/bin/env node`
 #   /usr/local/lib/aggregate/bundle/main.cjs        the CLI and its dependencies
 #   /usr/local/lib/aggregate/bundle/main.cjs.v8cache  V8 code cache for this node, made here by
 #                                                   one run of the laid-out bin: read-only at run
@@ -42,10 +42,10 @@ RUN npm run build
 RUN set -eu; \
     app=/rootfs/usr/local/lib/aggregate; \
     mkdir -p "$app/bundle" /rootfs/usr/local/bin /rootfs/tmp/out; \
-    cp bundle/aggregate.mjs bundle/main.cjs bundle/aws-sdk.cjs "$app/bundle/"; \
-    chmod 0755 "$app/bundle/aggregate.mjs"; \
+    cp bundle/aggregate.cjs bundle/aggregate.mjs bundle/main.cjs bundle/aws-sdk.cjs "$app/bundle/"; \
+    chmod 0755 "$app/bundle/aggregate.cjs" "$app/bundle/aggregate.mjs"; \
     node -e 'const p = require("./package.json"); process.stdout.write(JSON.stringify({ name: p.name, version: p.version, license: p.license, type: "module", private: true }, null, 2) + "\n")' > "$app/package.json"; \
-    ln -s ../lib/aggregate/bundle/aggregate.mjs /rootfs/usr/local/bin/aggregate; \
+    ln -s ../lib/aggregate/bundle/aggregate.cjs /rootfs/usr/local/bin/aggregate; \
     node scripts/code-cache.mjs "$app/bundle"; \
     chmod 0644 "$app/bundle/main.cjs" "$app/bundle/main.cjs.v8cache" "$app/bundle/aws-sdk.cjs"; \
     chmod 1777 /rootfs/tmp /rootfs/tmp/out; \

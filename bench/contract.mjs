@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Cost of the fan-in contract flags against a plain run, on the small and many profiles.
 //
-//   node bench/contract.mjs [--runs 11] [--profile small,many] [--bin bundle/aggregate.mjs] [--before OTHER_BIN]
+//   node bench/contract.mjs [--runs 11] [--profile small,many] [--bin bundle/aggregate.cjs] [--before OTHER_BIN]
 //
 // Every variant runs in a fresh process, round-robin (run 1 of each, then run 2, ...), so machine
 // noise spreads over all of them; the report is each variant's median wall time and median CPU
@@ -28,7 +28,7 @@ const opt = (name, fallback) => {
 };
 const runs = Number(opt('--runs', '11'));
 const profiles = opt('--profile', 'small,many').split(',');
-const bins = [['after', path.resolve(opt('--bin', path.join(here, '..', 'bundle/aggregate.mjs')))]];
+const bins = [['after', path.resolve(opt('--bin', path.join(here, '..', 'bundle/aggregate.cjs')))]];
 if (opt('--before') !== undefined) bins.unshift(['before', path.resolve(opt('--before'))]);
 
 const median = (xs) => {

@@ -20,7 +20,7 @@ import { startProxy } from './lib/s3-proxy.mjs';
 import { readTree, startS3 } from '../test/helpers/s3.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BIN = path.join(here, '..', 'bundle', 'aggregate.mjs');
+const BIN = path.join(here, '..', 'bundle', 'aggregate.cjs');
 const SEQ = path.join(here, 'peers', 's3-sequential.mjs');
 
 const args = process.argv.slice(2);

@@ -40,7 +40,7 @@ for (let i = 2; i < process.argv.length; i++) {
 }
 if (!o.scanners.length) o.scanners.push(path.join(root, 'dist/json/scan.js'));
 if (!o.nodes.length) o.nodes.push(process.execPath);
-if (!o.bins.length) o.bins.push(path.join(root, 'bundle/aggregate.mjs'));
+if (!o.bins.length) o.bins.push(path.join(root, 'bundle/aggregate.cjs'));
 
 function makeBuffer(shape, bytes) {
   const dense = shape === 'dense';

@@ -1,8 +1,9 @@
 /**
  * Bundles the CLI with esbuild into bundle/:
  *
- *   aggregate.mjs     the bin: a small launcher (scripts/launcher.mjs) that runs main.cjs with
- *                     V8's code cache when one fits this Node
+ *   aggregate.cjs     the bin: a small CommonJS launcher (scripts/launcher.cjs) that runs
+ *                     main.cjs with V8's code cache when one fits this Node
+ *   aggregate.mjs     the former bin, a shim that requires aggregate.cjs (scripts/launcher-shim.mjs)
  *   main.cjs          the CLI and its dependencies, one CommonJS file (vm.Script takes a cache
  *                     for a classic script, not for an ES module)
  *   main.cjs.v8cache  written by scripts/code-cache.mjs (npm run build), not here
@@ -81,5 +82,7 @@ await build({
 });
 // The launcher wraps main.cjs in a function: a '#!' line (from dist/cli.js) cannot stay first.
 writeFileSync('bundle/main.cjs', readFileSync('bundle/main.cjs', 'utf8').replace(/^#![^\n]*\n/, ''));
-copyFileSync('scripts/launcher.mjs', 'bundle/aggregate.mjs');
+copyFileSync('scripts/launcher.cjs', 'bundle/aggregate.cjs');
+copyFileSync('scripts/launcher-shim.mjs', 'bundle/aggregate.mjs');
+chmodSync('bundle/aggregate.cjs', 0o755);
 chmodSync('bundle/aggregate.mjs', 0o755);

@@ -1,5 +1,5 @@
 /**
- * Writes bundle/main.cjs.v8cache (see scripts/launcher.mjs): runs the built bin on a few made-up
+ * Writes bundle/main.cjs.v8cache (see scripts/launcher.cjs): runs the built bin on a few made-up
  * fragments, as users run it, so the cache holds the code the runs compile, not only the bundle's
  * top level. One JSON run, then one tar.gz run that starts from the JSON run's cache and adds
  * what it compiled (a cache grows this way: ~2% per mode). The cache fits only the Node (V8) that ran this: npm run build makes
@@ -27,7 +27,7 @@ try {
     ['--mode', 'tar', join(work, 'in'), '-o', join(work, 'out.tar.gz'), '--quiet'],
   ];
   for (const args of runs) {
-    execFileSync(process.execPath, [join(dir, 'aggregate.mjs'), ...args], {
+    execFileSync(process.execPath, [join(dir, 'aggregate.cjs'), ...args], {
       env: { ...process.env, AGGREGATE_WRITE_CODE_CACHE: join(dir, 'main.cjs.v8cache') },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

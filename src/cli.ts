@@ -209,7 +209,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const quiet = args.quiet === true;
     const options = toOptions(args, controller.signal, quiet);
     // Concurrent reads run on libuv's thread pool: size it before its first use. (Node 20's ES
-    // module loader already started it while loading this file: there only the environment counts.)
+    // module loader starts it while loading an ES module entry: hence the bin is CommonJS.)
     process.env.UV_THREADPOOL_SIZE ??= String(Math.min(Math.max(options.concurrency ?? 32, 4), 128));
     const onProgress = options.onProgress;
     const stats = await aggregate({

@@ -80,7 +80,11 @@ class PackedFileList implements FileList {
   at(index: number): FileEntry | undefined {
     if (index < 0 || index >= this.length) return undefined;
     const rel = this.names.name(this.order[index]!);
-    return { rel, abs: Buffer.concat([this.prefix, rel], this.prefix.length + rel.length) };
+    // set() copies without the view objects Buffer.concat makes per part: this runs per file.
+    const abs = Buffer.allocUnsafe(this.prefix.length + rel.length);
+    abs.set(this.prefix, 0);
+    abs.set(rel, this.prefix.length);
+    return { rel, abs };
   }
 }
 

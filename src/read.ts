@@ -176,18 +176,30 @@ function escapeReason(where: Buffer): string {
   return `not read: it was opened at ${quoteName(where)}, outside the directory as walked (a directory on its path was replaced after listing, e.g. by a symbolic link)`;
 }
 
+/** One options object for every readlink (a string option is copied into a new object per call). */
+const LATIN1 = { encoding: 'latin1' } as const;
+
+/** `root` as one-byte text (latin1: one char per byte, so comparing texts compares bytes), cached. */
+let rootText: { root: Buffer; text: string } | undefined;
+
 /**
  * Why the file open at `fd` is not the walked `entry` under `root` (undefined when it is).
- * Costs one readlink per file (~2 us here, see the README's design notes).
+ * Costs one readlink per file (~2 us here, see the README's design notes). Read as latin1 text:
+ * no Buffer per file, and the comparison is the bytes' (a latin1 string holds exactly the bytes).
+ * Always synchronous: /proc answers from the kernel's own state, never from the volume.
  */
 function containment(fd: number, entry: FileEntry, root: Buffer | undefined): string | undefined {
   if (root === undefined) return undefined;
-  const rel = bytesOf(entry.rel);
+  const rel = entry.rel;
   if (procFd !== false) {
     try {
-      const where = fs.readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' });
+      const where = fs.readlinkSync(`/proc/self/fd/${fd}`, LATIN1);
       procFd = true;
-      return isAt(where, root, rel) ? undefined : escapeReason(where);
+      if (rootText?.root !== root) rootText = { root, text: root.toString('latin1') };
+      const prefix = rootText.text;
+      const relText = bytesOf(rel).toString('latin1');
+      const ok = where.length === prefix.length + relText.length && where.startsWith(prefix) && where.endsWith(relText);
+      return ok ? undefined : escapeReason(Buffer.from(where, 'latin1'));
     } catch (error) {
       if (procFd === true) throw error;
       procFd = false;
@@ -198,13 +210,7 @@ function containment(fd: number, entry: FileEntry, root: Buffer | undefined): st
   const cut = abs.lastIndexOf(0x2f);
   const parent = fs.realpathSync(cut > 0 ? abs.subarray(0, cut) : Buffer.from('/'), { encoding: 'buffer' });
   const where = Buffer.concat([parent, Buffer.from(parent.length > 1 ? '/' : ''), abs.subarray(cut + 1)]);
-  return isAt(where, root, rel) ? undefined : escapeReason(where);
-}
-
-async function containmentAsync(fd: number, entry: FileEntry, root: Buffer | undefined): Promise<string | undefined> {
-  if (root === undefined || procFd === false) return containment(fd, entry, root);
-  const where = await call<Buffer>((cb) => fs.readlink(`/proc/self/fd/${fd}`, { encoding: 'buffer' }, cb));
-  return isAt(where, root, bytesOf(entry.rel)) ? undefined : escapeReason(where);
+  return isAt(where, root, bytesOf(rel)) ? undefined : escapeReason(where);
 }
 
 /**
@@ -276,7 +282,31 @@ function call<T>(fn: (cb: (err: NodeJS.ErrnoException | null, value: T) => void)
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
 }
 
-/** Asynchronous open + fstat + first read into a buffer of its own. */
+/**
+ * Closes handed to the pool and not done yet. Past MAX_CLOSING a close is waited for, so that
+ * descriptors held stay within the read-ahead window plus what options.ts keeps in reserve.
+ */
+let closing = 0;
+const MAX_CLOSING = 16;
+
+/**
+ * Close without waiting when few closes are pending (nothing was written through `fd`, so a
+ * failed close loses nothing); else returns a promise of the close, to wait for.
+ */
+function closeLater(fd: number): Promise<void> | undefined {
+  if (closing >= MAX_CLOSING) return new Promise<void>((resolve) => fs.close(fd, () => resolve()));
+  closing++;
+  fs.close(fd, () => void closing--);
+  return undefined;
+}
+
+/**
+ * Asynchronous open and first read into a buffer of its own; the rest is synchronous. Only open
+ * and read can wait on a network volume: the containment readlink answers from /proc, fstat from
+ * the attributes the open just fetched, and the close is not waited for (while few are pending).
+ * Each asynchronous call is a round trip through libuv's thread pool, and waking a pool thread
+ * costs the main thread far more than a synchronous call (30-60 us each on two busy cores).
+ */
 async function openAsync(entry: FileEntry, chunk: () => Buffer, root: Buffer | undefined): Promise<ReadResult> {
   let fd: number;
   try {
@@ -287,25 +317,25 @@ async function openAsync(entry: FileEntry, chunk: () => Buffer, root: Buffer | u
     throw openError(entry, error);
   }
   try {
-    const outside = await containmentAsync(fd, entry, root);
+    const outside = containment(fd, entry, root);
     if (outside) {
-      await call<void>((cb) => fs.close(fd, (err) => cb(err, undefined)));
+      await closeLater(fd);
       return { kind: 'skipped', entry, reason: outside };
     }
-    const st = await call<fs.Stats>((cb) => fs.fstat(fd, cb));
+    const st = fs.fstatSync(fd);
     const reason = notRegular(st);
     if (reason) {
-      await call<void>((cb) => fs.close(fd, (err) => cb(err, undefined)));
+      await closeLater(fd);
       return { kind: 'skipped', entry, reason };
     }
     // One byte more than fstat's size, so a file read whole is known complete without a 2nd read.
     const buf = Buffer.allocUnsafe(Math.min(st.size + 1, PREFETCH_HEAD));
     const n = await call<number>((cb) => fs.read(fd, buf, 0, buf.length, null, cb));
     const complete = n < buf.length;
-    if (complete) await call<void>((cb) => fs.close(fd, (err) => cb(err, undefined)));
+    if (complete) await closeLater(fd);
     return { kind: 'file', file: new OpenedFile(entry, complete ? -1 : fd, st.size, st.mode, buf.subarray(0, n), complete, chunk) };
   } catch (error) {
-    fs.close(fd, () => {});
+    void closeLater(fd);
     throw new IoError('read', quoteName(entry.abs), error);
   }
 }

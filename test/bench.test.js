@@ -49,7 +49,7 @@ test('checker: fragment boundaries end numbers (jq\'s "1" + "2" -> [12] is wrong
 });
 
 test('bench smoke run: rows for aggregate, jq and cat with statuses', {timeout: 60_000}, (t) => {
-  if (!fs.existsSync(path.join(root, 'bundle/aggregate.mjs'))) assert.fail('bundle/aggregate.mjs is missing: run `npm run build` first');
+  if (!fs.existsSync(path.join(root, 'bundle/aggregate.cjs'))) assert.fail('bundle/aggregate.cjs is missing: run `npm run build` first');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-test-'));
   const json = path.join(dir, 'run.json');
   try {

@@ -530,7 +530,7 @@ describe('the validation can fail', () => {
 
 describe('the flag list matches the CLI', () => {
   // The built bin (npm test builds first); a missing build fails here rather than skipping.
-  const cli = join(ROOT, 'bundle', 'aggregate.mjs');
+  const cli = join(ROOT, 'bundle', 'aggregate.cjs');
   test('every flag the examples may use appears in aggregate --help', () => {
     assert.ok(existsSync(cli), `${cli} not built: run npm run build`);
     const help = execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { have } from '../helpers/cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = path.join(ROOT, 'bundle', 'aggregate.mjs');
+const BIN = path.join(ROOT, 'bundle', 'aggregate.cjs');
 
 let TMP;
 before(() => {

@@ -1,4 +1,4 @@
-// JSON mode as a user runs it: `node bundle/aggregate.mjs` on real temp dirs.
+// JSON mode as a user runs it: `node bundle/aggregate.cjs` on real temp dirs.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

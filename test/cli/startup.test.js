@@ -1,4 +1,4 @@
-// Start-up remedies of the bin (scripts/launcher.mjs, scripts/bundle.mjs): the V8 code cache is
+// Start-up remedies of the bin (scripts/launcher.cjs, scripts/bundle.mjs): the V8 code cache is
 // only ever an optimisation, and string-width (Intl.Segmenter) is loaded for --help only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,7 +81,7 @@ for (const [name, damage] of Object.entries(DAMAGES)) {
     try {
       for (const args of CASES) {
         const want = runBin(BIN, args);
-        const got = runBin(path.join(dir, 'aggregate.mjs'), args);
+        const got = runBin(path.join(dir, path.basename(BIN)), args);
         assert.equal(got.signal, null, `${args.join(' ')}: killed by ${got.signal}`);
         assert.deepEqual(got, want, args.join(' '));
       }
@@ -101,7 +101,7 @@ test('a cache made for an older main.cjs of the same length is not used: the new
     assert.notEqual(other, version);
     assert.equal(source.split(`"${version}"`).length, 2, 'the version literal occurs once');
     fs.writeFileSync(main, source.replace(`"${version}"`, `"${other}"`), 'latin1');
-    assert.equal(runBin(path.join(dir, 'aggregate.mjs'), ['--version']).stdout.trim(), other);
+    assert.equal(runBin(path.join(dir, path.basename(BIN)), ['--version']).stdout.trim(), other);
   } finally {
     rm(dir);
   }
@@ -121,4 +121,36 @@ test('string-width (Intl.Segmenter) is not evaluated by a normal run, only by --
   const help = runBin(BIN, ['--help'], ['-r', probe]);
   assert.equal(help.code, 0);
   assert.match(help.stderr, /segmenter constructed/, 'the probe sees --help build one');
+});
+
+test('the former bin, bundle/aggregate.mjs, still runs the CLI: same output, exit code and messages', () => {
+  const shim = path.join(BUNDLE, 'aggregate.mjs');
+  assert.notEqual(shim, BIN);
+  for (const args of CASES) assert.deepEqual(runBin(shim, args), runBin(BIN, args), args.join(' '));
+});
+
+test("package.json's bin is the built launcher", () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(BUNDLE, '..', 'package.json'), 'utf8'));
+  assert.equal(path.resolve(BUNDLE, '..', pkg.bin.aggregate), BIN);
+});
+
+// A preload that prints, at exit, how many threads the process has: libuv starts its whole
+// thread pool on first use, so 32 more threads show that the CLI's UV_THREADPOOL_SIZE (from
+// --concurrency) was read. On Node 20 an ES module entry started the pool at 4 before that.
+const threads = path.join(tmpdir(), 'thread-count.cjs');
+fs.writeFileSync(threads, `process.on('exit', () => process.stderr.write('[threads ' + require('fs').readdirSync('/proc/self/task').length + ']\\n'));\n`);
+
+test('concurrent reads get a thread pool of --concurrency threads (the bin sizes it before its first use)', { skip: !fs.existsSync('/proc/self/task') }, () => {
+  const count = (concurrency) => {
+    const r = spawnSync(process.execPath, ['-r', threads, BIN, '--quiet', '--concurrency', String(concurrency), fragments], {
+      encoding: 'utf8',
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'UV_THREADPOOL_SIZE')), AGGREGATE_READ_MODE: 'async' },
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return Number(/\[threads (\d+)\]/.exec(r.stderr)?.[1]);
+  };
+  const small = count(4);
+  const big = count(40);
+  assert.ok(big - small >= 36, `--concurrency 40 gave ${big} threads, --concurrency 4 gave ${small}`);
 });

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 // AGGREGATE_BIN: run the tests against another build (e.g. to see a new test fail on old code).
-export const BIN = process.env.AGGREGATE_BIN ?? path.join(ROOT, 'bundle/aggregate.mjs');
+export const BIN = process.env.AGGREGATE_BIN ?? path.join(ROOT, 'bundle/aggregate.cjs');
 
 /** Run the CLI to completion. Returns { code, signal, stdout (Buffer), stderr (string) }. */
 export function run(args, { env = {}, timeout = 60_000, cwd, input, prefix = [] } = {}) {

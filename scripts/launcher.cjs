@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 // The bin: runs the CommonJS bundle main.cjs (next to this file) with V8's code cache.
 //
+// A CommonJS file, not an ES module: Node 20's ES module loader reads its entry through libuv's
+// thread pool, which starts the pool with its default 4 threads before any of our code runs, so
+// the pool size the CLI sets (UV_THREADPOOL_SIZE, from --concurrency) would never be read and a
+// network volume would get 4 opens in flight instead of 32. The CommonJS loader reads
+// synchronously. (bundle/aggregate.mjs, the former bin, is kept as a shim that requires this file.)
+//
 // Compiling the bundle is a large part of every start. main.cjs.v8cache, made at build time by
 // one run of the CLI (scripts/code-cache.mjs), holds the compiled code: a CRC-32 of main.cjs and
 // of the V8 data (uint32 LE), then the V8 data. V8 itself checks that the data fits (V8 version,
@@ -9,14 +15,14 @@
 // corrupted or unreadable cache costs only the time it would have saved, silently.
 // Nothing is written at run time (read-only images), except when AGGREGATE_WRITE_CODE_CACHE
 // names a file: then the cache is written there at exit, after the run compiled what it used.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
-import { crc32 } from 'node:zlib'; // loaded by main.cjs anyway
+'use strict';
+const { readFileSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { join } = require('node:path');
+const { Script } = require('node:vm');
+const { crc32 } = require('node:zlib'); // loaded by main.cjs anyway
 
-const file = fileURLToPath(new URL('main.cjs', import.meta.url));
+const file = join(__dirname, 'main.cjs');
 const bytes = readFileSync(file);
 let cachedData;
 try {
@@ -38,5 +44,5 @@ if (target) {
     writeFileSync(target, Buffer.concat([header, data]));
   });
 }
-const module = { exports: {} };
-script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+const main = { exports: {} };
+script.runInThisContext()(main.exports, createRequire(file), main, file, __dirname);
