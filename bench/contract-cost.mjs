@@ -12,15 +12,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {ensureData, prng} from './generate.mjs';
+import {ensureData} from './generate.mjs';
+import {median, option, shuffled} from './lib/cli.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const here = path.dirname(self);
 const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const opt = (name, fallback) => option(args, name, fallback);
 
 if (args[0] === '--child') {
   const [, dist, dir, what, list] = args;
@@ -60,11 +58,6 @@ const runs = Number(opt('--runs', '7'));
 const profiles = opt('--profile', 'small,many').split(',');
 const dists = [['after', path.resolve(opt('--dist', path.join(here, '..', 'dist')))]];
 if (opt('--before') !== undefined) dists.unshift(['before', path.resolve(opt('--before'))]);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'agg-bench-cost-'));
 try {
@@ -72,13 +65,7 @@ try {
   for (const name of profiles) {
     const data = ensureData(name, 'full');
     const rels = data.files.map((f) => path.relative(data.dir, f));
-    const random = prng(7);
-    const mixed = [...rels];
-    for (let i = mixed.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [mixed[i], mixed[j]] = [mixed[j], mixed[i]];
-    }
-    const lists = {'--expect-names FILE': rels, '--expect-names shuffled': mixed};
+    const lists = {'--expect-names FILE': rels, '--expect-names shuffled': shuffled(rels)};
     const tasks = [
       ...Object.entries(lists).map(([label, names]) => {
         const file = path.join(tmp, `${label.replace(/\W+/g, '-')}.txt`);

@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {ensureData, prng} from './generate.mjs';
+import {ensureData} from './generate.mjs';
+import {median, option, shuffled} from './lib/cli.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -22,31 +23,12 @@ if (args.includes('--help')) {
   console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }
-const opt = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
+const opt = (name, fallback) => option(args, name, fallback);
 const runs = Number(opt('--runs', '11'));
 const profiles = opt('--profile', 'small,many').split(',');
 const bins = [['after', path.resolve(opt('--bin', path.join(here, '..', 'bundle/aggregate.cjs')))]];
 if (opt('--before') !== undefined) bins.unshift(['before', path.resolve(opt('--before'))]);
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-/** The same names in a seeded random order: a list in fan-out item order, not in discovery's. */
-function shuffled(xs) {
-  const random = prng(7);
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'agg-bench-contract-'));
 try {
@@ -57,7 +39,7 @@ try {
     const names = path.join(out, 'names.txt');
     fs.writeFileSync(names, rels.join('\n') + '\n');
     const mixed = path.join(out, 'names-shuffled.txt');
-    fs.writeFileSync(mixed, shuffled(rels).join('\n') + '\n');
+    fs.writeFileSync(mixed, shuffled(rels).join('\n') + '\n'); // a fan-out's item order, not discovery's
     const variants = [
       ['plain', []],
       ['--expect N', ['--expect', String(rels.length)]],
