@@ -9,9 +9,8 @@
  *
  * Names are byte strings: an expected name matches a found file when their bytes are equal.
  */
-import { isUtf8 } from 'node:buffer';
-import fs from 'node:fs';
-import { IncompleteInputError, IoError, TooManyInvalidError, UsageError, errnoCode } from './errors.js';
+import { IncompleteInputError, TooManyInvalidError, UsageError } from './errors.js';
+import type { ExpectedNames, OrderedNames } from './expected.js';
 import { nameFields, quoteName } from './quote.js';
 
 type Name = Buffer | string;
@@ -55,89 +54,6 @@ export function parseExpectCount(value: unknown): number {
   return n;
 }
 
-/**
- * A name as an exact Map key: the name itself when it is valid UTF-8 (an expected name read
- * from a UTF-8 list is a string already; a walked name is a Buffer, decoded once here), else its
- * bytes as latin1 behind a NUL, which no file name contains, so the two kinds never collide.
- */
-function keyOf(name: Name): string {
-  if (typeof name === 'string') return name;
-  return isUtf8(name) ? name.toString('utf8') : '\u0000' + name.toString('latin1');
-}
-
-/** A leading '/', or an empty, '.' or '..' component. */
-const NOT_RELATIVE = /^\/|(^|\/)\.{0,2}(\/|$)/;
-
-/**
- * Read the expected names from `file` (`-`: stdin). Either a JSON array whose elements are
- * strings or `{ "path": ... }` / `{ "pathBase64": ... }` objects (what --manifest and --stats
- * write), or one name per line (exact bytes; a trailing CR is dropped, empty lines are ignored).
- */
-export function loadExpectedNames(file: string): Name[] {
-  let text: Buffer;
-  try {
-    text = fs.readFileSync(file === '-' ? 0 : file);
-  } catch (error) {
-    const shown = file === '-' ? 'standard input' : file;
-    if (errnoCode(error) === 'ENOENT') throw new UsageError(`--expect-names ${shown}: no such file`);
-    if (errnoCode(error) === 'EISDIR') throw new UsageError(`--expect-names ${shown}: is a directory, expected a file of names`);
-    throw new IoError('read --expect-names', shown, error);
-  }
-  const where = `--expect-names ${file === '-' ? 'standard input' : file}`;
-  const names = /^\s*\[/.test(text.subarray(0, 64).toString('latin1')) ? namesFromJson(text, where) : namesFromLines(text);
-  return checkExpectedNames(names, where);
-}
-
-/** Every name must be one discovery can report, and listed once. */
-export function checkExpectedNames(names: Name[], where: string): Name[] {
-  const seen = new Set<string>();
-  for (const name of names) {
-    if ((typeof name === 'string' ? name.indexOf('\u0000') : name.indexOf(0)) >= 0) throw new UsageError(`${where}: ${quoteName(name)} holds a NUL byte, which no file name can`);
-    const s = keyOf(name);
-    if (NOT_RELATIVE.test(s.charCodeAt(0) === 0 ? s.slice(1) : s)) {
-      throw new UsageError(`${where}: ${quoteName(name)} is not a relative path as discovery reports it (no leading '/', no '.', '..' or empty components)`);
-    }
-    if (seen.has(s)) throw new UsageError(`${where}: ${quoteName(name)} is listed twice`);
-    seen.add(s);
-  }
-  return names;
-}
-
-function namesFromLines(text: Buffer): Name[] {
-  // Valid UTF-8 (the usual case): strings, compared without a conversion per name.
-  if (isUtf8(text)) return text.toString('utf8').split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)).filter((l) => l !== '');
-  const names: Buffer[] = [];
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf(0x0a, start);
-    if (end < 0) end = text.length;
-    let last = end;
-    if (last > start && text[last - 1] === 0x0d) last--;
-    if (last > start) names.push(text.subarray(start, last));
-    start = end + 1;
-  }
-  return names;
-}
-
-function namesFromJson(text: Buffer, where: string): Name[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text.toString('utf8'));
-  } catch (error) {
-    throw new UsageError(`${where}: not valid JSON (${(error as Error).message}); give a JSON array of paths or one path per line`);
-  }
-  if (!Array.isArray(parsed)) throw new UsageError(`${where}: expected a JSON array of paths`);
-  return parsed.map((item, i) => {
-    if (typeof item === 'string') return item;
-    if (item && typeof item === 'object') {
-      const o = item as { path?: unknown; pathBase64?: unknown };
-      if (typeof o.pathBase64 === 'string') return Buffer.from(o.pathBase64, 'base64');
-      if (typeof o.path === 'string') return o.path;
-    }
-    throw new UsageError(`${where}: element ${i} is not a path (a string, or an object with "path" or "pathBase64")`);
-  });
-}
-
 /** What the expectation found; `missing`/`extra` are full lists (capped where they are shown). */
 export interface ContractReport {
   readonly expected: number | null;
@@ -151,33 +67,29 @@ export interface ContractReport {
 
 export interface Expectation {
   readonly expect: number | undefined;
-  readonly expectNames: readonly Name[] | undefined;
+  readonly expectNames: ExpectedNames | undefined;
   readonly maxMissing: Tolerance | undefined;
 }
 
 const NONE: ContractReport = Object.freeze({ expected: null, found: 0, missing: 0, extra: 0, missingNames: [], extraNames: [] });
 
 /**
- * Compare the whole matched set (before --shard) with the expectation; throws
- * IncompleteInputError (exit 4) on unexpected extra files or more missing ones than allowed.
+ * Compare the whole matched set (before --shard; `matched.order` is the run order) with the
+ * expectation; throws IncompleteInputError (exit 4) on unexpected extra files or more missing
+ * ones than allowed.
  */
-export function checkExpectation(settings: Expectation, dir: string, matched: { readonly length: number; at(index: number): { readonly rel: Name } | undefined }): ContractReport {
+export function checkExpectation(settings: Expectation, dir: string, matched: OrderedNames): ContractReport {
   const { expect, expectNames, maxMissing } = settings;
-  if (expect === undefined && expectNames === undefined) return { ...NONE, found: matched.length };
+  const found = matched.order.length;
+  if (expect === undefined && expectNames === undefined) return { ...NONE, found };
   let report: ContractReport;
   if (expectNames !== undefined) {
-    const wanted = new Map<string, Name>();
-    for (const n of expectNames) wanted.set(keyOf(n), n);
-    const extraNames: Name[] = [];
-    for (let i = 0; i < matched.length; i++) {
-      const rel = matched.at(i)!.rel;
-      if (!wanted.delete(keyOf(rel))) extraNames.push(rel);
-    }
-    const missingNames = [...wanted.values()]; // in the order the list gave them
-    report = { expected: expectNames.length, found: matched.length, missing: missingNames.length, extra: extraNames.length, missingNames, extraNames };
+    // Missing names in the order the list gave them, extra ones in run order.
+    const { missing: missingNames, extra: extraNames } = expectNames.difference(matched);
+    report = { expected: expectNames.length, found, missing: missingNames.length, extra: extraNames.length, missingNames, extraNames };
   } else {
     const n = expect!;
-    report = { expected: n, found: matched.length, missing: Math.max(0, n - matched.length), extra: Math.max(0, matched.length - n), missingNames: [], extraNames: [] };
+    report = { expected: n, found, missing: Math.max(0, n - found), extra: Math.max(0, found - n), missingNames: [], extraNames: [] };
   }
   const allowedMissing = maxMissing ? allowed(maxMissing, report.expected!) : 0;
   if (report.extra > 0 || report.missing > allowedMissing) {

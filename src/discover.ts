@@ -43,8 +43,8 @@ export interface Listed {
   readonly skipped: Iterable<SkippedFile>;
   /** Files matched before sharding. */
   readonly matched: number;
-  /** Every matched file in run order, before sharding (what --expect-names checks). */
-  readonly all: FileList;
+  /** Every matched name, and their run order before sharding (what --expect-names checks). */
+  readonly all: { readonly names: PackedNames; readonly order: Uint32Array };
 }
 
 export interface Discovery extends Listed {
@@ -114,7 +114,7 @@ export function discover(settings: Settings): Discovery {
   const dirPrefix = Buffer.from(settings.dir === '/' ? '/' : settings.dir + '/');
   return {
     files: new PackedFileList(files, order, dirPrefix),
-    all: new PackedFileList(files, all, dirPrefix),
+    all: { names: files, order: all },
     skipped: skippedInOrder(skipped, (i) => KINDS[kinds[i]!]!),
     matched,
     root,

@@ -16,13 +16,7 @@ export class PackedNames {
 
   /** Appends `prefix` + `name` (a string is written as UTF-8); returns the name's index. */
   push(prefix: Buffer, name: string | Buffer): number {
-    const max = prefix.length + (typeof name === 'string' ? name.length * 3 : name.length);
-    if (this.used + max > this.bytes.length) this.growBytes(this.used + max);
-    if (this.length === this.ends.length) {
-      const ends = new Uint32Array(Math.max(this.ends.length * 2, 16));
-      ends.set(this.ends);
-      this.ends = ends;
-    }
+    this.reserve(prefix.length + (typeof name === 'string' ? name.length * 3 : name.length));
     const bytes = this.bytes;
     let at = this.used;
     // Short names: a JS loop beats a call into Buffer's C++ copy/write by ~2x (measured per 100k).
@@ -46,6 +40,32 @@ export class PackedNames {
     this.used = at;
     this.ends[this.length] = at;
     return this.length++;
+  }
+
+  /** Appends the bytes `src[start..end)`; returns the name's index. */
+  pushBytes(src: Uint8Array, start: number, end: number): number {
+    this.reserve(end - start);
+    const bytes = this.bytes;
+    let at = this.used;
+    if (end - start < 64) {
+      for (let i = start; i < end; i++) bytes[at++] = src[i]!;
+    } else {
+      bytes.set(src.subarray(start, end), at);
+      at += end - start;
+    }
+    this.used = at;
+    this.ends[this.length] = at;
+    return this.length++;
+  }
+
+  /** Room for one more name of up to `max` bytes. */
+  private reserve(max: number): void {
+    if (this.used + max > this.bytes.length) this.growBytes(this.used + max);
+    if (this.length === this.ends.length) {
+      const ends = new Uint32Array(Math.max(this.ends.length * 2, 16));
+      ends.set(this.ends);
+      this.ends = ends;
+    }
   }
 
   private growBytes(need: number): void {
@@ -79,6 +99,16 @@ export class PackedNames {
   /** Name `i`: a view into the packed buffer (valid until the next push). */
   name(i: number): Buffer {
     return this.bytes.subarray(this.start(i), this.ends[i]);
+  }
+
+  /** The packed bytes: name `i` is `buffer[start(i)..end(i))` (valid until the next push). */
+  get buffer(): Buffer {
+    return this.bytes;
+  }
+
+  /** The end offsets: name `i` ends at `offsets[i]` and starts where name `i - 1` ends (valid until the next push). */
+  get offsets(): Uint32Array {
+    return this.ends;
   }
 
   /** Bytes held (capacity), for measurements. */

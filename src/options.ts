@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkExpectedNames, loadExpectedNames, parseExpectCount, parseTolerance, type Tolerance } from './contract.js';
+import { parseExpectCount, parseTolerance, type Tolerance } from './contract.js';
+import { expectedNames, loadExpectedNames, type ExpectedNames } from './expected.js';
 import { UsageError, errnoCode } from './errors.js';
 import { quoteName } from './quote.js';
 import { checkPatterns } from './patterns.js';
@@ -102,7 +103,8 @@ export interface Settings {
   readonly shard: { readonly index: number; readonly count: number } | undefined;
   readonly keyBy: KeyBy | undefined;
   readonly expect: number | undefined;
-  readonly expectNames: readonly (Buffer | string)[] | undefined;
+  /** The names --expect-names lists, packed and indexed by their bytes (expected.ts). */
+  readonly expectNames: ExpectedNames | undefined;
   readonly maxMissing: Tolerance | undefined;
   readonly maxInvalid: Tolerance | undefined;
   readonly gzip: boolean;
@@ -168,7 +170,7 @@ function resolveContract(options: Options): Pick<Settings, 'expect' | 'expectNam
       ? undefined
       : typeof names === 'string'
         ? loadExpectedNames(names)
-        : checkExpectedNames([...names], 'expectNames');
+        : expectedNames(names);
   return { expect, expectNames, maxMissing, maxInvalid };
 }
 

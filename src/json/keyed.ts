@@ -19,92 +19,109 @@ const EMPTY = Buffer.from('{}\n');
 
 type Name = Buffer | string;
 
-/** Characters JSON.stringify would escape (or that make it fall back to escaping surrogates). */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** Relative path without its extension; a dot that starts the base name (`.x`) is kept. */
-export function keyOfPath(rel: Name): Name {
-  const slash = typeof rel === 'string' ? rel.lastIndexOf('/') : rel.lastIndexOf(0x2f);
-  const dot = typeof rel === 'string' ? rel.lastIndexOf('.') : rel.lastIndexOf(0x2e);
-  if (dot <= slash + 1) return rel;
-  return typeof rel === 'string' ? rel.slice(0, dot) : rel.subarray(0, dot);
+/** Length of the key in `rel`: the path without its extension (a dot starting the base name is kept). */
+export function keyLength(rel: Buffer): number {
+  let dot = -1;
+  let i = rel.length - 1;
+  for (; i >= 0; i--) {
+    const b = rel[i]!;
+    if (b === 0x2f) break;
+    if (b === 0x2e && dot < 0) dot = i;
+  }
+  return dot <= i + 1 ? rel.length : dot;
 }
 
-/** The part of `rel` after its key (`.json`, or '' for none), as latin1 text for comparing. */
-function extensionOf(rel: Name, keyLength: number): string {
-  return typeof rel === 'string' ? rel.slice(keyLength) : rel.toString('latin1', keyLength);
+/**
+ * Writes `"key":` for the first `keyEnd` bytes of `rel` into `out` from `at`, straight from the
+ * bytes when they need no escape (valid UTF-8 without '"', '\\' or a control character: what
+ * JSON.stringify would give, encoded); returns the end, or -1 when the key is not valid UTF-8.
+ * `out` must hold `keyEnd * 6 + 3` bytes from `at` (every byte a `\u00XX` escape).
+ */
+export function writeKey(rel: Buffer, keyEnd: number, out: Buffer, at: number): number {
+  let plain = true;
+  let ascii = true;
+  for (let i = 0; i < keyEnd; i++) {
+    const b = rel[i]!;
+    if (b < 0x20 || b === 0x22 || b === 0x5c) plain = false;
+    else if (b >= 0x80) ascii = false;
+  }
+  if (!ascii && !isUtf8(rel.subarray(0, keyEnd))) return -1;
+  if (!plain) return at + out.write(JSON.stringify(rel.toString('utf8', 0, keyEnd)) + ':', at, 'utf8');
+  out[at++] = 0x22;
+  if (keyEnd < 64) {
+    for (let i = 0; i < keyEnd; i++) out[at++] = rel[i]!;
+  } else {
+    at += rel.copy(out, at, 0, keyEnd);
+  }
+  out[at++] = 0x22;
+  out[at++] = 0x3a;
+  return at;
 }
 
-/** Whether the part of `rel` after its key (`keyLength` long) is `ext`, without a copy. */
-function hasExtension(rel: Name, keyLength: number, ext: string): boolean {
-  if (rel.length - keyLength !== ext.length) return false;
-  return typeof rel === 'string' ? rel.endsWith(ext) : extensionOf(rel, keyLength) === ext;
+/** Whether `rel` after `keyEnd` is the bytes of `ext`. */
+function hasExtension(rel: Buffer, keyEnd: number, ext: Buffer): boolean {
+  if (rel.length - keyEnd !== ext.length) return false;
+  for (let i = 0; i < ext.length; i++) if (rel[keyEnd + i] !== ext[i]) return false;
+  return true;
 }
 
-/** A key (valid UTF-8) as a string. */
-function keyText(name: Name): string {
-  return typeof name === 'string' ? name : name.toString('utf8');
+/** The key of `rel` as a Map key: its bytes as latin1, one character per byte, so exact. */
+function keyId(rel: Buffer, keyEnd: number): string {
+  return rel.toString('latin1', 0, keyEnd);
 }
 
 export class KeyedWriter extends JsonWriter {
-  /** The current fragment's key, and `"key":` as it is written. */
-  private key = '';
   /** `"key":` of the current fragment, in a buffer reused across fragments. */
   private scratch = Buffer.allocUnsafe(4096);
   private keyLength = 0;
+  /** The current fragment's name and the length of its key in it. */
+  private rel: Buffer = Buffer.alloc(0);
+  private keyEnd = 0;
   /**
-   * Keys taken so far -> the file that took each (valid UTF-8 only, so the string is exact).
-   * Files with the same extension (or all without one) cannot share a key, as their paths differ:
-   * while every file has the first one's extension, the accepted files are only listed, and the
-   * map is built when another extension first appears (hashing every key cost ~3% of a run over 100k tiny files).
+   * Keys taken so far -> the file that took each. Files with the same extension (or all without
+   * one) cannot share a key, as their paths differ: while every file has the first one's
+   * extension, the accepted files are only listed, and the map is built when another extension
+   * first appears (hashing every key cost ~3% of a run over 100k tiny files).
    */
-  private taken: Map<string, Name> | undefined;
-  private readonly accepted: Name[] = [];
-  /** The extension of the first file (with its dot; '' for none). */
-  private ext: string | undefined;
+  private taken: Map<string, Buffer> | undefined;
+  private readonly accepted: Buffer[] = [];
+  /** The extension of the first file (with its dot; empty for none). */
+  private ext: Buffer | undefined;
 
   constructor(out: Appendable, stageMin?: number) {
     super(out, 'array', stageMin);
   }
 
   /** Set the key for `rel`'s value; throws InvalidInputError when it cannot be used. */
-  startFile(rel: Name, file: Buffer | string): void {
-    const name = keyOfPath(rel);
-    if (typeof name !== 'string' && !isUtf8(name)) {
-      throw new InvalidInputError(file, `--key-by path: the name ${quoteName(name)} is not valid UTF-8, so no JSON string can hold it exactly; rename the file`);
-    }
-    const key = keyText(name);
-    if (this.taken === undefined) {
-      this.ext ??= extensionOf(rel, name.length);
-      if (!hasExtension(rel, name.length, this.ext)) this.taken = new Map(this.accepted.map((r) => [keyText(keyOfPath(r)), r]));
-    }
-    const other = this.taken?.get(key);
-    if (other !== undefined) {
-      throw new InvalidInputError(file, `--key-by path: key ${quoteName(key)} is already taken by ${quoteName(other)}; two fragments cannot share a key`);
-    }
-    this.key = key;
-    // Most names need no escape: '"' + key + '":' straight into the scratch buffer.
-    const text = NEEDS_ESCAPE.test(key) ? JSON.stringify(key) + ':' : undefined;
-    const max = (text ?? key).length * 3 + 3;
+  startFile(name: Name, file: Buffer | string): void {
+    const rel = typeof name === 'string' ? Buffer.from(name) : name;
+    const keyEnd = keyLength(rel);
+    const max = keyEnd * 6 + 3;
     if (max > this.scratch.length) this.scratch = Buffer.allocUnsafe(max);
-    if (text !== undefined) {
-      this.keyLength = this.scratch.write(text, 0, 'utf8');
-    } else {
-      this.scratch[0] = 0x22;
-      const n = this.scratch.write(key, 1, 'utf8');
-      this.scratch[n + 1] = 0x22;
-      this.scratch[n + 2] = 0x3a;
-      this.keyLength = n + 3;
+    const end = writeKey(rel, keyEnd, this.scratch, 0);
+    if (end < 0) {
+      throw new InvalidInputError(file, `--key-by path: the name ${quoteName(rel.subarray(0, keyEnd))} is not valid UTF-8, so no JSON string can hold it exactly; rename the file`);
     }
+    if (this.taken === undefined) {
+      if (this.ext === undefined) this.ext = Buffer.from(rel.subarray(keyEnd));
+      else if (!hasExtension(rel, keyEnd, this.ext)) this.taken = new Map(this.accepted.map((r) => [keyId(r, keyLength(r)), r]));
+    }
+    const other = this.taken?.get(keyId(rel, keyEnd));
+    if (other !== undefined) {
+      throw new InvalidInputError(file, `--key-by path: key ${quoteName(rel.subarray(0, keyEnd))} is already taken by ${quoteName(other)}; two fragments cannot share a key`);
+    }
+    this.rel = rel;
+    this.keyEnd = keyEnd;
+    this.keyLength = end;
   }
 
   /** The fragment is in: its key is taken (rejected fragments leave their key free). */
-  endFile(rel: Name, values: number, file: Buffer | string): void {
+  endFile(_rel: Name, values: number, file: Buffer | string): void {
     if (values !== 1) {
       throw new InvalidInputError(file, `--key-by path needs exactly one JSON value per fragment, this one holds ${values}`);
     }
-    if (this.taken) this.taken.set(this.key, rel);
-    else this.accepted.push(rel);
+    if (this.taken) this.taken.set(keyId(this.rel, this.keyEnd), this.rel);
+    else this.accepted.push(this.rel);
   }
 
   override begin(): void {

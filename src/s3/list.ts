@@ -100,7 +100,7 @@ export async function listS3(
   const { order, all, matched } = arrange(names, settings, mtimes);
   return {
     files: new S3FileList(where, names, order, sizes, etags),
-    all: new S3FileList(where, names, all, sizes, etags),
+    all: { names, order: all },
     skipped: skippedInOrder(skipped, () => UNSAFE),
     matched,
   };
