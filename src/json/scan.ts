@@ -15,6 +15,7 @@
  */
 
 import { formatPosition } from '../errors.js';
+import { type FastKernel, WASM_MAX, WASM_MIN, fastKernel } from './fast.js';
 
 /** Receives the compacted bytes of each emitted value. */
 export interface ValueSink {
@@ -116,6 +117,11 @@ export interface ScannerOptions {
   readonly flatten?: boolean;
   /** Scan byte by byte only (no whole-token fast path): the reference the fast path is tested against. */
   readonly bytewise?: boolean;
+  /**
+   * Run the fast path of big chunks in WebAssembly (default true; false: the JS fast path only,
+   * which the WebAssembly one is tested against).
+   */
+  readonly wasm?: boolean;
 }
 
 export class JsonScanner {
@@ -142,6 +148,8 @@ export class JsonScanner {
   private readonly flatten: boolean;
   /** Depth above which the fast path runs (inside an emitted value); never reached when bytewise. */
   private readonly fastDepth: number;
+  /** The WebAssembly fast path: undefined until a chunk is big enough, null when not used. */
+  private kernel: FastKernel | null | undefined;
   /** Number of values handed to the sink. */
   values = 0;
 
@@ -152,6 +160,7 @@ export class JsonScanner {
     this.flatten = options.flatten === true;
     this.emitDepth = this.flatten ? 1 : 0;
     this.fastDepth = options.bytewise === true ? Infinity : this.emitDepth;
+    if (options.bytewise === true || options.wasm === false) this.kernel = null;
   }
 
   /** Start over for the next fragment (the nesting stack is kept for reuse). */
@@ -185,9 +194,44 @@ export class JsonScanner {
     // Start of the output span not yet handed to the sink, or -1. Inside an emitted value a new
     // chunk starts a span (leading whitespace, if any, closes it again at once).
     let span = emitting ? 0 : -1;
+    // The WebAssembly fast path for this chunk (its bytes are copied in on first use), or null.
+    let kernel = n >= WASM_MIN && n <= WASM_MAX ? (this.kernel === undefined ? (this.kernel = fastKernel()) : this.kernel) : null;
+    let loaded = false;
 
     while (i < n) {
-      if (depth > fastDepth && state <= S_AFTER) {
+      if (kernel !== null && depth > fastDepth && state <= S_AFTER && depth < kernel.stackCap) {
+        // The same fast path in WebAssembly (see fast.as.ts): it stops where the loop below would,
+        // and reports the whitespace runs it dropped, which become the same sink calls here.
+        if (!loaded) {
+          kernel.load(buf);
+          loaded = true;
+        }
+        const bytes = kernel.bytes;
+        const stack = this.stack;
+        for (let d = 0, at = kernel.stack; d < depth; d++) bytes[at + d] = stack[d]!;
+        const j = kernel.scan(n, i, state, depth, emitDepth);
+        const words = kernel.words;
+        const out = kernel.out;
+        state = words[out]!;
+        const newDepth = words[out + 1]!;
+        const runs = words[out + 2]!;
+        for (let r = 0, at = kernel.runs; r < runs; r++, at += 2) {
+          const start = words[at]!;
+          if (span < start) sink.bytes(buf, span, start);
+          span = words[at + 1]!;
+        }
+        const newlines = words[out + 3]!;
+        if (newlines > 0) {
+          this.line += newlines;
+          this.lineStart = this.base + words[out + 4]! + 1;
+        }
+        while (newDepth > this.stack.length) this.grow();
+        const grown = this.stack;
+        for (let d = 0, at = kernel.stack; d < newDepth; d++) grown[d] = bytes[at + d]!;
+        depth = newDepth;
+        i = j;
+        if (i >= n) break;
+      } else if (depth > fastDepth && state <= S_AFTER) {
         // Fast path inside an emitted value: whole tokens at a time. It only consumes tokens that
         // are complete and valid within this chunk; anything else (a token cut by the chunk end,
         // an error, the end of the emitted value) stops it at the token's first byte, where the

@@ -1,0 +1,88 @@
+/**
+ * The scanner's WebAssembly fast path (src/json/fast.as.ts, built by scripts/wasm.mjs into
+ * fast-wasm.ts as base64): loaded on the first chunk big enough to use it, so runs over small
+ * inputs never compile it. See JsonScanner.write for the contract it keeps.
+ */
+import { WASM_BASE64 } from './fast-wasm.js';
+
+// The part of the WebAssembly API used here (the ES2022 lib and @types/node do not declare it).
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module);
+    readonly exports: Record<string, unknown>;
+  }
+  class Memory {
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
+  }
+  class Global {
+    readonly value: unknown;
+  }
+}
+
+export interface FastKernel {
+  /** Scan chunk bytes [j, n) (see `load`); returns where it stopped. Results are in `out`. */
+  readonly scan: (n: number, j: number, state: number, depth: number, emitDepth: number) => number;
+  /** The chunk is at CHUNK of `bytes`; the stack at STACK. Views are replaced when memory grows. */
+  bytes: Uint8Array;
+  /** [state, depth, runs, newlines, lastNewline] at OUT/4, whitespace runs at RUNS/4. */
+  words: Int32Array;
+  readonly out: number;
+  readonly stack: number;
+  readonly stackCap: number;
+  readonly runs: number;
+  readonly chunk: number;
+  /** Copy `buf` into the kernel's memory (growing it as needed). */
+  load(buf: Uint8Array): void;
+}
+
+/** Chunks at least this long go through the kernel; smaller ones keep the JS fast path. */
+export const WASM_MIN = 64 << 10;
+/** Larger chunks keep the JS fast path too (the kernel would need a copy as large). */
+export const WASM_MAX = 64 << 20;
+
+let kernel: FastKernel | null | undefined;
+
+/**
+ * The kernel, or null when WebAssembly (with SIMD) is unavailable or AGGREGATE_SCAN_WASM=0
+ * (internal: tests use it to compare against the JS fast path).
+ */
+export function fastKernel(): FastKernel | null {
+  if (kernel === undefined) kernel = process.env.AGGREGATE_SCAN_WASM === '0' ? null : instantiate();
+  return kernel;
+}
+
+function instantiate(): FastKernel | null {
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64')));
+  } catch {
+    return null; // no WebAssembly SIMD here: the JS fast path does the work
+  }
+  const ex = instance.exports;
+  const memory = ex.memory as WebAssembly.Memory;
+  const num = (name: string): number => (ex[name] as WebAssembly.Global).value as number;
+  const k: FastKernel = {
+    scan: ex.scan as FastKernel['scan'],
+    bytes: new Uint8Array(memory.buffer),
+    words: new Int32Array(memory.buffer),
+    out: num('LAYOUT_OUT') >> 2,
+    stack: num('LAYOUT_STACK'),
+    stackCap: num('LAYOUT_STACK_CAP'),
+    runs: num('LAYOUT_RUNS') >> 2,
+    chunk: num('LAYOUT_CHUNK'),
+    load(buf) {
+      const need = this.chunk + buf.length + 16;
+      if (need > memory.buffer.byteLength) {
+        memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+        this.bytes = new Uint8Array(memory.buffer);
+        this.words = new Int32Array(memory.buffer);
+      }
+      this.bytes.set(buf, this.chunk);
+    },
+  };
+  return k;
+}
