@@ -122,6 +122,8 @@ export interface ScannerOptions {
    * which the WebAssembly one is tested against).
    */
   readonly wasm?: boolean;
+  /** Chunks at least this long take the WebAssembly fast path (internal: tests lower it). */
+  readonly wasmMin?: number;
 }
 
 export class JsonScanner {
@@ -150,6 +152,7 @@ export class JsonScanner {
   private readonly fastDepth: number;
   /** The WebAssembly fast path: undefined until a chunk is big enough, null when not used. */
   private kernel: FastKernel | null | undefined;
+  private readonly wasmMin: number;
   /** Number of values handed to the sink. */
   values = 0;
 
@@ -161,6 +164,7 @@ export class JsonScanner {
     this.emitDepth = this.flatten ? 1 : 0;
     this.fastDepth = options.bytewise === true ? Infinity : this.emitDepth;
     if (options.bytewise === true || options.wasm === false) this.kernel = null;
+    this.wasmMin = options.wasmMin ?? WASM_MIN;
   }
 
   /** Start over for the next fragment (the nesting stack is kept for reuse). */
@@ -195,7 +199,7 @@ export class JsonScanner {
     // chunk starts a span (leading whitespace, if any, closes it again at once).
     let span = emitting ? 0 : -1;
     // The WebAssembly fast path for this chunk (its bytes are copied in on first use), or null.
-    let kernel = n >= WASM_MIN && n <= WASM_MAX ? (this.kernel === undefined ? (this.kernel = fastKernel()) : this.kernel) : null;
+    const kernel = n >= this.wasmMin && n <= WASM_MAX ? (this.kernel === undefined ? (this.kernel = fastKernel()) : this.kernel) : null;
     let loaded = false;
 
     while (i < n) {
