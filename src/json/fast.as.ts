@@ -50,6 +50,8 @@ export const LAYOUT_CHUNK: i32 = <i32>CHUNK;
 /** Index of the first non-digit at or after `i`; may be >= n (then nothing is known). */
 // @ts-ignore: decorator
 @inline function digitsEnd(i: i32, n: i32): i32 {
+  // Most runs after a number's first digit are short (an exponent, a one-digit integer part).
+  if (i >= n || !isDigit(at(i))) return i;
   const zero = i8x16.splat(0x30);
   const nine = i8x16.splat(9);
   while (true) {
@@ -62,7 +64,8 @@ export const LAYOUT_CHUNK: i32 = <i32>CHUNK;
 }
 
 /** As stringEnd in scan.ts: index past the closing quote, or -1 (not complete and valid here). */
-function stringEnd(i: i32, n: i32): i32 {
+// @ts-ignore: decorator
+@inline function stringEnd(i: i32, n: i32): i32 {
   const quote = i8x16.splat(0x22);
   const backslash = i8x16.splat(0x5c);
   const space = i8x16.splat(0x20);
