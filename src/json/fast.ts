@@ -37,6 +37,8 @@ export interface FastKernel {
   readonly chunk: number;
   /** Copy `buf` into the kernel's memory (growing it as needed). */
   load(buf: Uint8Array): void;
+  /** Whether a scan is using it (then a nested one, started from a sink call, must not). */
+  busy: boolean;
 }
 
 /** Chunks at least this long go through the kernel; smaller ones keep the JS fast path. */
@@ -83,6 +85,7 @@ function instantiate(): FastKernel | null {
       }
       this.bytes.set(buf, this.chunk);
     },
+    busy: false,
   };
   return k;
 }

@@ -185,6 +185,23 @@ export class JsonScanner {
 
   /** Scan the next chunk. Throws JsonSyntaxError at the first invalid byte. */
   write(buf: Buffer): void {
+    const n = buf.length;
+    let kernel = null;
+    if (n >= this.wasmMin && n <= WASM_MAX) kernel = this.kernel === undefined ? (this.kernel = fastKernel()) : this.kernel;
+    // The kernel is one per process: a scan started from a sink call (nested) keeps to JS.
+    if (kernel === null || kernel.busy) {
+      this.scan(buf, null);
+      return;
+    }
+    kernel.busy = true;
+    try {
+      this.scan(buf, kernel);
+    } finally {
+      kernel.busy = false;
+    }
+  }
+
+  private scan(buf: Buffer, kernel: FastKernel | null): void {
     // Hot loop: state lives in locals and is saved back at the end (or before a slow call).
     const n = buf.length;
     const sink = this.sink;
@@ -198,8 +215,7 @@ export class JsonScanner {
     // Start of the output span not yet handed to the sink, or -1. Inside an emitted value a new
     // chunk starts a span (leading whitespace, if any, closes it again at once).
     let span = emitting ? 0 : -1;
-    // The WebAssembly fast path for this chunk (its bytes are copied in on first use), or null.
-    const kernel = n >= this.wasmMin && n <= WASM_MAX ? (this.kernel === undefined ? (this.kernel = fastKernel()) : this.kernel) : null;
+    // Whether the chunk's bytes are in the kernel's memory yet (copied on first use).
     let loaded = false;
 
     while (i < n) {

@@ -258,3 +258,34 @@ test('long strings and numbers across every 16-byte alignment, cut at every posi
     }
   }
 });
+
+test('a sink that scans another big chunk meanwhile (the kernel is shared) changes nothing', () => {
+  let text = '';
+  for (const c of largeChunks(200_000, 51, false)) text += c;
+  const outer = Buffer.from(`[${text.replace(/\n/g, ' ')},\n${text}]`);
+  const inner = Buffer.from(text.replace(/1/g, '2'));
+  const nested = (options) => {
+    const calls = [];
+    let innerValues = 0;
+    const sink = {
+      begin: () => calls.push('begin'),
+      bytes: (b, s, e) => {
+        calls.push(`bytes ${s} ${e} ${b.toString('hex', s, e)}`);
+        // Scan an unrelated chunk in the middle of the outer chunk's scan.
+        const other = new JsonScanner({ begin() {}, bytes() {}, end: () => innerValues++ }, options);
+        other.write(inner);
+        other.finish();
+      },
+      end: () => calls.push('end'),
+    };
+    const sc = new JsonScanner(sink, { ...options, flatten: true });
+    sc.write(outer);
+    sc.finish();
+    return { calls, innerValues, values: sc.values };
+  };
+  const before = kernelCalls;
+  const wasm = nested({});
+  assert.ok(kernelCalls - before >= 2, `kernel called ${kernelCalls - before} times`);
+  assert.deepEqual(wasm, nested({ wasm: false }));
+  assert.ok(wasm.values === 2 && wasm.innerValues > 1000, `${wasm.values} values, ${wasm.innerValues} nested scans`);
+});
