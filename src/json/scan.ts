@@ -10,8 +10,12 @@
  * cannot hold a 600 MB string; see README "Design notes" for the measurements. The nesting stack is
  * a byte array, not the call stack, so depth is limited only by memory (one byte per level).
  *
+ * Chunks of 64 KiB or more run the fast path (whole tokens inside an emitted value) in a
+ * WebAssembly SIMD kernel (fast.as.ts, loaded by fast.ts) that keeps the JS fast path's contract.
+ *
  * Tested against the whole JSONTestSuite corpus and differentially against JSON.parse and
- * stream-json on generated inputs (test/unit/scan*.test.js).
+ * stream-json on generated inputs, and its three paths (wasm, JS fast path, bytewise) against
+ * each other (test/unit/scan*.test.js).
  */
 
 import { formatPosition } from '../errors.js';
