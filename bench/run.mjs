@@ -126,6 +126,12 @@ function fileArgs(data, env) {
   return {names, fits, list};
 }
 
+/**
+ * The node floor (peers/node-floor.cjs) reads each file with one read into 1 MiB and opens
+ * serially: a floor for many small local files only (not big ones, not the slow-open shim).
+ */
+const floorFits = (data, env) => !env.LD_PRELOAD && data.files.length >= 1000 && data.bytes / data.files.length < 64 << 10;
+
 /** The rows of a JSON profile: [{id, label, kind, build(out) -> spec, note}] */
 function jsonTools(data, o, env) {
   const {names, fits, list} = fileArgs(data, env);
@@ -143,6 +149,8 @@ function jsonTools(data, o, env) {
       spec: {cmd: nodeBin, args: [path.join(here, 'peers/naive.mjs'), data.dir]}},
     {id: 'stream-json', label: 'stream-json 3.8 (parser + stringer, streaming)', kind: 'peer',
       spec: {cmd: nodeBin, args: [path.join(here, 'peers/stream-json.mjs'), data.dir]}},
+    ...(floorFits(data, env) ? [{id: 'node-floor', label: 'node floor: the per-file syscalls alone, nothing checked (not an answer)', kind: 'floor',
+      spec: {cmd: o.node, args: [path.join(here, 'peers/node-floor.cjs'), 'json', data.dir, '-']}}] : []),
     {id: 'cat', label: 'cat FILES (I/O floor, not an answer)', kind: 'floor', note: fits ? '' : viaXargs,
       spec: fits ? {cmd: 'cat', args: names, cwd: data.dir} : {cmd: 'xargs', args: ['-0', '-a', list, 'cat'], cwd: data.dir}},
   ];
@@ -165,6 +173,8 @@ function binTools(data, o, env) {
       spec: {cmd: nodeBin, args: [path.join(here, 'peers/archiver.mjs'), 'tar', data.dir, out('archiver.tar')]}, file: out('archiver.tar')},
     {id: 'archiver-tgz', label: 'archiver 8 .file() per file, tar+gzip', kind: 'peer', gz: true,
       spec: {cmd: nodeBin, args: [path.join(here, 'peers/archiver.mjs'), 'tgz', data.dir, out('archiver.tar.gz')]}, file: out('archiver.tar.gz')},
+    ...(floorFits(data, env) ? [{id: 'node-floor', label: 'node floor: the per-file syscalls alone, nothing checked (not an answer)', kind: 'floor',
+      spec: {cmd: o.node, args: [path.join(here, 'peers/node-floor.cjs'), 'tar', data.dir, out('floor.tar')]}, stdout: out('floor')}] : []),
     {id: 'cat', label: 'cat FILES (I/O floor, not an answer)', kind: 'floor', note: fits ? '' : 'argv too long: `xargs -0 cat`',
       spec: fits ? {cmd: 'cat', args: names, cwd: data.dir} : {cmd: 'xargs', args: ['-0', '-a', list, 'cat'], cwd: data.dir},
       stdout: out('cat')},
