@@ -10,7 +10,8 @@
 ARG NODE_IMAGE=node:24-alpine
 
 # ---------------------------------------------------------------------------------------------
-# Build: compile TypeScript, bundle the CLI and its dependencies (scripts/bundle.mjs: main.cjs,
+# Build: compile the scanner's WebAssembly kernel (scripts/wasm.mjs: AssemblyScript, embedded
+# in the bundle as base64), compile TypeScript, bundle the CLI and its dependencies (scripts/bundle.mjs: main.cjs,
 # and aws-sdk.cjs loaded only by s3:// runs), and make the V8 code cache with this stage's node,
 # which is the runtime's node (same NODE_IMAGE).
 # ---------------------------------------------------------------------------------------------
