@@ -15,7 +15,7 @@ import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@a
 import { RemoteError, errnoCode } from '../errors.js';
 import type { FileList } from '../discover.js';
 import { quoteName } from '../quote.js';
-import { CHUNK_SIZE, OpenedFile, ReadAhead, type ReadAheadStats, type ReadResult, type Reader } from '../read.js';
+import { CHUNK_SIZE, OpenedFile, type ChunkBuffers, ReadAhead, type ReadAheadStats, type ReadResult, type Reader } from '../read.js';
 import { backoffMs, maxAttempts } from './client.js';
 import { s3Error } from './errors.js';
 import type { S3Entry } from './list.js';
@@ -157,8 +157,11 @@ async function get(cx: Context, entry: S3Entry, from: number): Promise<GetObject
   }
 }
 
-const noBuffer = (): Buffer => {
-  throw new Error('an S3 object has no read buffer');
+const noBuffer: ChunkBuffers = {
+  pair: () => {
+    throw new Error('an S3 object has no read buffer');
+  },
+  drop: () => {},
 };
 
 /** An object whose GET answered, with its first bytes read; the rest streams on `readNext`. */
