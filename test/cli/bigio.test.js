@@ -1,7 +1,6 @@
-// Big inputs and outputs with reads ahead on the thread pool and writes on a worker thread
-// (issue 13): the bytes, the errors, the signals and the rollbacks stay exactly as they were.
-// Sizes go past the point where the writer hands over to its worker (8 MiB) and cross the 1 MiB
-// read chunks at and around their boundaries.
+// Big inputs and outputs, with big files read one chunk ahead on the thread pool (issue 13): the
+// bytes, the errors, the signals and the rollbacks stay exactly as they were. Sizes cross the
+// 1 MiB read chunks at and around their boundaries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -96,8 +95,7 @@ test('--on-invalid skip: an invalid 12 MB fragment after a valid 12 MB one is ro
   const out = mk();
   const target = path.join(out, 'all.json');
   const want = arrayOf([a.compact, Buffer.from('7'), a.compact, Buffer.from('8')]);
-  // Also on a slow disk (with the shim), where the writes of the invalid fragment are still in
-  // flight when it is found invalid: the last one, g, is shorter than what it replaces.
+  // Also on a slow disk (with the shim): the last one, g, is shorter than what it replaces.
   for (const env of [{}, ...(shim() ? [{ LD_PRELOAD: shim(), AGG_SLOW_WRITE_US: '20000' }] : [])]) {
     const r = await run(['-q', '--mode', 'json', dir, '-o', target, '--on-invalid', 'skip'], { env, timeout: 120_000 });
     assert.equal(r.code, 0, r.stderr);
@@ -138,7 +136,7 @@ test('no space left after 16 MB of output: exit 1, the previous target kept, no 
   assert.deepEqual(tempFilesIn(vol), []);
 });
 
-test('SIGTERM once the worker writes: 143 at once, target untouched, no temp file', async () => {
+test('SIGTERM 80 MB into a 240 MB run: 143 at once, target untouched, no temp file', async () => {
   const f = fragment(30 * MiB);
   const files = {};
   for (let i = 0; i < 8; i++) files[`part-${i}.json`] = f.bytes; // 240 MB: seconds of work
@@ -149,11 +147,11 @@ test('SIGTERM once the worker writes: 143 at once, target untouched, no temp fil
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += c));
   const closed = new Promise((res) => child.on('close', (code, signal) => res({ code, signal })));
-  // Wait until 20 MB are in the temp file: past the hand-over to the worker.
+  // Wait until 80 MB are in the temp file: well into the run, with reads ahead in flight.
   const t0 = Date.now();
   const written = () => tempFilesIn(out).reduce((n, f) => n + (fs.statSync(path.join(out, f), { throwIfNoEntry: false })?.size ?? 0), 0);
-  while (written() < 20 * MiB && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(written() >= 20 * MiB, `the run never wrote 20 MB: ${stderr}`);
+  while (written() < 80 * MiB && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(written() >= 80 * MiB, `the run never wrote 80 MB: ${stderr}`);
   const killed = Date.now();
   child.kill('SIGTERM');
   const { code, signal } = await closed;

@@ -4,7 +4,7 @@
  * N bytes (so only files that big; the bundle and small files read as usual). Node's synchronous
  * and thread-pool reads at the current offset both end in read(2).
  * AGG_SLOW_WRITE_US=U: each positional write of 512 KiB or more sleeps U microseconds first (a
- * slow disk), so that writes handed to another thread are still in flight when the run goes on. */
+ * slow disk). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
