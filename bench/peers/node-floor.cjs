@@ -1,11 +1,13 @@
 // The floor of a Node.js collect step: the system calls aggregate makes per file, and nothing else.
 //
-//   node bench/peers/node-floor.cjs json|tar DIR OUT     (OUT `-`: stdout, as aggregate without -o)
+//   node bench/peers/node-floor.cjs json|tar|tgz DIR OUT     (OUT `-`: stdout, as aggregate without -o)
 //
 // Walks DIR (readdir with types), sorts the names, and per file: open (O_NOFOLLOW|O_NONBLOCK),
 // the containment readlink of /proc/self/fd/N, fstat (tar only: size and mode for the header),
 // one read, close. json: the files' bytes joined with commas inside brackets, newlines dropped,
-// nothing validated. tar: a ustar header (name, mode, size, checksum), the data, padding.
+// nothing validated. tar: a ustar header (name, mode, size, checksum), the data, padding. tgz:
+// the same tar, each MiB of it gzipped (level 6) as its own gzip member on libuv's thread pool
+// while the loop goes on (members concatenated: valid gzip, compression fully parallel).
 // Then write, fsync, rename, as aggregate's -o does. Not an answer (no validation, no natural
 // order, no errors handled, ASCII names under 100 bytes only): it shows what Node itself costs on small inputs, so
 // that a target below it reads as what it is.
@@ -13,6 +15,15 @@
 const fs = require('node:fs');
 
 const [mode, dir, out] = process.argv.slice(2);
+const gz = mode === 'tgz';
+/** tgz: the gzip members of each MiB of output, compressed on the pool while the loop goes on. */
+const members = [];
+let gzipped = 0;
+const gzipSome = (end) => {
+  const part = Buffer.from(o.subarray(gzipped, end));
+  members.push(new Promise((res, rej) => require('node:zlib').gzip(part, {level: 6}, (e, r) => (e ? rej(e) : res(r)))));
+  gzipped = end;
+};
 const names = [];
 (function walk(d) {
   for (const e of fs.readdirSync(d, {withFileTypes: true})) {
@@ -38,6 +49,7 @@ const buf = Buffer.allocUnsafe(1 << 20);
 let o = Buffer.allocUnsafe(4 << 20);
 let used = 0;
 const room = (n) => {
+  if (gz && used - gzipped >= 1 << 20) gzipSome(used);
   if (used + n <= o.length) return;
   const bigger = Buffer.allocUnsafe(Math.max(o.length * 2, used + n));
   o.copy(bigger, 0, 0, used);
@@ -48,7 +60,7 @@ if (mode === 'json') o[used++] = 0x5b;
 for (let k = 0; k < names.length; k++) {
   const fd = fs.openSync(names[k], FLAGS);
   fs.readlinkSync(`/proc/self/fd/${fd}`, LATIN1);
-  const size = mode === 'tar' ? fs.fstatSync(fd).size : 0;
+  const size = mode !== 'json' ? fs.fstatSync(fd).size : 0;
   const n = fs.readSync(fd, buf, 0, buf.length, null);
   fs.closeSync(fd);
   if (mode === 'json') {
@@ -83,6 +95,11 @@ if (mode === 'json') {
   o.fill(0, used, used + 1024);
   used += 1024;
 }
+function write() {
+if (gz) {
+  o = Buffer.concat(members);
+  used = o.length;
+}
 if (out === '-') {
   for (let at = 0; at < used; ) at += fs.writeSync(1, o, at, used - at);
 } else {
@@ -93,3 +110,11 @@ if (out === '-') {
   fs.closeSync(fd);
   fs.renameSync(tmp, out);
 }
+}
+if (gz) {
+  gzipSome(used);
+  Promise.all(members).then((m) => {
+    members.splice(0, members.length, ...m);
+    write();
+  });
+} else write();
