@@ -247,7 +247,7 @@ function splitGroup(k: KeySort, order: Uint32Array, s: number, e: number, groups
  * `compareNaturalAt` or `compareBytesAt`, computed without calling a comparator per pair.
  */
 export function sortNamesAt(buf: Buffer, ends: Uint32Array, n: number, natural: boolean): Uint32Array {
-  if (!warm) warmUp();
+  if (!warm && n >= 1000) warmUp();
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   if (n < 2) return order;
