@@ -5,7 +5,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PackedNames } from '../../dist/names.js';
-import { compareBytesAt, compareNatural, compareNaturalAt } from '../../dist/sort.js';
+import { compareBytesAt, compareNatural, compareNaturalAt, sortNamesAt } from '../../dist/sort.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20261126);
 const opts = (numRuns) => ({ numRuns, seed: SEED, endOnFailure: false });
@@ -67,6 +67,19 @@ describe('sorting the listing without a comparator per pair', () => {
       const names = [];
       for (let i = 0; i < count; i++) names.push(b('abcdefghijklmnopq'.slice(0, 1 + (i % 17)) + (i % 5 === 0 ? '' : String(i % 7))));
       assertSameOrder(names, `(${count} names)`);
+    }
+  });
+
+  test('fewer key bytes per round (as in lists of 2^16 to 2^31 names): the same order', () => {
+    // Index bits 17, 25, 31 leave 5, 4 and 4 key bytes per round (none above the index).
+    for (const bits of [9, 17, 25, 31]) {
+      fc.assert(
+        fc.property(fc.array(nameArb, { maxLength: 40 }), fc.boolean(), (names, natural) => {
+          const p = pack(names);
+          assert.deepEqual([...sortNamesAt(p.buffer, p.offsets, p.length, natural, bits)], [...reference(p, natural)]);
+        }),
+        opts(300),
+      );
     }
   });
 
