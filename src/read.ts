@@ -268,17 +268,38 @@ interface OpenDir {
   readonly fd: number;
   /** `/proc/<pid>/fd/<fd>/`: a file's name appended opens it inside this directory. */
   readonly prefix: Buffer;
+  /** Bytes of the directory's full path as listed (`<dir>/<rel>`). */
+  readonly pathLength: number;
+}
+
+/** Linux's PATH_MAX: a path of this many bytes or more does not open (ENAMETOOLONG). */
+const PATH_MAX = 4096;
+
+/** Index of the last '/' in `rel`, -1 for none. */
+function lastSlash(rel: Buffer): number {
+  let i = rel.length - 1;
+  while (i >= 0 && rel[i] !== 0x2f) i--;
+  return i;
+}
+
+/** Whether `a` and `b` share their first `n` bytes. A JS loop: Buffer#compare with ranges allocated ~370 bytes per call in its validators. */
+function samePrefix(a: Buffer, b: Buffer, n: number): boolean {
+  let i = n - 1;
+  while (i >= 0 && a[i] === b[i]) i--;
+  return i < 0;
 }
 
 /**
  * The synchronous path's containment, a directory at a time. Each directory is opened once and
  * its descriptor's path checked against the root's real path and the walked name; its files are
- * then opened as `/proc/<pid>/fd/<dir fd>/<name>`. The kernel resolves that link to the open
- * directory itself, never to a path (as openat() would), so a directory swapped after its check is
- * not followed, and a file needs no readlink of its own: one system call less per file, ~18 ms
- * of ~230 on 10k small files (bench/README.md). A directory that fails its check, or cannot be
- * opened, gets undefined: its files are opened by their full path and checked one by one, which
- * says what went wrong in the same words as ever.
+ * then opened as `/proc/<pid>/fd/<dir fd>/<name>`, Node's stand-in for openat(): the kernel
+ * resolves that link to the open directory itself, never to a path, so a directory swapped after
+ * its check is not followed, and a file needs no readlink of its own: one system call less per
+ * file, ~18 ms of ~230 on 10k small files (bench/README.md). A directory costs an open and a
+ * close more, so one is opened only when the next listed file is in it too (a directory per
+ * file would cost 2 calls more per file). A directory that fails its check or cannot be opened,
+ * or a path too long to open whole, gets undefined: the file is opened by its full path and
+ * checked alone, which says what went wrong in the same words as ever.
  */
 export class Directories {
   private readonly dirs: OpenDir[] = [];
@@ -287,14 +308,23 @@ export class Directories {
 
   constructor(private readonly root: Buffer) {}
 
-  /** The path to open `entry` by, through its directory; undefined: open `entry.abs` and check it. */
-  pathOf(entry: FileEntry): Buffer | undefined {
+  /**
+   * The path to open `entry` by, through its directory; undefined: open `entry.abs` and check it.
+   * `following()` is the file listed after it (a directory not held yet is opened only for two).
+   */
+  pathOf(entry: FileEntry, following: () => FileEntry | undefined): Buffer | undefined {
     const rel = entry.rel;
-    let cut = rel.length - 1;
-    while (cut >= 0 && rel[cut] !== 0x2f) cut--;
+    const cut = lastSlash(rel);
     const dirLen = cut < 0 ? 0 : cut;
-    const dir = this.find(rel, dirLen) ?? this.open(entry, rel.subarray(0, dirLen));
-    if (dir === undefined) return undefined;
+    let dir = this.find(rel, dirLen);
+    if (dir === undefined) {
+      const next = following()?.rel;
+      if (next === undefined || lastSlash(next) !== cut || !samePrefix(rel, next, dirLen)) return undefined;
+      dir = this.open(entry, rel.subarray(0, dirLen));
+      if (dir === undefined) return undefined;
+    }
+    // The whole path would not open (ENAMETOOLONG): neither must this one, whatever the read mode.
+    if (dir.pathLength + rel.length - dirLen >= PATH_MAX) return undefined;
     const prefix = dir.prefix;
     const path = Buffer.allocUnsafe(prefix.length + rel.length - cut - 1);
     path.set(prefix, 0);
@@ -302,13 +332,17 @@ export class Directories {
     return path;
   }
 
+  /** The held directory `rel[0..dirLen)`, moved to the front (least recently used goes first). */
   private find(rel: Buffer, dirLen: number): OpenDir | undefined {
-    for (const d of this.dirs) {
-      if (d.rel.length !== dirLen) continue;
-      // A JS loop: Buffer#compare with ranges allocated ~370 bytes per call in its validators.
-      let i = dirLen - 1;
-      while (i >= 0 && rel[i] === d.rel[i]) i--;
-      if (i < 0) return d;
+    const dirs = this.dirs;
+    for (let k = 0; k < dirs.length; k++) {
+      const d = dirs[k]!;
+      if (d.rel.length !== dirLen || !samePrefix(rel, d.rel, dirLen)) continue;
+      if (k > 0) {
+        dirs.splice(k, 1);
+        dirs.unshift(d);
+      }
+      return d;
     }
     return undefined;
   }
@@ -345,7 +379,7 @@ export class Directories {
       return undefined;
     }
     if (this.dirs.length === MAX_DIRS) fs.closeSync(this.dirs.pop()!.fd);
-    const dir = { rel: Buffer.from(relDir), fd, prefix: Buffer.from(`${this.base}${fd}/`) };
+    const dir = { rel: Buffer.from(relDir), fd, prefix: Buffer.from(`${this.base}${fd}/`), pathLength: Math.max(at, 1) };
     this.dirs.unshift(dir);
     return dir;
   }
@@ -368,9 +402,17 @@ export class Directories {
  * Discovery already saw a regular file; a FIFO or directory swapped in since then shows up here
  * as EAGAIN or EISDIR.
  */
-function openSync(entry: FileEntry, buf: Buffer, chunk: ChunkBuffers, wantStat: boolean, root: Buffer | undefined, dirs: Directories | undefined): ReadResult {
+function openSync(
+  entry: FileEntry,
+  buf: Buffer,
+  chunk: ChunkBuffers,
+  wantStat: boolean,
+  root: Buffer | undefined,
+  dirs: Directories | undefined,
+  following: () => FileEntry | undefined,
+): ReadResult {
   let fd: number;
-  const via = dirs?.pathOf(entry);
+  const via = dirs?.pathOf(entry, following);
   try {
     fd = fs.openSync(via ?? entry.abs, OPEN_FLAGS);
   } catch (error) {
@@ -571,6 +613,9 @@ export class FileReader implements Reader {
   private slowRounds = 0;
   /** The asynchronous read-ahead window, once reads went asynchronous. */
   private ahead: ReadAhead<FileEntry> | undefined;
+  /** entries.at(i), once looked at (see Directories.pathOf). */
+  private upcoming: FileEntry | undefined;
+  private readonly following = (): FileEntry | undefined => (this.upcoming ??= this.entries.at(this.i));
 
   constructor(
     private readonly entries: FileList,
@@ -584,10 +629,12 @@ export class FileReader implements Reader {
   next(): ReadResult | Promise<ReadResult> | undefined {
     if (this.mode !== 'async') {
       if (this.i >= this.entries.length) return undefined;
-      const entry = this.entries.at(this.i++)!;
-      if (this.mode === 'sync') return openSync(entry, this.shared, this.chunk, this.options.stat, this.options.root, this.dirs);
+      const entry = this.upcoming ?? this.entries.at(this.i)!;
+      this.upcoming = undefined;
+      this.i++;
+      if (this.mode === 'sync') return openSync(entry, this.shared, this.chunk, this.options.stat, this.options.root, this.dirs, this.following);
       const t0 = performance.now();
-      const result = openSync(entry, this.shared, this.chunk, this.options.stat, this.options.root, this.dirs);
+      const result = openSync(entry, this.shared, this.chunk, this.options.stat, this.options.root, this.dirs, this.following);
       this.probe(performance.now() - t0);
       return result;
     }

@@ -184,6 +184,32 @@ describe('containment: a directory at a time', () => {
     }
   });
 
+  test('a file whose full path is too long to open fails alike in every read mode', async () => {
+    // Its directory's path fits in PATH_MAX (4096 bytes) and the file's does not: opened through
+    // the directory it would open, but by its path (the async reader, and main before) it cannot.
+    const d = mk({ 'a.json': '"top"' });
+    let deep = d;
+    while (deep.length < 3950) {
+      deep = path.join(deep, 'd'.repeat(Math.min(250, 4000 - deep.length)));
+      fs.mkdirSync(deep);
+    }
+    assert.ok(deep.length < 4096 && deep.length + 206 >= 4096, `${deep.length}`);
+    // Written from inside (the full path is what cannot be opened).
+    for (const f of ['x', 'y']) assert.equal(spawnSync('sh', ['-c', `printf '"long"' > ${f.repeat(200)}.json`], { cwd: deep }).status, 0);
+    try {
+      const results = [];
+      for (const mode of ['sync', 'async', 'auto']) {
+        const r = await run([d, '-q'], { env: { AGGREGATE_READ_MODE: mode } });
+        results.push(`${r.code} ${r.stderr}`);
+        assert.equal(r.code, 1, `${mode}: exit ${r.code}: ${r.stderr}`);
+        assert.match(r.stderr, /ENAMETOOLONG/, mode);
+      }
+      assert.equal(new Set(results).size, 1, results.join('\n'));
+    } finally {
+      spawnSync('sh', ['-c', 'rm -f *.json'], { cwd: deep }); // rmSync of the tree can't reach them
+    }
+  });
+
   test('a directory that can be searched but not listed any more is read file by file', { skip: process.getuid?.() === 0 && 'root reads any directory' }, async () => {
     // The lock lands before sub is first opened (a.json at the top is read first).
     const d = swapFixture('json', 'a.json');
