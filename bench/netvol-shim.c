@@ -6,6 +6,8 @@
  * Build: cc -shared -fPIC -O2 -o netvol-shim.so netvol-shim.c -ldl
  * Use:   NETVOL_DIR=/abs/dir NETVOL_DELAY_US=1000 LD_PRELOAD=$PWD/netvol-shim.so CMD...
  *
+ * Paths through /proc/<pid>/fd/N/ count by the directory behind descriptor N.
+ *
  * Interposed: open, open64, openat, openat64, their _FORTIFY_SOURCE variants (__open_2,
  * __open64_2, __openat_2, __openat64_2), and fopen/fopen64 (glibc's fopen opens through an
  * internal, non-interposable symbol, and jq reads its files with fopen). The delay is a sleep
@@ -50,7 +52,27 @@ static int under_dir(const char *abs) {
 static int matches(int dirfd, const char *path) {
   init();
   if (!g_dir_len || !path) return 0;
-  if (path[0] == '/') return under_dir(path);
+  if (path[0] == '/') {
+    /* /proc/<pid|self>/fd/N/name (aggregate opens files through their directory's descriptor,
+       Node having no openat): the directory behind N decides, as it would on a real volume. */
+    const char *fd = strncmp(path, "/proc/", 6) == 0 ? strstr(path + 6, "/fd/") : NULL;
+    if (fd) {
+      const char *end = fd + 4;
+      while (*end >= '0' && *end <= '9') end++;
+      char link[64], base[PATH_MAX];
+      size_t len = (size_t)(end - path);
+      if (*end == '/' && len < sizeof link) {
+        memcpy(link, path, len);
+        link[len] = 0;
+        ssize_t n = readlink(link, base, sizeof base - 1);
+        if (n > 0) {
+          base[n] = 0;
+          return under_dir(base);
+        }
+      }
+    }
+    return under_dir(path);
+  }
   char base[PATH_MAX];
   if (dirfd == AT_FDCWD) {
     if (!getcwd(base, sizeof base)) return 0;

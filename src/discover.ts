@@ -79,12 +79,31 @@ class PackedFileList implements FileList {
 
   at(index: number): FileEntry | undefined {
     if (index < 0 || index >= this.length) return undefined;
-    const rel = this.names.name(this.order[index]!);
-    // set() copies without the view objects Buffer.concat makes per part: this runs per file.
-    const abs = Buffer.allocUnsafe(this.prefix.length + rel.length);
-    abs.set(this.prefix, 0);
-    abs.set(rel, this.prefix.length);
-    return { rel, abs };
+    return new LocalEntry(this.names.name(this.order[index]!), this.prefix);
+  }
+}
+
+/**
+ * A listed file. Its full path is made only when asked for: the synchronous reader opens files
+ * through their directory (read.ts), so most runs never need it but for a message.
+ */
+class LocalEntry implements FileEntry {
+  private path: Buffer | undefined;
+
+  constructor(
+    readonly rel: Buffer,
+    /** `<dir>/` as bytes. */
+    private readonly prefix: Buffer,
+  ) {}
+
+  get abs(): Buffer {
+    if (this.path === undefined) {
+      // set() copies without the view objects Buffer.concat makes per part.
+      this.path = Buffer.allocUnsafe(this.prefix.length + this.rel.length);
+      this.path.set(this.prefix, 0);
+      this.path.set(this.rel, this.prefix.length);
+    }
+    return this.path;
   }
 }
 

@@ -2,7 +2,8 @@
  * The pipeline every mode shares: discover, open the output, read the files in order, hand each
  * to the mode's handler, then commit output, stats and manifest together (or none of them).
  */
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { InvalidBudget, checkExpectation, contractManifest, contractStats, type ContractStats } from './contract.js';
 import { discover, type FileList, type SkippedFile } from './discover.js';
@@ -100,7 +101,8 @@ export class ChunkFeed {
 
   constructor(
     private readonly pacer: Pacer,
-    private readonly hashing: boolean,
+    /** node:crypto's createHash when the manifest wants digests (loaded only then: ~4 ms). */
+    private readonly createHash: ((algorithm: string) => Hash) | undefined,
   ) {}
 
   /**
@@ -108,7 +110,7 @@ export class ChunkFeed {
    * promise (returns undefined); a longer one pauses between chunks for signals and progress.
    */
   each(file: OpenedFile, fn: (chunk: Buffer) => void | Promise<void>): Promise<void> | undefined {
-    this.hash = this.hashing ? createHash('sha256') : undefined;
+    this.hash = this.createHash?.('sha256');
     if (file.complete) {
       this.hash?.update(file.head);
       const r = fn(file.head);
@@ -168,6 +170,14 @@ export class Pacer {
   }
 }
 
+/**
+ * node:crypto, loaded on first use: only a manifest needs it, and loading it cost ~4 ms of every
+ * start. A require, not import(): the bin runs the bundle in a vm.Script, which cannot import().
+ */
+function loadCrypto(): typeof import('node:crypto') {
+  return createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+}
+
 /** Internal knob for tests: force the read strategy (see read.ts). */
 function readMode(): ReadMode {
   const v = process.env.AGGREGATE_READ_MODE;
@@ -203,7 +213,7 @@ export async function runPipeline(
     manifest = settings.manifest !== undefined ? new ManifestWriter(openOutput(settings.manifest), settings.mode) : undefined;
     statsOut = settings.stats !== undefined ? openOutput(settings.stats) : undefined;
     const handler = makeHandler(out, found.files);
-    const feed = new ChunkFeed(pacer, manifest !== undefined);
+    const feed = new ChunkFeed(pacer, manifest !== undefined ? loadCrypto().createHash : undefined);
     const invalid: InvalidInputError[] = [];
 
     const reader = source.reader;

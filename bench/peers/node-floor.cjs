@@ -2,9 +2,9 @@
 //
 //   node bench/peers/node-floor.cjs json|tar|tgz DIR OUT     (OUT `-`: stdout, as aggregate without -o)
 //
-// Walks DIR (readdir with types), sorts the names, and per file: open (O_NOFOLLOW|O_NONBLOCK),
-// the containment readlink of /proc/self/fd/N, fstat (tar only: size and mode for the header),
-// one read, close. json: the files' bytes joined with commas inside brackets, newlines dropped,
+// Walks DIR (readdir with types), sorts the names, and per directory: open, the containment
+// readlink of /proc/<pid>/fd/D; per file: open through it (/proc/<pid>/fd/D/name, O_NOFOLLOW|
+// O_NONBLOCK), fstat (tar only: size and mode for the header), one read, close. json: the files' bytes joined with commas inside brackets, newlines dropped,
 // nothing validated. tar: a ustar header (name, mode, size, checksum), the data, padding. tgz:
 // the same tar, each MiB of it gzipped (level 6) as its own gzip member on libuv's thread pool
 // while the loop goes on (members concatenated: valid gzip, compression fully parallel).
@@ -57,9 +57,20 @@ const room = (n) => {
 };
 
 if (mode === 'json') o[used++] = 0x5b;
+const DIR_FLAGS = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY;
+let dirName = '';
+let dirFd = -1;
+let via = '';
 for (let k = 0; k < names.length; k++) {
-  const fd = fs.openSync(names[k], FLAGS);
-  fs.readlinkSync(`/proc/self/fd/${fd}`, LATIN1);
+  const cut = names[k].lastIndexOf('/');
+  if (names[k].slice(0, cut) !== dirName) {
+    if (dirFd >= 0) fs.closeSync(dirFd);
+    dirName = names[k].slice(0, cut);
+    dirFd = fs.openSync(dirName, DIR_FLAGS);
+    fs.readlinkSync(`/proc/${process.pid}/fd/${dirFd}`, LATIN1);
+    via = `/proc/${process.pid}/fd/${dirFd}/`;
+  }
+  const fd = fs.openSync(via + names[k].slice(cut + 1), FLAGS);
   const size = mode !== 'json' ? fs.fstatSync(fd).size : 0;
   const n = fs.readSync(fd, buf, 0, buf.length, null);
   fs.closeSync(fd);

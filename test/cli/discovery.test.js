@@ -99,6 +99,146 @@ describe('containment: a directory swapped for a link during the run', () => {
   }
 });
 
+describe('containment: a directory at a time', () => {
+  /** `<big>` big enough that the run pauses for progress while reading it, then `sub/z.json`. */
+  function swapFixture(mode, big = 'sub/a.json') {
+    const d = mk({ 'sub/z.json': '["inside-z"]' });
+    const fd = fs.openSync(path.join(d, big), 'w');
+    const block = Buffer.from('[' + '1234567,'.repeat(MiB / 8));
+    fs.writeSync(fd, block);
+    for (let i = 0; i < (mode === 'tar' ? 400 : 48); i++) fs.writeSync(fd, block.subarray(1));
+    fs.writeSync(fd, '0]');
+    fs.closeSync(fd);
+    return d;
+  }
+
+  for (const mode of ['json', 'tar']) {
+    test(`${mode}: a directory swapped for a link after its first file was read is still read as walked, never through the link`, async () => {
+      // The swap lands between sub/a.* and sub/z.*: z is opened inside the directory the walk
+      // listed (held open since a.*), not through the new link to a directory outside.
+      const d = swapFixture(mode);
+      const outside = mk({ 'z.json': '["SECRET-OUTSIDE"]' });
+      const od = mk();
+      const output = path.join(od, `out.${mode}`);
+      let swapped = false;
+      const saved = process.env.AGGREGATE_READ_MODE;
+      process.env.AGGREGATE_READ_MODE = 'sync';
+      try {
+        const stats = await aggregate({
+          dir: d,
+          mode,
+          output,
+          patterns: ['**/*.json'],
+          onWarning: () => {},
+          onProgress: () => {
+            if (swapped) return;
+            fs.renameSync(path.join(d, 'sub'), path.join(d, 'sub.real'));
+            fs.symlinkSync(outside, path.join(d, 'sub'));
+            swapped = true;
+          },
+        });
+        assert.ok(swapped, 'progress hook never ran: the test did not swap anything');
+        assert.equal(stats.files, 2);
+        assert.equal(stats.skippedCount, 0);
+      } finally {
+        if (saved === undefined) delete process.env.AGGREGATE_READ_MODE;
+        else process.env.AGGREGATE_READ_MODE = saved;
+      }
+      const bytes = fs.readFileSync(output);
+      assert.ok(!bytes.includes('SECRET-OUTSIDE'), 'bytes from outside <dir> in the output');
+      assert.ok(bytes.includes('inside-z'), 'the walked file was not read');
+    });
+  }
+
+  test('files of directories that interleave in natural order are each read from their own directory', async () => {
+    // a1/x1, a01/x2, a001/x3, ...: the numbers before '/' are equal, so the files sort by x and
+    // the directory changes at every file, through more directories than are held open at once.
+    const files = {};
+    const expected = [];
+    const dirs = ['a1', 'a01', 'a001', 'a0001', 'a00001', 'a000001'];
+    for (let i = 1; i <= 30; i++) {
+      const rel = `${dirs[i % dirs.length]}/x${i}.json`;
+      files[rel] = JSON.stringify(rel);
+      expected.push(rel);
+    }
+    files['top.json'] = '"top.json"';
+    expected.push('top.json');
+    const d = mk(files);
+    const r = await run([d, '-q'], { env: { AGGREGATE_READ_MODE: 'sync' } });
+    ok(r);
+    assert.deepEqual(parse(r), expected);
+    const t = await run(['--mode', 'tar', d, '-q'], { env: { AGGREGATE_READ_MODE: 'sync' } });
+    ok(t);
+    for (const rel of expected) assert.ok(t.stdout.includes(JSON.stringify(rel)), `${rel} not archived`);
+  });
+
+  test('an input directory given through a symbolic link: files at its top and below are read', async () => {
+    const d = mk({ 'a.json': '"a"', 'sub/b.json': '"b"', 'sub/deeper/c.json': '"c"' });
+    const links = mk();
+    const link = path.join(links, 'in');
+    fs.symlinkSync(d, link);
+    for (const dir of [link, link + '/']) {
+      const r = await run([dir, '-q'], { env: { AGGREGATE_READ_MODE: 'sync' } });
+      ok(r);
+      assert.deepEqual(parse(r), ['a', 'b', 'c']);
+    }
+  });
+
+  test('a file whose full path is too long to open fails alike in every read mode', async () => {
+    // Its directory's path fits in PATH_MAX (4096 bytes) and the file's does not: opened through
+    // the directory it would open, but by its path (the async reader, and main before) it cannot.
+    const d = mk({ 'a.json': '"top"' });
+    let deep = d;
+    while (deep.length < 3950) {
+      deep = path.join(deep, 'd'.repeat(Math.min(250, 4000 - deep.length)));
+      fs.mkdirSync(deep);
+    }
+    assert.ok(deep.length < 4096 && deep.length + 206 >= 4096, `${deep.length}`);
+    // Written from inside (the full path is what cannot be opened).
+    for (const f of ['x', 'y']) assert.equal(spawnSync('sh', ['-c', `printf '"long"' > ${f.repeat(200)}.json`], { cwd: deep }).status, 0);
+    try {
+      const results = [];
+      for (const mode of ['sync', 'async', 'auto']) {
+        const r = await run([d, '-q'], { env: { AGGREGATE_READ_MODE: mode } });
+        results.push(`${r.code} ${r.stderr}`);
+        assert.equal(r.code, 1, `${mode}: exit ${r.code}: ${r.stderr}`);
+        assert.match(r.stderr, /ENAMETOOLONG/, mode);
+      }
+      assert.equal(new Set(results).size, 1, results.join('\n'));
+    } finally {
+      spawnSync('sh', ['-c', 'rm -f *.json'], { cwd: deep }); // rmSync of the tree can't reach them
+    }
+  });
+
+  test('a directory that can be searched but not listed any more is read file by file', { skip: process.getuid?.() === 0 && 'root reads any directory' }, async () => {
+    // The lock lands before sub is first opened (a.json at the top is read first).
+    const d = swapFixture('json', 'a.json');
+    const od = mk();
+    let locked = false;
+    const saved = process.env.AGGREGATE_READ_MODE;
+    process.env.AGGREGATE_READ_MODE = 'sync';
+    try {
+      const stats = await aggregate({
+        dir: d,
+        mode: 'json',
+        output: path.join(od, 'out.json'),
+        patterns: ['**/*.json'],
+        onWarning: () => {},
+        onProgress: () => {
+          if (locked) return;
+          fs.chmodSync(path.join(d, 'sub'), 0o311);
+          locked = true;
+        },
+      });
+      assert.equal(stats.files, 2);
+    } finally {
+      fs.chmodSync(path.join(d, 'sub'), 0o755);
+      if (saved === undefined) delete process.env.AGGREGATE_READ_MODE;
+      else process.env.AGGREGATE_READ_MODE = saved;
+    }
+  });
+});
+
 describe('dotfiles', () => {
   test('explicit dot patterns are usage errors that say dotfiles are never read', async () => {
     const d = mk({ '.hidden/a.json': '["h"]', '.b.json': '["b"]', 'c.json': '["c"]' });

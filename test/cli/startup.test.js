@@ -123,6 +123,25 @@ test('string-width (Intl.Segmenter) is not evaluated by a normal run, only by --
   assert.match(help.stderr, /segmenter constructed/, 'the probe sees --help build one');
 });
 
+// A preload that reports at exit whether node:crypto was loaded.
+const cryptoProbe = path.join(tmpdir(), 'crypto-probe.cjs');
+fs.writeFileSync(cryptoProbe, `process.on('exit', () => process.stderr.write(process.moduleLoadList.includes('NativeModule crypto') ? '[crypto loaded]\\n' : '[no crypto]\\n'));`);
+
+test('node:crypto is loaded only for a manifest (its digests); a run writing its output atomically does not', () => {
+  const out = tmpdir('agg-crypto-');
+  for (const args of [['--quiet', fragments], ['--quiet', fragments, '-o', path.join(out, 'o.json')], ['--mode', 'tar', '--quiet', fragments, '-o', path.join(out, 'o.tar')]]) {
+    const r = runBin(BIN, args, ['-r', cryptoProbe]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\[no crypto\]/, args.join(' '));
+  }
+  const m = runBin(BIN, ['--quiet', fragments, '-o', path.join(out, 'm.json'), '--manifest', path.join(out, 'm.manifest.json')], ['-r', cryptoProbe]);
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stderr, /\[crypto loaded\]/);
+  const manifest = JSON.parse(fs.readFileSync(path.join(out, 'm.manifest.json'), 'utf8'));
+  assert.equal(manifest.entries.length, 3);
+  for (const e of manifest.entries) assert.match(e.sha256, /^[0-9a-f]{64}$/);
+});
+
 test('the former bin, bundle/aggregate.mjs, still runs the CLI: same output, exit code and messages', () => {
   const shim = path.join(BUNDLE, 'aggregate.mjs');
   assert.notEqual(shim, BIN);
