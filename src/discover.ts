@@ -12,7 +12,7 @@ import { quoteName } from './quote.js';
 import { PackedNames } from './names.js';
 import { compilePatterns } from './patterns.js';
 import { stdoutFile } from './sink.js';
-import { compareBytesAt, compareNaturalAt } from './sort.js';
+import { compareBytesAt } from './sort.js';
 import { KINDS, walk } from './walk.js';
 
 export interface FileEntry {
@@ -153,10 +153,10 @@ export function arrange(
   let order: Uint32Array;
   switch (settings.sort) {
     case 'natural':
-      order = names.sorted(compareNaturalAt);
+      order = names.sortedBy('natural');
       break;
     case 'name':
-      order = names.sorted(compareBytesAt);
+      order = names.sortedBy('bytes');
       break;
     case 'mtime':
       order = names.sorted(compareBytesAt, (a, b) => mtimes![a]! - mtimes![b]!);
@@ -173,7 +173,7 @@ export function arrange(
 
 /** Skipped names in byte order, each with `reasonOf(i)`. */
 export function skippedInOrder(names: PackedNames, reasonOf: (i: number) => string): Iterable<SkippedFile> {
-  const order = names.sorted(compareBytesAt);
+  const order = names.sortedBy('bytes');
   return {
     *[Symbol.iterator]() {
       for (const i of order) yield { path: Buffer.from(names.name(i)), reason: reasonOf(i) };

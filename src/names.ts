@@ -1,3 +1,5 @@
+import { sortNamesAt } from './sort.js';
+
 /**
  * A compact list of byte strings: every name packed into one growing buffer, with an array of
  * end offsets. A million relative paths of ~20 bytes cost ~24 MB here, against ~0.7 KB per file
@@ -114,6 +116,14 @@ export class PackedNames {
   /** Bytes held (capacity), for measurements. */
   get byteLength(): number {
     return this.bytes.length + this.ends.byteLength;
+  }
+
+  /**
+   * The indices 0..length-1 in natural order (`compareNaturalAt`) or byte order
+   * (`compareBytesAt`), ties in index order, sorted without a comparator per pair (sort.ts).
+   */
+  sortedBy(order: 'natural' | 'bytes'): Uint32Array {
+    return sortNamesAt(this.bytes, this.ends, this.length, order === 'natural');
   }
 
   /**
