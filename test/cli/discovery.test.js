@@ -21,6 +21,51 @@ function escapeFixture() {
   return { e, dir: path.join(e, 'in') };
 }
 
+/**
+ * `sub/z.json` and `<big>` (`a.json` at the top, or `sub/a.json`), big enough that the run pauses
+ * for progress while reading it (tar copies chunks faster than JSON scans them: more chunks).
+ */
+function bigThenZ(mode, big = 'a.json') {
+  const d = mk({ 'sub/z.json': '["inside-z"]' });
+  const fd = fs.openSync(path.join(d, big), 'w');
+  const block = Buffer.from('[' + '1234567,'.repeat(MiB / 8));
+  fs.writeSync(fd, block);
+  for (let i = 0; i < (mode === 'tar' ? 400 : 48); i++) fs.writeSync(fd, block.subarray(1));
+  fs.writeSync(fd, '0]');
+  fs.closeSync(fd);
+  return d;
+}
+
+/** The library's run with synchronous reads (nothing opened ahead of the hook); `act` runs once, at the first progress report. */
+async function syncRunActingOnce(options, act) {
+  let acted = false;
+  const saved = process.env.AGGREGATE_READ_MODE;
+  process.env.AGGREGATE_READ_MODE = 'sync';
+  try {
+    const stats = await aggregate({
+      patterns: ['**/*.json'],
+      onWarning: () => {},
+      ...options,
+      onProgress: () => {
+        if (acted) return;
+        act();
+        acted = true;
+      },
+    });
+    assert.ok(acted, 'progress hook never ran: the test did nothing mid-run');
+    return stats;
+  } finally {
+    if (saved === undefined) delete process.env.AGGREGATE_READ_MODE;
+    else process.env.AGGREGATE_READ_MODE = saved;
+  }
+}
+
+/** Swaps `<d>/sub` for a link to `outside`. */
+const swapSub = (d, outside) => () => {
+  fs.renameSync(path.join(d, 'sub'), path.join(d, 'sub.real'));
+  fs.symlinkSync(outside, path.join(d, 'sub'));
+};
+
 describe('containment: patterns', () => {
   const escaping = ['..{,}/*.json', '.{.,}/*.json', '{/etc/hostname,x}', '@(..)/*.json', '*(.)/*.json', '+(.)/*', '{a,..}/*.json', '../*.json', '/etc/*', 'sub/../../*.json', 'sub/{x,..}/*.json', '[.][.]/*.json'];
   for (const mode of ['json', 'tar']) {
@@ -52,46 +97,17 @@ describe('containment: patterns', () => {
 describe('containment: a directory swapped for a link during the run', () => {
   for (const mode of ['json', 'tar']) {
     test(`${mode}: the file behind the swapped directory is skipped with the reason, never read`, async () => {
-      // a.* is big enough that the run pauses for progress while reading it; the progress hook
-      // then swaps sub for a link to a directory outside. Sync reads: sub/z.* is not opened ahead.
-      const d = mk({ 'sub/z.json': '["inside-z"]' });
+      // a.* is read first; the progress hook then swaps sub for a link to a directory outside,
+      // before sub/z.* is reached.
+      const d = bigThenZ(mode);
       const outside = mk({ 'z.json': '["SECRET-OUTSIDE"]' });
-      const fd = fs.openSync(path.join(d, 'a.json'), 'w');
-      const block = Buffer.from('[' + '1234567,'.repeat(MiB / 8));
-      fs.writeSync(fd, block);
-      // tar copies chunks faster than JSON scans them: more chunks, so that a 50 ms pause comes.
-      for (let i = 0; i < (mode === 'tar' ? 400 : 48); i++) fs.writeSync(fd, block.subarray(1));
-      fs.writeSync(fd, '0]');
-      fs.closeSync(fd);
       const od = mk();
       const output = path.join(od, `out.${mode}`);
       const warnings = [];
-      let swapped = false;
-      const saved = process.env.AGGREGATE_READ_MODE;
-      process.env.AGGREGATE_READ_MODE = 'sync';
-      try {
-        const stats = await aggregate({
-          dir: d,
-          mode,
-          output,
-          patterns: ['**/*.json'],
-          stats: path.join(od, 'stats.json'),
-          onWarning: (m) => warnings.push(m),
-          onProgress: () => {
-            if (swapped) return;
-            fs.renameSync(path.join(d, 'sub'), path.join(d, 'sub.real'));
-            fs.symlinkSync(outside, path.join(d, 'sub'));
-            swapped = true;
-          },
-        });
-        assert.ok(swapped, 'progress hook never ran: the test did not swap anything');
-        assert.equal(stats.files, 1);
-        assert.deepEqual(stats.skipped.map((s) => s.path), ['sub/z.json']);
-        assert.match(stats.skipped[0].reason, /outside the directory as walked/);
-      } finally {
-        if (saved === undefined) delete process.env.AGGREGATE_READ_MODE;
-        else process.env.AGGREGATE_READ_MODE = saved;
-      }
+      const stats = await syncRunActingOnce({ dir: d, mode, output, stats: path.join(od, 'stats.json'), onWarning: (m) => warnings.push(m) }, swapSub(d, outside));
+      assert.equal(stats.files, 1);
+      assert.deepEqual(stats.skipped.map((s) => s.path), ['sub/z.json']);
+      assert.match(stats.skipped[0].reason, /outside the directory as walked/);
       const bytes = fs.readFileSync(output);
       assert.ok(!bytes.includes('SECRET-OUTSIDE'), 'bytes from outside <dir> in the output');
       assert.ok(warnings.some((w) => /skipped sub\/z\.json: not read: it was opened at .*z\.json, outside/.test(w)), warnings.join('\n'));
@@ -100,50 +116,16 @@ describe('containment: a directory swapped for a link during the run', () => {
 });
 
 describe('containment: a directory at a time', () => {
-  /** `<big>` big enough that the run pauses for progress while reading it, then `sub/z.json`. */
-  function swapFixture(mode, big = 'sub/a.json') {
-    const d = mk({ 'sub/z.json': '["inside-z"]' });
-    const fd = fs.openSync(path.join(d, big), 'w');
-    const block = Buffer.from('[' + '1234567,'.repeat(MiB / 8));
-    fs.writeSync(fd, block);
-    for (let i = 0; i < (mode === 'tar' ? 400 : 48); i++) fs.writeSync(fd, block.subarray(1));
-    fs.writeSync(fd, '0]');
-    fs.closeSync(fd);
-    return d;
-  }
-
   for (const mode of ['json', 'tar']) {
     test(`${mode}: a directory swapped for a link after its first file was read is still read as walked, never through the link`, async () => {
       // The swap lands between sub/a.* and sub/z.*: z is opened inside the directory the walk
       // listed (held open since a.*), not through the new link to a directory outside.
-      const d = swapFixture(mode);
+      const d = bigThenZ(mode, 'sub/a.json');
       const outside = mk({ 'z.json': '["SECRET-OUTSIDE"]' });
-      const od = mk();
-      const output = path.join(od, `out.${mode}`);
-      let swapped = false;
-      const saved = process.env.AGGREGATE_READ_MODE;
-      process.env.AGGREGATE_READ_MODE = 'sync';
-      try {
-        const stats = await aggregate({
-          dir: d,
-          mode,
-          output,
-          patterns: ['**/*.json'],
-          onWarning: () => {},
-          onProgress: () => {
-            if (swapped) return;
-            fs.renameSync(path.join(d, 'sub'), path.join(d, 'sub.real'));
-            fs.symlinkSync(outside, path.join(d, 'sub'));
-            swapped = true;
-          },
-        });
-        assert.ok(swapped, 'progress hook never ran: the test did not swap anything');
-        assert.equal(stats.files, 2);
-        assert.equal(stats.skippedCount, 0);
-      } finally {
-        if (saved === undefined) delete process.env.AGGREGATE_READ_MODE;
-        else process.env.AGGREGATE_READ_MODE = saved;
-      }
+      const output = path.join(mk(), `out.${mode}`);
+      const stats = await syncRunActingOnce({ dir: d, mode, output }, swapSub(d, outside));
+      assert.equal(stats.files, 2);
+      assert.equal(stats.skippedCount, 0);
       const bytes = fs.readFileSync(output);
       assert.ok(!bytes.includes('SECRET-OUTSIDE'), 'bytes from outside <dir> in the output');
       assert.ok(bytes.includes('inside-z'), 'the walked file was not read');
@@ -212,29 +194,12 @@ describe('containment: a directory at a time', () => {
 
   test('a directory that can be searched but not listed any more is read file by file', { skip: process.getuid?.() === 0 && 'root reads any directory' }, async () => {
     // The lock lands before sub is first opened (a.json at the top is read first).
-    const d = swapFixture('json', 'a.json');
-    const od = mk();
-    let locked = false;
-    const saved = process.env.AGGREGATE_READ_MODE;
-    process.env.AGGREGATE_READ_MODE = 'sync';
+    const d = bigThenZ('json');
     try {
-      const stats = await aggregate({
-        dir: d,
-        mode: 'json',
-        output: path.join(od, 'out.json'),
-        patterns: ['**/*.json'],
-        onWarning: () => {},
-        onProgress: () => {
-          if (locked) return;
-          fs.chmodSync(path.join(d, 'sub'), 0o311);
-          locked = true;
-        },
-      });
+      const stats = await syncRunActingOnce({ dir: d, mode: 'json', output: path.join(mk(), 'out.json') }, () => fs.chmodSync(path.join(d, 'sub'), 0o311));
       assert.equal(stats.files, 2);
     } finally {
       fs.chmodSync(path.join(d, 'sub'), 0o755);
-      if (saved === undefined) delete process.env.AGGREGATE_READ_MODE;
-      else process.env.AGGREGATE_READ_MODE = saved;
     }
   });
 });
