@@ -138,22 +138,25 @@ export class OpenedFile {
       const fd = this.fd;
       this.fd = -1;
       this.ended = true;
-      const closeFd = (): void => {
-        try {
-          fs.closeSync(fd);
-        } catch {
-          // Nothing was written through this descriptor: a failed close loses nothing.
-        }
-      };
       const ahead = this.ahead;
-      if (ahead === undefined) return closeFd();
+      if (ahead === undefined) return closeQuietly(fd);
       // The consumer stopped early (invalid fragment, error, signal) with a read in flight: its
       // descriptor stays open until the read is done (a number reused meanwhile would be read
       // from), and its buffer is not handed out again.
       this.ahead = undefined;
       this.buffers.drop();
+      const closeFd = (): void => closeQuietly(fd);
       ahead.then(closeFd, closeFd);
     }
+  }
+}
+
+/** Close a descriptor only read through: a failed close loses nothing. */
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Nothing was written through it.
   }
 }
 
@@ -223,9 +226,14 @@ const LATIN1 = { encoding: 'latin1' } as const;
 /** `root` as one-byte text (latin1: one char per byte, so comparing texts compares bytes), cached. */
 let rootText: { root: Buffer; text: string } | undefined;
 
-function rootTextOf(root: Buffer): string {
+/**
+ * Whether `where` (a path /proc shows, as latin1 text) is the real `root` (with its '/') followed
+ * by `rel` (latin1 text): compared in place, no concatenated string per file.
+ */
+function isWalkedPath(where: string, root: Buffer, rel: string): boolean {
   if (rootText?.root !== root) rootText = { root, text: root.toString('latin1') };
-  return rootText.text;
+  const prefix = rootText.text;
+  return where.length === prefix.length + rel.length && where.startsWith(prefix) && where.endsWith(rel);
 }
 
 /**
@@ -241,10 +249,7 @@ function containment(fd: number, entry: FileEntry, root: Buffer | undefined): st
     try {
       const where = fs.readlinkSync(`/proc/self/fd/${fd}`, LATIN1);
       procFd = true;
-      const prefix = rootTextOf(root);
-      const relText = bytesOf(rel).toString('latin1');
-      const ok = where.length === prefix.length + relText.length && where.startsWith(prefix) && where.endsWith(relText);
-      return ok ? undefined : escapeReason(Buffer.from(where, 'latin1'));
+      return isWalkedPath(where, root, bytesOf(rel).toString('latin1')) ? undefined : escapeReason(Buffer.from(where, 'latin1'));
     } catch (error) {
       if (procFd === true) throw error;
       procFd = false;
@@ -367,10 +372,9 @@ export class Directories {
       return undefined;
     }
     try {
+      // A directory's path has no trailing '/' (but '/' itself); the root's does.
       const where = fs.readlinkSync(`${this.base}${fd}`, LATIN1);
-      const root = rootTextOf(this.root);
-      const expected = relDir.length > 0 ? root + relDir.toString('latin1') : root.length > 1 ? root.slice(0, -1) : root;
-      if (where !== expected) {
+      if (!isWalkedPath(where === '/' ? where : `${where}/`, this.root, relDir.length > 0 ? `${relDir.toString('latin1')}/` : '')) {
         fs.closeSync(fd);
         return undefined;
       }
@@ -386,13 +390,7 @@ export class Directories {
 
   /** Close every directory held (the end of a run). */
   close(): void {
-    for (const d of this.dirs.splice(0)) {
-      try {
-        fs.closeSync(d.fd);
-      } catch {
-        // Only read through: a failed close loses nothing.
-      }
-    }
+    for (const d of this.dirs.splice(0)) closeQuietly(d.fd);
   }
 }
 
