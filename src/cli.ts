@@ -50,18 +50,18 @@ Refused (exit 2): --key-by with --format ndjson, --flatten or --mode tar|zip; --
 
 /** Every flag but the booleans; each takes exactly one value per occurrence (see parser). */
 const VALUE_FLAGS: Record<string, Flag> = {
-  mode: { alias: 'm', choices: MODES as string[], default: 'json', describe: 'json: merge JSON values into one array; tar/zip: archive the files' },
+  mode: { alias: 'm', choices: MODES, default: 'json', describe: 'json: merge JSON values into one array; tar/zip: archive the files' },
   output: { alias: 'o', type: 'string', describe: 'Output file, written atomically; - or absent: stdout' },
   pattern: { alias: 'p', type: 'string', describe: 'Glob relative to <dir>, repeatable [default: **/*.json in json mode, **/* in tar/zip]' },
   ignore: { type: 'string', describe: 'Glob relative to <dir> to leave out, repeatable' },
-  sort: { choices: SORT_ORDERS as string[], default: 'natural', describe: 'Input order: natural (part-2 before part-10), name (bytes), mtime, none' },
-  'on-invalid': { choices: ON_INVALID as string[], default: 'fail', describe: 'fail: exit 3, no output; skip: leave the fragment out and report it' },
-  format: { choices: JSON_FORMATS as string[], describe: 'JSON output: one array, or one value per line [default: array]' },
+  sort: { choices: SORT_ORDERS, default: 'natural', describe: 'Input order: natural (part-2 before part-10), name (bytes), mtime, none' },
+  'on-invalid': { choices: ON_INVALID, default: 'fail', describe: 'fail: exit 3, no output; skip: leave the fragment out and report it' },
+  format: { choices: JSON_FORMATS, describe: 'JSON output: one array, or one value per line [default: array]' },
   stats: { type: 'string', describe: 'Write a JSON summary to this file (failed runs too)' },
   manifest: { type: 'string', describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' },
   concurrency: { type: 'number', default: 32, describe: 'Files read ahead when reads are slow (network volumes)' },
   shard: { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' },
-  'key-by': { choices: KEY_BY as string[], describe: "One JSON object keyed by each fragment's path without its extension (exactly one value per fragment)" },
+  'key-by': { choices: KEY_BY, describe: "One JSON object keyed by each fragment's path without its extension (exactly one value per fragment)" },
   expect: { type: 'string', describe: 'Number of files that must match (whole set, before --shard); otherwise exit 4, nothing written' },
   'expect-names': { type: 'string', describe: 'File of the relative paths that must match (JSON array or one per line; - = stdin); otherwise exit 4' },
   'max-missing': { type: 'string', describe: 'With --expect(-names): tolerate N missing files, or P% of the expected count' },

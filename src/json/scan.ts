@@ -212,6 +212,7 @@ export class JsonScanner {
     const emitDepth = this.emitDepth;
     const fastDepth = this.fastDepth;
     let i = 0;
+    // eslint-disable-next-line no-useless-assignment -- a number from the start, for the JIT's sake in the hot loop
     let c = 0;
     let state = this.state;
     let depth = this.depth;
@@ -263,6 +264,7 @@ export class JsonScanner {
         let j = i;
         const stack = this.stack;
         let kind = stack[depth - 1]!;
+        // eslint-disable-next-line no-unused-labels -- the loop the WebAssembly kernel mirrors, named so in fast.as.ts and the docs
         fast: while (j < n) {
           c = buf[j]!;
           if (c <= 0x20) {

@@ -181,7 +181,7 @@ test('random byte mutations: accepted exactly when the reference accepts, same v
       try {
         r = scanBytes(buf, { splits });
       } catch (error) {
-        throw new Error(`crash on ${buf.toString('hex')}: ${error.stack}`);
+        throw new Error(`crash on ${buf.toString('hex')}: ${error.stack}`, { cause: error });
       }
       if (ref.ok) {
         accepted++;
