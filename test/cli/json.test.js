@@ -158,7 +158,8 @@ describe('semantics', () => {
     const files = {};
     for (let i = 0; i < 40; i++) files[`f-${i}.json`] = `${i}\n`;
     const d = mk(files);
-    const st = path.join(d, '..', `stats-${path.basename(d)}.json`);
+    // Outside the input (a stats file inside would be read as a fragment), in a temp dir of its own.
+    const st = path.join(mk(), 'stats.json');
     ok(await run([d, '-q', '--stats', st], { env: { AGGREGATE_READ_MODE: 'sync' } }));
     assert.deepEqual(JSON.parse(fs.readFileSync(st)).readAhead, { mode: 'sync', window: 32, maxInFlight: 0 });
     ok(await run([d, '-q', '--stats', st, '--concurrency', '7'], { env: { AGGREGATE_READ_MODE: 'async' } }));
