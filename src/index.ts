@@ -19,7 +19,7 @@ export async function aggregate(options: Options): Promise<Stats> {
 export { resolveSettings, parseShard } from './options.js';
 export type { Options, Settings, Mode, SortOrder, OnInvalid, JsonFormat, KeyBy, Progress } from './options.js';
 export type { Tolerance } from './contract.js';
-export type { Stats, ManifestEntry, NameFields } from './run.js';
+export type { Stats, ManifestEntry, NameFields, ReportedFile } from './run.js';
 export type { SkippedFile, FileEntry } from './discover.js';
 export { ExitCode, AggregateError, UsageError, InvalidInputError, InvalidFilesError, IncompleteInputError, TooManyInvalidError, IoError, InterruptedError, exitCodeOf, messageOf } from './errors.js';
 export { JsonScanner, JsonSyntaxError, type ValueSink } from './json/scan.js';

@@ -42,15 +42,18 @@ export interface Stats {
   readonly bytesOut: number;
   /** Files left out: not regular files, and invalid ones under `skip`. */
   readonly skippedCount: number;
-  /** The first LIST_CAP of them, with the reason. */
-  readonly skipped: readonly (NameFields & { readonly reason: string })[];
+  /**
+   * The first LIST_CAP of them, with the reason; `position` (as in `invalid`) for an invalid
+   * fragment left out under `skip`, null for any other file left out.
+   */
+  readonly skipped: readonly ReportedFile[];
   /**
    * Invalid fragments found: under `--on-invalid fail` the run then fails (exit 3); under `skip`
    * they are left out (and also in `skipped`), and more than `--max-invalid` fails the run (exit 3).
    */
   readonly invalidCount: number;
   /** The first LIST_CAP of them. */
-  readonly invalid: readonly (NameFields & { readonly reason: string; readonly position: Position | null })[];
+  readonly invalid: readonly ReportedFile[];
   readonly elapsedMs: number;
   /** The output file, or null for stdout. */
   readonly output: string | null;
@@ -62,12 +65,15 @@ export interface Stats {
   /** Expected files not found (tolerated up to --max-missing), and found files not expected. */
   readonly missing: number;
   readonly extra: number;
-  /** The first names of each (with --expect-names); the full lists are in --manifest. */
+  /** The first names of each with --expect-names; null without (a count names no file). The full lists are in --manifest. */
   readonly missingFiles: ContractStats['missingFiles'];
   readonly extraFiles: ContractStats['extraFiles'];
   /** The run succeeded with nothing missing and nothing left out as invalid. */
   readonly complete: boolean;
 }
+
+/** A file left out or rejected, as `--stats` and `--manifest` list it (one shape for both lists). */
+export type ReportedFile = NameFields & { readonly reason: string; readonly position: Position | null };
 
 export interface ManifestEntry extends NameFields {
   size: number;
@@ -245,9 +251,9 @@ export async function runPipeline(
         pacer.bytesIn += file.bytesRead;
         tally.invalid(file.entry.rel, error);
         if (settings.onInvalid === 'skip') {
-          const reason = error.reason + (error.position ? ` at ${formatPosition(error.position)}` : '');
-          tally.skip(file.entry.rel, reason, error.message);
-          budget.add(file.entry.rel, reason); // past --max-invalid: exit 3, nothing written
+          tally.skip(file.entry.rel, error.reason, error.message, error.position);
+          // past --max-invalid: exit 3, nothing written
+          budget.add(file.entry.rel, error.reason + (error.position ? ` at ${formatPosition(error.position)}` : ''));
         } else {
           // Nothing will be written: drop the output now, and go on validating to the end so
           // that the report lists every invalid fragment, not just the first.
@@ -321,27 +327,25 @@ class Tally {
   bytesOut = 0;
   invalidCount = 0;
   reader: Reader | undefined;
-  /** Every skipped file: the manifest lists them all. */
-  readonly allSkipped: SkippedFile[] = [];
-  private readonly invalidList: Stats['invalid'][number][] = [];
+  /** Every skipped file (names made printable only when listed): the manifest lists them all. */
+  readonly allSkipped: Skipped[] = [];
+  private readonly invalidList: ReportedFile[] = [];
   /** What the expectation found; until it is checked, only what was expected. */
   contract: ContractStats;
 
   constructor(private readonly settings: Settings) {
-    this.contract = contractStats({ expected: settings.expect ?? settings.expectNames?.length ?? null, found: 0, missing: 0, extra: 0, missingNames: [], extraNames: [] });
+    const names = settings.expectNames !== undefined ? [] : null;
+    this.contract = contractStats({ expected: settings.expect ?? settings.expectNames?.length ?? null, found: 0, missing: 0, extra: 0, missingNames: names, extraNames: names });
   }
 
-  skip(path: SkippedFile['path'], reason: string, message = `${quoteName(path)}: ${reason}`): void {
-    this.allSkipped.push({ path, reason });
+  skip(path: SkippedFile['path'], reason: string, message = `${quoteName(path)}: ${reason}`, position?: Position): void {
+    this.allSkipped.push({ path, reason, position });
     this.settings.onWarning(`skipped ${message}`);
   }
 
   invalid(path: SkippedFile['path'], error: InvalidInputError): void {
     this.invalidCount++;
-    if (this.invalidList.length < LIST_CAP) {
-      const p = error.position;
-      this.invalidList.push({ ...nameFields(path), reason: error.reason, position: p ? { line: p.line, column: p.column, offset: p.offset } : null });
-    }
+    if (this.invalidList.length < LIST_CAP) this.invalidList.push(reported({ path, reason: error.reason, position: error.position }));
   }
 
   report(started: number, error: unknown): Stats {
@@ -361,7 +365,7 @@ class Tally {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       skippedCount: this.allSkipped.length,
-      skipped: this.allSkipped.slice(0, LIST_CAP).map((s) => ({ ...nameFields(s.path), reason: s.reason })),
+      skipped: this.allSkipped.slice(0, LIST_CAP).map(reported),
       invalidCount: this.invalidCount,
       invalid: this.invalidList,
       elapsedMs: Math.round(performance.now() - started),
@@ -394,9 +398,8 @@ class ManifestWriter {
     this.target.write(Buffer.from((this.entries++ === 0 ? '\n' : ',\n') + indent(JSON.stringify(entry, null, 2), '    ')));
   }
 
-  finish(skipped: readonly SkippedFile[], contract: object): void {
-    const list = skipped.map((s) => ({ ...nameFields(s.path), reason: s.reason }));
-    let tail = `${this.entries > 0 ? '\n  ' : ''}],\n  "skipped": ${indent(JSON.stringify(list, null, 2), '  ').trimStart()}`;
+  finish(skipped: readonly Skipped[], contract: object): void {
+    let tail = `${this.entries > 0 ? '\n  ' : ''}],\n  "skipped": ${indent(JSON.stringify(skipped.map(reported), null, 2), '  ').trimStart()}`;
     for (const [key, value] of Object.entries(contract)) tail += `,\n  ${JSON.stringify(key)}: ${indent(JSON.stringify(value, null, 2), '  ').trimStart()}`;
     this.target.write(Buffer.from(`${tail}\n}\n`));
   }
@@ -404,6 +407,12 @@ class ManifestWriter {
   abort(): void {
     this.target.abort();
   }
+}
+
+type Skipped = SkippedFile & { readonly position: Position | undefined };
+
+function reported({ path, reason, position: p }: Skipped): ReportedFile {
+  return { ...nameFields(path), reason, position: p ? { line: p.line, column: p.column, offset: p.offset } : null };
 }
 
 function indent(text: string, by: string): string {

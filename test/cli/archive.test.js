@@ -387,7 +387,7 @@ describe('--mode zip', { concurrency: 4 }, () => {
       { path: 'a', size: 1, sha256: sha256('A'), mode: '0644' },
       { path: 'x', size: 1, sha256: sha256('X'), mode: '0755' },
     ]);
-    assert.deepEqual(m.skipped, [{ path: 'link', reason: 'symbolic link (not followed)' }]);
+    assert.deepEqual(m.skipped, [{ path: 'link', reason: 'symbolic link (not followed)', position: null }]);
   });
 });
 
