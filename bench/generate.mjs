@@ -19,49 +19,54 @@ const GENERATOR_HASH = createHash('sha256').update(fs.readFileSync(fileURLToPath
 const MB = 1e6;
 const MiB = 1 << 20;
 
+/** `4020` -> `4k`, `12345` -> `12k`, `1900000` -> `1.9M`: counts in titles. */
+const count = (n) => (n >= 1e6 ? `${+(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${+(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)}k` : String(n));
+const mb = (bytes) => `${+(bytes / MB).toFixed(1)} MB`;
+
 /**
- * Profiles. `kind` is json or bin; `sizes` gives the parameters per mode (full, quick, smoke).
- * @type {Record<string, {kind: 'json'|'bin', title: string, sizes: Record<'full'|'quick'|'smoke', object>}>}
+ * Profiles. `kind` is json or bin; `sizes` gives the parameters per mode (full, quick, smoke);
+ * `title(size)` describes the data of one mode (the headings of a quick run name its own sizes).
+ * @type {Record<string, {kind: 'json'|'bin', title: (size: object) => string, sizes: Record<'full'|'quick'|'smoke', object>}>}
  */
 export const PROFILES = {
   small: {
     kind: 'json',
-    title: '10k JSON fragments of ~140 B (objects, nested arrays, 2% with an integer beyond 2^53)',
+    title: (s) => `${count(s.files)} JSON fragments of ~140 B (objects, nested arrays, 2% with an integer beyond 2^53)`,
     sizes: {full: {files: 10_000}, quick: {files: 10_000}, smoke: {files: 200}},
   },
   medium: {
     kind: 'json',
-    title: '60 JSON fragments of 0.6 MB (an object holding ~4k records each)',
+    title: (s) => `${count(s.files)} JSON fragments of ${mb(s.bytes)} (an object holding ~${count(Math.round((s.bytes / MB) * 6.7e3))} records each)`,
     sizes: {full: {files: 60, bytes: 0.6 * MB}, quick: {files: 20, bytes: 0.6 * MB}, smoke: {files: 4, bytes: 50_000}},
   },
   large: {
     kind: 'json',
-    title: 'one JSON fragment of 256 MB (an array of ~1.9M records)',
+    title: (s) => `one JSON fragment of ${mb(s.bytes)} (an array of ~${count(Math.round((s.bytes / MB) * 7.4e3))} records)`,
     sizes: {full: {bytes: 256 * MB}, quick: {bytes: 32 * MB}, smoke: {bytes: 2 * MB}},
   },
   dense: {
     kind: 'json',
-    title: 'one JSON fragment of 256 MB of dense records (8 one-letter keys, 17-digit floats, ~1.2M records)',
+    title: (s) => `one JSON fragment of ${mb(s.bytes)} of dense records (8 one-letter keys, 17-digit floats, ~${count(Math.round((s.bytes / MB) * 4.7e3))} records)`,
     sizes: {full: {bytes: 256 * MB}, quick: {bytes: 32 * MB}, smoke: {bytes: 2 * MB}},
   },
   many: {
     kind: 'json',
-    title: '100k tiny JSON fragments (~16 B; every 1000th pair is two bare numbers, the first without a trailing newline)',
+    title: (s) => `${count(s.files)} tiny JSON fragments (~16 B; every 1000th pair is two bare numbers, the first without a trailing newline)`,
     sizes: {full: {files: 100_000}, quick: {files: 10_000}, smoke: {files: 500}},
   },
   netvol: {
     kind: 'json',
-    title: 'the small profile\'s fragments (first 2,000) read through a 1 ms per-open latency shim (network volume)',
+    title: (s) => `the small profile's fragments (first ${count(s.files)}) read through a ${s.delayUs / 1000} ms per-open latency shim (network volume)`,
     sizes: {full: {files: 2_000, delayUs: 1000}, quick: {files: 500, delayUs: 1000}, smoke: {files: 50, delayUs: 1000}},
   },
   'bin-large': {
     kind: 'bin',
-    title: '3 binaries of 120 MB (seeded 1 MiB block of 6-bit symbols, stamped per MiB; gzip gets ~25%)',
+    title: (s) => `${count(s.files)} binaries of ${mb(s.bytes)} (seeded 1 MiB block of 6-bit symbols, stamped per MiB; gzip gets ~25%)`,
     sizes: {full: {files: 3, bytes: 120 * MB}, quick: {files: 3, bytes: 16 * MB}, smoke: {files: 3, bytes: 1 * MB}},
   },
   'bin-small': {
     kind: 'bin',
-    title: '10k binaries of 200 B (random bytes)',
+    title: (s) => `${count(s.files)} binaries of ${s.bytes} B (random bytes)`,
     sizes: {full: {files: 10_000, bytes: 200}, quick: {files: 5_000, bytes: 200}, smoke: {files: 200, bytes: 200}},
   },
 };
