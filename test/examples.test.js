@@ -1,4 +1,4 @@
-// Validates every examples/*.yaml manifest (and the README's Argo snippets):
+// Validates every manifest in examples/ and deploy/ (and the Argo snippets of docs/argo.md):
 //  - against Argo's v4.1 JSON schema (vendored: test/fixtures/argo/), with every object
 //    definition closed (`additionalProperties: false`) so a misspelt field fails instead of being
 //    ignored the way the open schema (and kubectl apply) would;
@@ -7,12 +7,17 @@
 //    on every pod, read-only root and emptyDir outputs for collect steps, no hard-coded collect
 //    keys, --expect on every collect, a required storage class parameter, GC settings, setup
 //    steps, safe JSON in scripts, archive: none where archives are consumed;
-//  - the retry expression's behaviour, evaluated (test/helpers/expr.js), not its text.
+//  - the retry expression: one, documented in docs/argo.md with its behaviour table, identical
+//    in every manifest, and evaluated (test/helpers/expr.js) over the table's rows;
+//  - the install base (deploy/): rendered with `kubectl kustomize`, every image set by an
+//    overlay, every service account a manifest names defined, the executor patch;
+//  - deadlines, retries and maxDuration consistent; metrics and stats read back from a real
+//    run of the built CLI with the WorkflowTemplate's own command line.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import YAML from 'yaml';
@@ -38,14 +43,29 @@ import {
   archiveInputProblems,
   setupProblems,
   retryExpressions,
+  collectTemplates,
+  serviceAccountRefs,
+  serviceAccountProblems,
+  deadlineProblems,
+  observabilityProblems,
+  backoffWaits,
+  durationSeconds,
+  mebibytes,
+  COLLECT_METRICS,
+  PENDING_SLACK,
 } from './helpers/manifests.js';
+import { run, tempTrees } from './helpers/cli.js';
 
 const ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), '..');
 const EXAMPLES = join(ROOT, 'examples');
+const DEPLOY = join(ROOT, 'deploy');
+const DOCS = join(ROOT, 'docs', 'argo.md');
 // Vendored (test/fixtures/README.md): a missing schema fails this file at load, never skips it.
 const SCHEMA_PATH = join(ROOT, 'test', 'fixtures', 'argo', 'workflow-schema.json');
 const DEF = 'io.argoproj.workflow.v1alpha1.';
 const KINDS = ['Workflow', 'WorkflowTemplate', 'ClusterWorkflowTemplate', 'CronWorkflow'];
+/** The Kubernetes kinds the install base ships besides Argo's. */
+const K8S_KINDS = ['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap'];
 
 /** Definitions that are free-form by design (documented as arbitrary maps). */
 const OPEN_DEFINITIONS = new Set([
@@ -93,9 +113,20 @@ function loadDocs(text, file) {
   return docs.map((d) => d.toJS()).filter((d) => d !== null);
 }
 
-const KUSTOMIZATION = 'kustomization.yaml';
-const files = readdirSync(EXAMPLES).filter((f) => /\.ya?ml$/.test(f) && f !== KUSTOMIZATION).sort();
-const manifests = files.map((file) => ({ file, docs: loadDocs(readFileSync(join(EXAMPLES, file), 'utf8'), file) }));
+/** Manifest files under a directory, recursively, as paths relative to ROOT; kustomize's own files are not manifests. */
+const KUSTOMIZE_FILES = new Set(['kustomization.yaml', 'kustomizeconfig.yaml']);
+function manifestFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && !KUSTOMIZE_FILES.has(e.name))
+    .map((e) => relative(ROOT, join(e.parentPath ?? e.path, e.name)))
+    .sort();
+}
+const files = [...manifestFiles(EXAMPLES), ...manifestFiles(DEPLOY)];
+const allManifests = files.map((file) => ({ file, docs: loadDocs(readFileSync(join(ROOT, file), 'utf8'), file) }));
+/** Argo documents only (Workflow, WorkflowTemplate, ...), by file. */
+const manifests = allManifests.map(({ file, docs }) => ({ file, docs: docs.filter((d) => KINDS.includes(d.kind)) })).filter(({ docs }) => docs.length > 0);
+/** Kubernetes documents of the install base (ServiceAccount, Role, RoleBinding, ConfigMap). */
+const k8sDocs = allManifests.flatMap(({ file, docs }) => docs.filter((d) => !KINDS.includes(d.kind)).map((doc) => ({ file, doc })));
 
 /** The WorkflowTemplates and ClusterWorkflowTemplates defined by the examples, by name. */
 const byKind = (kind) => new Map(manifests.flatMap(({ docs }) => docs.filter((d) => d.kind === kind).map((d) => [d.metadata.name, d])));
@@ -104,6 +135,16 @@ const clusterWorkflowTemplates = byKind('ClusterWorkflowTemplate');
 const resolveTemplateRef = (ref) =>
   ((ref.clusterScope ? clusterWorkflowTemplates : workflowTemplates).get(ref.name)?.spec.templates ?? []).find((t) => t.name === ref.template);
 
+/** Values for a template's parameters as a caller would pass them: a count for expect, "1" for other required ones. */
+function probeParameters(template) {
+  const passed = new Map();
+  for (const p of template.inputs?.parameters ?? []) {
+    if (p.name === 'expect') passed.set(p.name, '3');
+    else if (p.value === undefined && p.default === undefined) passed.set(p.name, '1');
+  }
+  return passed;
+}
+
 /** Replaces {{inputs.parameters.x}} (and {{= ...}} over them) by the values passed or defaults. */
 function substitute(argv, template, passed, doc) {
   const scope = scopeFor(template, passed, doc);
@@ -111,26 +152,48 @@ function substitute(argv, template, passed, doc) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The retry expression's required behaviour. Argo (workflow/controller/operator.go) gives the
+// The retry expression and its behaviour table live in one place: docs/argo.md, section
+// "Retries". Argo (workflow/controller/operator.go, buildRetryStrategyLocalScope) gives the
 // expression lastRetry.{exitCode,status,message,duration} as strings; exitCode is the main
-// container's, "-1" when the node has none (a pod that never ran to the end).
+// container's, "-1" when the node has none (a pod evicted or deleted before main ended).
 // ---------------------------------------------------------------------------------------------
-const RETRY_TABLE = [
-  { why: 'exit 1: I/O failure, a retry may help', exitCode: '1', status: 'Failed', retry: true },
-  { why: 'exit 2: usage error', exitCode: '2', status: 'Failed', retry: false },
-  { why: 'exit 3: invalid input data', exitCode: '3', status: 'Failed', retry: false },
-  { why: 'exit 4: fragments missing (--expect)', exitCode: '4', status: 'Failed', retry: false },
-  { why: 'output upload failed in the wait container (main exited 0)', exitCode: '0', status: 'Error', message: 'failed to save outputs: timeout waiting on s3', retry: true },
-  { why: 'input download failed in the init container', exitCode: '-1', status: 'Error', message: 'failed to load artifacts: connection reset by peer', retry: true },
-  { why: 'pod deleted (drained node, manual delete)', exitCode: '-1', status: 'Error', message: 'pod deleted', retry: true },
-  { why: 'node graceful shutdown', exitCode: '143', status: 'Failed', message: 'Pod was terminated in response to imminent node shutdown.', retry: true },
-  { why: 'node shutdown without an exit code', exitCode: '-1', status: 'Failed', message: 'Pod was terminated in response to imminent node shutdown.', retry: true },
-  { why: 'invalid data, then the executor errored too: still never retried', exitCode: '3', status: 'Error', message: 'failed to save outputs: no such file', retry: false },
-  { why: 'exit 4 while the pod was deleted: never retried', exitCode: '4', status: 'Error', message: 'pod deleted', retry: false },
-  { why: 'OOM-killed: the same limit fails again', exitCode: '137', status: 'Failed', message: 'OOMKilled (exit code 137)', retry: false },
-  { why: 'SIGTERM from activeDeadlineSeconds', exitCode: '143', status: 'Failed', message: 'Step exceeded its deadline', retry: false },
-  { why: 'SIGINT', exitCode: '130', status: 'Failed', retry: false },
-];
+const docsText = existsSync(DOCS) ? readFileSync(DOCS, 'utf8') : '';
+
+/** The body of a `## heading` section of a Markdown text ('' when absent). */
+function section(markdown, heading) {
+  const at = markdown.indexOf(`\n## ${heading}\n`);
+  if (at < 0) return '';
+  const end = markdown.indexOf('\n## ', at + 4);
+  return markdown.slice(at, end < 0 ? undefined : end);
+}
+
+/** The rows of the first Markdown table in a text whose header starts with `first`, as arrays of cells. */
+function tableRows(text, first) {
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => new RegExp(`^\\|\\s*${first}\\s*\\|`, 'i').test(l));
+  if (at < 0) return [];
+  const rows = [];
+  for (const line of lines.slice(at + 2)) {
+    if (!line.startsWith('|')) break;
+    rows.push(line.slice(1, line.endsWith('|') ? -1 : undefined).split('|').map((c) => c.trim()));
+  }
+  return rows;
+}
+const unquote = (cell) => cell.replace(/^`(.*)`$/, '$1');
+
+/** The documented behaviour table: { exitCode, status, message, retry, why } per row. */
+const RETRY_TABLE = tableRows(section(docsText, 'Retries'), 'exit code').map(([exitCode, status, message, retried, why]) => ({
+  exitCode: unquote(exitCode),
+  status,
+  message: unquote(message ?? ''),
+  retry: retried === 'yes' ? true : retried === 'no' ? false : retried,
+  why,
+}));
+
+/** Every retryStrategy shown anywhere in docs/argo.md, and those of its Retries section. */
+const allYamlBlocks = (markdown) => [...markdown.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => YAML.parse(m[1]));
+const DOC_STRATEGIES = allYamlBlocks(docsText).flatMap((b) => findRetryStrategies(b));
+const DOCUMENTED = yamlBlocks(docsText, 'Retries').flatMap((b) => findRetryStrategies(b)).map((r) => r.expression);
 
 /** Problems of one retry expression against the table (empty when it behaves). */
 function retryBehaviourProblems(expression) {
@@ -151,11 +214,7 @@ function retryBehaviourProblems(expression) {
 
 /** The yaml code blocks of a section of a Markdown file, parsed. */
 function yamlBlocks(markdown, heading) {
-  const at = markdown.indexOf(`\n## ${heading}\n`);
-  assert.ok(at >= 0, `section ## ${heading} not found`);
-  const end = markdown.indexOf('\n## ', at + 4);
-  const section = markdown.slice(at, end < 0 ? undefined : end);
-  return [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => YAML.parse(m[1]));
+  return [...section(markdown, heading).matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => YAML.parse(m[1]));
 }
 
 /** Every retryStrategy object anywhere inside a value. */
@@ -192,8 +251,9 @@ describe('examples/*.yaml', () => {
           calls += found.length;
           if (found.length === 0) continue;
           for (const { argv, where } of found) {
-            const { problems } = checkArgv(argv);
-            assert.deepEqual(problems, [], `${file} template ${template.name} (${where}): aggregate ${argv.join(' ')}`);
+            const effective = substitute(argv, template, probeParameters(template), doc);
+            const { problems } = checkArgv(effective);
+            assert.deepEqual(problems, [], `${file} template ${template.name} (${where}): aggregate ${effective.join(' ')}`);
           }
           const ctx = `${file} template ${template.name}`;
           for (const artifact of template.outputs?.artifacts ?? []) {
@@ -275,47 +335,63 @@ describe('production policies, on every manifest', () => {
     assert.ok(argo.some(({ doc }) => templatesOf(doc).some((t) => (t.inputs?.artifacts ?? []).some((a) => /\.tar\.gz$/.test(a.path ?? '')))));
   });
 
-  test('every collect step retries exit 1 and infrastructure errors, never 2, 3 or 4, with a backoff', () => {
+  test('docs/argo.md documents one retry expression and a behaviour table covering evictions, drains, deletions and 2/3/4', () => {
+    assert.equal(DOCUMENTED.length, 1, `docs/argo.md, "## Retries", must show exactly one retry expression, found ${JSON.stringify(DOCUMENTED)}`);
+    assert.equal(DOC_STRATEGIES.length, 1, 'docs/argo.md shows the retryStrategy in one place only (its Retries section)');
+    const has = (what, pred) => assert.ok(RETRY_TABLE.some(pred), `the behaviour table has no row for ${what}`);
+    for (const code of ['1', '2', '3', '4']) has(`exit ${code}`, (r) => r.exitCode === code && r.status === 'Failed' && r.retry === (code === '1'));
+    has('an OOM kill of main (137, not retried)', (r) => r.exitCode === '137' && /OOMKilled/.test(r.message) && r.retry === false);
+    has('a node-pressure eviction without an exit code', (r) => r.exitCode === '-1' && r.status === 'Failed' && /^The node was low on resource/.test(r.message) && r.retry === true);
+    has('a node-pressure eviction with exit 137', (r) => r.exitCode === '137' && /^The node was low on resource/.test(r.message) && r.retry === true);
+    has('a drained node (143)', (r) => r.exitCode === '143' && r.status === 'Failed' && r.retry === true);
+    has('a deleted pod', (r) => r.status === 'Error' && /pod deleted/.test(r.message) && r.retry === true);
+    has('an init container failure', (r) => r.status === 'Error' && /^init: |failed to load artifacts/.test(r.message) && r.retry === true);
+    has('a wait container failure', (r) => r.status === 'Error' && /^wait: |failed to save outputs/.test(r.message) && r.retry === true);
+    has('130 (SIGINT)', (r) => r.exitCode === '130' && r.retry === false);
+    has('2, 3 or 4 with status Error', (r) => ['2', '3', '4'].includes(r.exitCode) && r.status === 'Error' && r.retry === false);
+    for (const r of RETRY_TABLE) assert.equal(typeof r.retry, 'boolean', `row "${r.why}": retried must be yes or no`);
+  });
+
+  test('the documented expression behaves as its table says', () => {
+    assert.ok(RETRY_TABLE.length >= 12, 'the behaviour table is missing');
+    assert.deepEqual(retryBehaviourProblems(DOCUMENTED[0]), []);
+  });
+
+  test('every collect step uses the documented expression, character for character, with a backoff', () => {
     const found = argo.flatMap(({ file, doc }) => retryExpressions(file, doc));
-    assert.ok(found.length >= 6, `expected the collect steps, found ${found.length}`);
+    assert.ok(found.length >= 8, `expected the collect steps, found ${found.length}`);
     const problems = [];
     for (const { where, expression, backoff } of found) {
-      for (const p of retryBehaviourProblems(expression)) problems.push(`${where}: ${p}`);
+      if (expression !== DOCUMENTED[0]) problems.push(`${where}: the expression differs from docs/argo.md's:\n    ${expression}\n    ${DOCUMENTED[0]}`);
       if (!backoff?.duration) problems.push(`${where}: retryStrategy.backoff.duration is not set`);
     }
     assert.deepEqual(problems, []);
   });
 
-  test("the README's documented retry expression behaves the same", () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const strategies = yamlBlocks(readme, 'Use in Argo Workflows').flatMap((block) => findRetryStrategies(block));
-    assert.ok(strategies.length > 0, 'the README shows no retryStrategy');
-    for (const s of strategies) assert.deepEqual(retryBehaviourProblems(s.expression), [], s.expression);
+  test('every service account a manifest names is a ServiceAccount of deploy/', () => {
+    const defined = new Set(k8sDocs.filter(({ doc }) => doc.kind === 'ServiceAccount').map(({ doc }) => doc.metadata.name));
+    const refs = [...argo, ...k8sDocs].flatMap(({ file, doc }) => serviceAccountRefs(doc).map((r) => ({ file, ...r })));
+    assert.ok(refs.length >= manifests.length, 'too few service account references: the check checks nothing');
+    assert.deepEqual(refs.filter((r) => !defined.has(r.name)).map((r) => `${r.file}: ${r.where}: ${r.name} is not defined in deploy/`), []);
   });
 
-  test("the README's collect step is valid and passes the same policies", () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const steps = yamlBlocks(readme, 'Use in Argo Workflows').flat().filter((t) => t && invocations(t).length > 0);
-    assert.ok(steps.length > 0, 'the README shows no collect step');
-    const templateSchema = ajv.getSchema(`${schema.$id}#/definitions/${DEF}Template`);
-    for (const t of steps) {
-      assert.ok(templateSchema(t), JSON.stringify(templateSchema.errors));
-      const doc = { kind: 'WorkflowTemplate', metadata: { name: 'readme' }, spec: { templates: [t] } };
-      const problems = [
-        ...restrictedProblems('README', doc),
-        ...outputsProblems('README', doc),
-        ...collectKeyProblems('README', doc),
-        ...expectProblems('README', doc, resolveTemplateRef),
-        ...invocations(t).flatMap(({ argv }) => checkArgv(argv).problems),
-      ];
-      assert.deepEqual(problems, []);
-    }
+  test('workflows run under a named account; artifact GC names its account and forces the finalizer off', () => {
+    assert.deepEqual(each(serviceAccountProblems), []);
+    assert.ok(argo.some(({ doc }) => specOf(doc).artifactGC), 'no manifest uses artifactGC');
+  });
+
+  test('every collect template has a deadline parameter, uses it, and maxDuration fits limit x deadline + backoff', () => {
+    assert.deepEqual(each((file, doc) => deadlineProblems(file, doc, [60, 600, 3600])), []);
+  });
+
+  test('collect containers fall back to their logs for the node message and emit the Prometheus metrics', () => {
+    assert.deepEqual(each(observabilityProblems), []);
   });
 
   test('every {{= ...}} expression in the manifests is in the evaluated subset', () => {
     const problems = [];
     for (const { file } of manifests) {
-      const text = readFileSync(join(EXAMPLES, file), 'utf8');
+      const text = readFileSync(join(ROOT, file), 'utf8');
       for (const m of text.matchAll(/\{\{=(.*?)\}\}/g)) {
         try {
           parse(m[1]);
@@ -372,33 +448,60 @@ describe('the aggregate WorkflowTemplate', () => {
     assert.equal(stats.valueFrom.default, '{}');
   });
 
-  test('kustomization.yaml installs it with one kubectl apply -k, image set in one place', () => {
-    const k = YAML.parse(readFileSync(join(EXAMPLES, KUSTOMIZATION), 'utf8'));
-    assert.equal(k.kind, 'Kustomization');
-    for (const r of k.resources) assert.ok(existsSync(join(EXAMPLES, r)), `resource ${r} missing`);
-    const installed = k.resources.flatMap((r) => loadDocs(readFileSync(join(EXAMPLES, r), 'utf8'), r));
-    assert.ok(installed.every((d) => d.kind === 'WorkflowTemplate' && d.metadata.name), 'kubectl apply needs named templates (no generateName workflows)');
-    for (const { target, patch } of k.patches ?? []) {
-      const doc = installed.find((d) => d.kind === target.kind && d.metadata.name === target.name);
-      assert.ok(doc, `patch target ${target.kind}/${target.name} is not among the resources`);
-      for (const op of YAML.parse(patch)) {
-        const at = op.path.split('/').slice(1).reduce((v, key) => (v === undefined ? v : v[key]), doc);
-        assert.notEqual(at, undefined, `patch path ${op.path} does not exist in ${target.name} (replace needs it)`);
-        if (op.path.endsWith('/image')) assert.equal(typeof op.value, 'string');
-      }
+  test('its pod leaves the uid to the image (OpenShift assigns its own) and stays restricted', () => {
+    for (const t of [wt, cwt]) {
+      const collect = t.spec.templates.find((x) => x.name === 'collect');
+      assert.equal(collect.securityContext.runAsNonRoot, true);
+      assert.equal(collect.securityContext.runAsUser, undefined, 'runAsUser pins a uid that OpenShift restricted SCCs reject');
+      assert.equal(collect.securityContext.runAsGroup, undefined);
     }
+    assert.match(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'), /^USER 65532:65532$/m, 'the image must set a numeric non-root USER for runAsNonRoot to verify');
   });
 });
 
 describe('the policy checks can fail', () => {
-  const load = (file) => structuredClone(manifests.find((m) => m.file === file).docs[0]);
+  const load = (file) => structuredClone(manifests.find((m) => m.file.endsWith(`/${file}`)).docs[0]);
   const collectOf = (doc) => templatesOf(doc).find((t) => invocations(t).length > 0);
 
-  test('the expression of the issue (exit code 1 only) misses every infrastructure error', () => {
-    const problems = retryBehaviourProblems('asInt(lastRetry.exitCode) == 1');
-    assert.ok(problems.some((p) => p.startsWith('pod deleted')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('output upload failed')), problems.join('\n'));
-    assert.deepEqual(retryBehaviourProblems('lastRetry.status == "Error" || asInt(lastRetry.exitCode) == 1').filter((p) => p.startsWith('invalid data, then')).length, 1);
+  test('the earlier expressions fail the table: exit 1 only, and the one that missed evictions', () => {
+    let problems = retryBehaviourProblems('asInt(lastRetry.exitCode) == 1');
+    assert.ok(problems.some((p) => /pod deleted/.test(p)), problems.join('\n'));
+    problems = retryBehaviourProblems('!(asInt(lastRetry.exitCode) in [2, 3, 4]) && (asInt(lastRetry.exitCode) == 1 || lastRetry.status == "Error" || lastRetry.message matches "pod deleted|imminent node shutdown")');
+    assert.ok(problems.some((p) => /The node was low on resource/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => /exitCode 143/.test(p)), problems.join('\n'));
+    problems = retryBehaviourProblems('lastRetry.status == "Error" || asInt(lastRetry.exitCode) in [-1, 1, 137, 143]');
+    assert.ok(problems.some((p) => /exitCode [234], Error/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => /OOMKilled/.test(p)), problems.join('\n'));
+  });
+
+  test('a missing service account, no forceFinalizerRemoval, no deadline, a short maxDuration, no metrics fail', () => {
+    const doc = load('s3-prefix.yaml');
+    delete doc.spec.serviceAccountName;
+    doc.spec.artifactGC.forceFinalizerRemoval = false;
+    assert.equal(serviceAccountProblems('x', doc).length, 2);
+    const c = collectOf(doc);
+    c.retryStrategy.backoff.maxDuration = '5m';
+    let problems = deadlineProblems('x', doc);
+    assert.ok(problems.some((p) => /the last attempts are cut short/.test(p)), problems.join('\n'));
+    c.retryStrategy.backoff.maxDuration = '86400';
+    problems = deadlineProblems('x', doc);
+    assert.ok(problems.some((p) => /no longer bounds/.test(p)), problems.join('\n'));
+    delete c.activeDeadlineSeconds;
+    assert.ok(deadlineProblems('x', doc).some((p) => /activeDeadlineSeconds/.test(p)));
+    c.inputs.parameters = c.inputs.parameters.filter((p) => p.name !== 'deadline');
+    assert.ok(deadlineProblems('x', doc).some((p) => /no deadline input parameter/.test(p)));
+    delete (c.container ?? c.script).terminationMessagePolicy;
+    c.metrics.prometheus = c.metrics.prometheus.filter((m) => m.name !== 'aggregate_missing');
+    c.metrics.prometheus[0].gauge.value = '{{outputs.parameters.stats}}';
+    problems = observabilityProblems('x', doc);
+    assert.equal(problems.length, 3, problems.join('\n'));
+  });
+
+  test("Argo's backoff: waits double from the base, capped, and maxDuration accepts seconds or Go durations", () => {
+    assert.deepEqual(backoffWaits({ limit: '3', backoff: { duration: '30', factor: '2' } }), [30, 60, 120]);
+    assert.deepEqual(backoffWaits({ limit: '4', backoff: { duration: '10s', factor: '3', cap: '1m' } }), [10, 30, 60, 60]);
+    assert.equal(durationSeconds('1h2m3s'), 3723);
+    assert.throws(() => durationSeconds('5 minutes'));
   });
 
   test('a container without seccomp or dropped capabilities fails the restricted profile', () => {
@@ -469,7 +572,7 @@ describe('the policy checks can fail', () => {
 });
 
 describe('the validation can fail', () => {
-  const base = manifests.find((m) => m.file === 'json-fan-in.yaml');
+  const base = manifests.find((m) => m.file === 'examples/json-fan-in.yaml');
   const mutate = (f) => {
     const doc = structuredClone(base.docs[0]);
     f(doc);
