@@ -28,6 +28,7 @@ import {
   fromScript,
   templatesOf,
   specOf,
+  containersOf,
   invocations,
   callsOf,
   resolve,
@@ -313,6 +314,7 @@ describe('examples/*.yaml', () => {
 
 describe('production policies, on every manifest', () => {
   const argo = manifests.flatMap(({ file, docs }) => docs.map((doc) => ({ file, doc })));
+  const mk = tempTrees('agg-policies-');
   const each = (check) => argo.flatMap(({ file, doc }) => check(file, doc));
 
   const withRefs = (check) => (file, doc) => check(file, doc, resolveTemplateRef);
@@ -382,6 +384,53 @@ describe('production policies, on every manifest', () => {
 
   test('every collect template has a deadline parameter, uses it, and maxDuration fits limit x deadline + backoff', () => {
     assert.deepEqual(each((file, doc) => deadlineProblems(file, doc, [60, 600, 3600])), []);
+  });
+
+  test("every collect container's memory covers docs/argo.md's measured peak RSS for its input (request >= peak, limit >= 1.5 x peak)", () => {
+    const rows = tableRows(section(docsText, 'Memory'), 'input').map(([input, count, rss]) => ({ input, count: Number(count.replace(/,/g, '')), mib: Number.parseFloat(rss) }));
+    for (const want of ['local json', 'local tar', 'local zip', 's3 json']) assert.ok(rows.some((r) => r.input === want && r.mib > 0), `docs/argo.md, "## Memory", has no ${want} row`);
+    const peak = (inputs) => Math.max(...rows.filter((r) => inputs.includes(r.input)).map((r) => r.mib));
+    const problems = [];
+    for (const { file, doc } of argo) {
+      for (const t of collectTemplates(doc)) {
+        const main = t.container ?? t.script;
+        for (const { argv } of invocations(t)) {
+          const { options, positionals } = checkArgv(substitute(argv, t, probeParameters(t), doc));
+          const mode = options['--mode']?.[0] ?? 'json';
+          const inputs = positionals[0]?.startsWith('s3://') ? [`s3 ${mode}`] : /^(json|tar|zip)$/.test(mode) ? [`local ${mode}`] : ['local json', 'local tar', 'local zip'];
+          const need = peak(inputs);
+          const request = mebibytes(main.resources.requests.memory);
+          const limit = mebibytes(main.resources.limits.memory);
+          if (request < need) problems.push(`${file} template ${t.name}: memory request ${request} MiB < ${need} MiB measured for ${inputs.join('/')}`);
+          if (limit < 1.5 * need) problems.push(`${file} template ${t.name}: memory limit ${limit} MiB < 1.5 x ${need} MiB`);
+        }
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('a partial fan-in example: writers may fail, the collect step decides with max-missing, and complete/missing/files/values are outputs', async () => {
+    const found = argo.filter(({ doc }) =>
+      templatesOf(doc).some((t) => {
+        const steps = callsOf(t);
+        const tolerant = t.failFast === false || steps.some((st) => st.continueOn?.failed === true);
+        return tolerant && steps.some((st) => st.templateRef?.name === 'aggregate' && (st.arguments?.parameters ?? []).some((p) => p.name === 'max-missing'));
+      }),
+    );
+    assert.ok(found.length > 0, 'no example lets the collect step run after failed writers and decide with max-missing');
+    // The outputs, evaluated over the stats of a real partial run (3 of 4 fragments, max-missing 1).
+    const dir = mk({ 'part-1.json': '1', 'part-2.json': '2', 'part-3.json': '3' });
+    const r = await run([dir, '--expect', '4', '--max-missing', '1', '-o', join(dir, '.out.json'), '--stats', join(dir, '.stats.json'), '-q']);
+    assert.equal(r.code, 0, r.stderr);
+    const statsText = readFileSync(join(dir, '.stats.json'), 'utf8');
+    for (const { file, doc } of found) {
+      const main = templatesOf(doc).find((t) => t.name === specOf(doc).entrypoint);
+      const outputs = new Map((main.outputs?.parameters ?? []).map((p) => [p.name, p.valueFrom?.expression]));
+      const collectStep = callsOf(main).find((st) => st.templateRef?.name === 'aggregate').name;
+      const env = { steps: { [collectStep]: { outputs: { parameters: { stats: statsText } } } } };
+      const got = Object.fromEntries(['complete', 'missing', 'files', 'values'].map((name) => [name, outputs.get(name) && evaluate(outputs.get(name), env)]));
+      assert.deepEqual(got, { complete: false, missing: 1, files: 3, values: 3 }, file);
+    }
   });
 
   test('collect containers fall back to their logs for the node message and emit the Prometheus metrics', () => {
@@ -643,5 +692,211 @@ describe('the flag list matches the CLI', () => {
       if (spec.alias && !(help.includes(`${spec.alias},`) || help.includes(`${spec.alias} `))) missing.push(spec.alias);
     }
     assert.deepEqual(missing, [], `aggregate --help does not mention ${missing.join(', ')}`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The install base, rendered by kustomize as `kubectl apply -k` would (no cluster needed).
+// ---------------------------------------------------------------------------------------------
+const KUBECTL = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+const NO_KUBECTL = KUBECTL.status === 0 ? false : 'kubectl is not on PATH: install kubectl >= 1.27 (kustomize v5) to render deploy/ (.ci/run installs it)';
+const mkTree = tempTrees('agg-kustomize-');
+
+/** `kubectl kustomize DIR`, parsed. */
+function kustomize(dir) {
+  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return YAML.parseAllDocuments(out).map((d) => d.toJS());
+}
+
+/** Every image of every container-like part of every Argo template in rendered documents. */
+function imagesOf(docs) {
+  return docs.filter((d) => KINDS.includes(d.kind)).flatMap((d) => templatesOf(d).flatMap((t) => containersOf(t).map(({ c }) => c.image)));
+}
+
+/** A temporary overlay over a deploy/ directory: { resources, namespace?, images }. */
+function overlay(base, extra) {
+  const dir = mkTree();
+  writeFileSync(join(dir, 'kustomization.yaml'), YAML.stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [relative(dir, base)], ...extra }));
+  return dir;
+}
+const IMAGE = { name: 'registry.example.com/aggregate', newName: 'registry.test.invalid/team/aggregate', newTag: '9.8.7' };
+
+describe('the install base (deploy/), rendered with kubectl kustomize', { skip: NO_KUBECTL }, () => {
+  test('the example overlay sets every template image, puts everything in its namespace, and ships the RBAC', () => {
+    const k = YAML.parse(readFileSync(join(DEPLOY, 'overlays/example/kustomization.yaml'), 'utf8'));
+    const [want] = k.images;
+    const docs = kustomize(join(DEPLOY, 'overlays/example'));
+    const images = imagesOf(docs);
+    assert.ok(images.length > 0, 'no template image rendered');
+    assert.deepEqual([...new Set(images)], [`${want.newName}:${want.newTag}`]);
+    assert.deepEqual([...new Set(docs.map((d) => d.metadata.namespace))], [k.namespace]);
+    const kinds = docs.map((d) => `${d.kind}/${d.metadata.name}`).sort();
+    for (const want of ['WorkflowTemplate/aggregate', 'ServiceAccount/aggregate-workflow', 'ServiceAccount/aggregate-artifact-gc', 'Role/aggregate-executor', 'RoleBinding/aggregate-executor', 'Role/aggregate-artifact-gc', 'RoleBinding/aggregate-artifact-gc']) {
+      assert.ok(kinds.includes(want), `${want} not rendered: ${kinds.join(', ')}`);
+    }
+    for (const d of docs.filter((x) => KINDS.includes(x.kind))) assert.deepEqual(validate(d), [], `${d.kind} ${d.metadata.name} after kustomize`);
+  });
+
+  test('an overlay of the base and one of the cluster install set every image, containers, scripts, init containers and sidecars', () => {
+    for (const base of ['base', 'cluster']) {
+      const docs = kustomize(overlay(join(DEPLOY, base), { images: [IMAGE] }));
+      const images = imagesOf(docs);
+      assert.ok(images.length > 0, `${base}: no template image rendered`);
+      assert.deepEqual([...new Set(images)], [`${IMAGE.newName}:${IMAGE.newTag}`], base);
+    }
+    // Paths the shipped templates do not use yet: a copy with a script, an init container and a sidecar.
+    const dir = mkTree();
+    cpSync(DEPLOY, join(dir, 'deploy'), { recursive: true });
+    const wtFile = join(dir, 'deploy/base/workflow-template.yaml');
+    const wt = YAML.parse(readFileSync(wtFile, 'utf8'));
+    const image = IMAGE.name + ':0.1.0';
+    wt.spec.templates.push({ name: 'more', script: { image, source: 'true' }, initContainers: [{ name: 'i', image }], sidecars: [{ name: 's', image }] });
+    wt.spec.templates.push({ name: 'set', containerSet: { containers: [{ name: 'c', image }] } });
+    writeFileSync(wtFile, YAML.stringify(wt));
+    const images = imagesOf(kustomize(overlay(join(dir, 'deploy/base'), { images: [IMAGE] })));
+    assert.equal(images.length, 5);
+    assert.deepEqual([...new Set(images)], [`${IMAGE.newName}:${IMAGE.newTag}`]);
+  });
+
+  test('without the argo-images component an overlay changes no template image (why it is there)', () => {
+    const dir = mkTree();
+    cpSync(DEPLOY, join(dir, 'deploy'), { recursive: true });
+    const k = join(dir, 'deploy/base/kustomization.yaml');
+    const text = readFileSync(k, 'utf8');
+    assert.match(text, /components:\n  - \.\.\/components\/argo-images\n/);
+    writeFileSync(k, text.replace(/components:\n  - \.\.\/components\/argo-images\n/, ''));
+    const images = imagesOf(kustomize(overlay(join(dir, 'deploy/base'), { images: [IMAGE] })));
+    assert.deepEqual([...new Set(images)], ['registry.example.com/aggregate:0.1.0']);
+  });
+
+  test('the controller component sets the executor securityContext and keeps the ConfigMap\'s other keys', () => {
+    const dir = mkTree({
+      'cm.yaml': YAML.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'workflow-controller-configmap' }, data: { metricsConfig: 'enabled: true\n' } }),
+    });
+    writeFileSync(join(dir, 'kustomization.yaml'), YAML.stringify({ resources: ['cm.yaml'], namespace: 'argo', components: [relative(dir, join(DEPLOY, 'controller'))] }));
+    const [cm] = kustomize(dir);
+    assert.equal(cm.data.metricsConfig, 'enabled: true\n');
+    const executor = YAML.parse(cm.data.executor);
+    assert.deepEqual(executor.securityContext, {
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    // A Container's fields only (Argo reads it as a corev1.Container).
+    const containerSchema = ajv.getSchema(`${schema.$id}#/definitions/io.k8s.api.core.v1.Container`);
+    assert.ok(containerSchema({ name: 'executor', image: 'argoexec', ...executor }), JSON.stringify(containerSchema.errors));
+  });
+});
+
+describe('the install base, read without kubectl', () => {
+  const roles = new Map(k8sDocs.filter(({ doc }) => doc.kind === 'Role').map(({ doc }) => [doc.metadata.name, doc]));
+  const bindings = k8sDocs.filter(({ doc }) => doc.kind === 'RoleBinding').map(({ doc }) => doc);
+  /** The rules bound to a service account. */
+  const rulesOf = (sa) => bindings.filter((b) => b.subjects.some((s) => s.kind === 'ServiceAccount' && s.name === sa)).flatMap((b) => roles.get(b.roleRef.name)?.rules ?? []);
+  const allows = (rules, resource, verb) => rules.some((r) => r.apiGroups.includes('argoproj.io') && r.resources.includes(resource) && r.verbs.includes(verb));
+
+  test("the workflows' account may create and patch workflowtaskresults (Argo's executor)", () => {
+    const rules = rulesOf('aggregate-workflow');
+    for (const verb of ['create', 'patch']) assert.ok(allows(rules, 'workflowtaskresults', verb), verb);
+  });
+
+  test("the artifact GC account may list and watch workflowartifactgctasks and patch their status", () => {
+    const rules = rulesOf('aggregate-artifact-gc');
+    assert.ok(allows(rules, 'workflowartifactgctasks', 'list'));
+    assert.ok(allows(rules, 'workflowartifactgctasks', 'watch'));
+    assert.ok(allows(rules, 'workflowartifactgctasks/status', 'patch'));
+  });
+
+  test('every file of deploy/ is listed by a kustomization, and only known kinds are shipped', () => {
+    for (const { file, doc } of k8sDocs) assert.ok(K8S_KINDS.includes(doc.kind), `${file}: ${doc.kind}`);
+    const listed = new Set();
+    for (const e of readdirSync(DEPLOY, { withFileTypes: true, recursive: true })) {
+      if (e.name !== 'kustomization.yaml') continue;
+      const dir = e.parentPath ?? e.path;
+      const k = YAML.parse(readFileSync(join(dir, e.name), 'utf8'));
+      for (const r of [...(k.resources ?? []), ...(k.configurations ?? []), ...(k.patches ?? []).map((p) => p.path).filter(Boolean)]) listed.add(resolvePath(dir, r));
+    }
+    const unlisted = files.filter((f) => f.startsWith('deploy/')).filter((f) => !listed.has(join(ROOT, f)));
+    assert.deepEqual(unlisted, []);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The WorkflowTemplate's collect step as Argo runs it: its parameters substituted (defaults
+// and {{= }} expressions), the raw expect-names artifact written, the built CLI spawned on a
+// real directory with the resulting command line; then the outputs and metrics read back.
+// ---------------------------------------------------------------------------------------------
+describe('the aggregate WorkflowTemplate, run with its own command line', () => {
+  const collect = workflowTemplates.get('aggregate').spec.templates.find((t) => t.name === 'collect');
+  const mk = tempTrees('agg-wt-run-');
+  const parts = (...ns) => Object.fromEntries(ns.map((n) => [`part-${n}.json`, `{"n": ${n}}\n`]));
+
+  /** Runs the template with `passed` parameters over `fragments`: { code, stats, result, argv, stderr }. */
+  async function runCollect(passed, fragments) {
+    const mnt = mk(fragments);
+    const out = mk();
+    const inputs = mk();
+    const scope = scopeFor(collect, new Map(Object.entries(passed)));
+    for (const a of collect.inputs.artifacts ?? []) writeFileSync(join(inputs, a.path.split('/').pop()), resolve(a.raw.data, scope));
+    const local = (arg) => (arg === '/mnt' ? mnt : arg.replace('/tmp/out/', `${out}/`).replace('/tmp/in/', `${inputs}/`));
+    const [{ argv }] = invocations(collect);
+    const effective = argv.map((a) => local(resolve(a, scope)));
+    assert.ok(!effective.some((a) => a.includes('{{')), `unresolved: ${effective.join(' ')}`);
+    const { code, stderr } = await run(effective, { env: { TMPDIR: out } });
+    // Argo's default for the parameter when the file is missing (a usage error exits before it).
+    const statsText = existsSync(join(out, 'stats.json')) ? readFileSync(join(out, 'stats.json'), 'utf8') : collect.outputs.parameters.find((p) => p.name === 'stats').valueFrom.default;
+    const resultPath = local(resolve(collect.outputs.artifacts.find((a) => a.name === 'result').path, scope));
+    return { code, stderr, statsText, stats: JSON.parse(statsText), result: existsSync(resultPath) ? readFileSync(resultPath) : null, argv: effective };
+  }
+
+  /** The template's metric values for a stats text, as Argo computes them. */
+  function metricValues(statsText) {
+    const scope = { outputs: { parameters: { stats: statsText } } };
+    return Object.fromEntries(collect.metrics.prometheus.filter((m) => m.gauge.value.includes('jsonpath')).map((m) => [m.name, Number(resolve(m.gauge.value, scope))]));
+  }
+
+  test('a complete fan-in: exit 0, complete, every metric equals its stats field', async () => {
+    const r = await runCollect({ expect: '3' }, parts(1, 2, 3));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stats.complete, true);
+    assert.deepEqual(JSON.parse(r.result), [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const metrics = metricValues(r.statsText);
+    for (const [name, field] of Object.entries(COLLECT_METRICS)) if (field) assert.equal(metrics[name], r.stats[field], name);
+    assert.ok(r.argv.includes('--expect=3') && r.argv.includes('--max-missing=0'), r.argv.join(' '));
+  });
+
+  test('max-missing: green with complete=false and the missing count within it, exit 4 past it', async () => {
+    let r = await runCollect({ expect: '5', 'max-missing': '2' }, parts(1, 2, 4));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stats.complete, false);
+    assert.equal(metricValues(r.statsText).aggregate_missing, 2);
+    r = await runCollect({ expect: '5', 'max-missing': '1' }, parts(1, 2, 4));
+    assert.equal(r.code, 4);
+    assert.equal(r.result, null, 'nothing written on exit 4');
+    assert.match(r.stderr, /incomplete input/);
+    r = await runCollect({ expect: '20', 'max-missing': '10%' }, parts(...Array.from({ length: 18 }, (_, i) => i + 1)));
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test('expect-names as a JSON array or one per line replaces expect, and names the missing file', async () => {
+    let r = await runCollect({ 'expect-names': '["part-1.json", "part-2.json", "part-3.json"]' }, parts(1, 2, 3));
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.argv.some((a) => a.startsWith('--expect-names=')) && !r.argv.some((a) => a.startsWith('--expect=')), r.argv.join(' '));
+    r = await runCollect({ 'expect-names': 'part-1.json\npart-2.json\npart-9.json\n', 'max-missing': '1' }, parts(1, 2));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stats.complete, false);
+    assert.deepEqual(r.stats.missingFiles, [{ path: 'part-9.json' }]);
+    r = await runCollect({ 'expect-names': '["part-1.json", "part-2.json", "part-9.json"]' }, parts(1, 2));
+    assert.equal(r.code, 4);
+  });
+
+  test('tar mode and a pattern go through; neither expect nor expect-names is a usage error (exit 2)', async () => {
+    let r = await runCollect({ expect: '2', mode: 'tar' }, { 'a.bin': 'x', 'b.bin': 'y' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.result.subarray(0, 2).toString('hex'), '1f8b', 'a gzip stream');
+    r = await runCollect({}, parts(1));
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--expect/);
   });
 });
