@@ -564,7 +564,7 @@ describe('the policy checks can fail', () => {
     problems = retryBehaviourProblems('!(asInt(lastRetry.exitCode) in [2, 3, 4]) && (asInt(lastRetry.exitCode) == 1 || lastRetry.status == "Error" || lastRetry.message matches "pod deleted|imminent node shutdown")');
     assert.ok(problems.some((p) => /The node was low on resource/.test(p)), problems.join('\n'));
     assert.ok(problems.some((p) => /exitCode 143/.test(p)), problems.join('\n'));
-    problems = retryBehaviourProblems('lastRetry.status == "Error" || asInt(lastRetry.exitCode) in [-1, 1, 137, 143]');
+    problems = retryBehaviourProblems('lastRetry.status == "Error" || asInt(lastRetry.exitCode) in [-1, 0, 1, 137, 143]');
     assert.ok(problems.some((p) => /exitCode [234], Error/.test(p)), problems.join('\n'));
     assert.ok(problems.some((p) => /OOMKilled/.test(p)), problems.join('\n'));
   });
