@@ -11,8 +11,10 @@ import { runPipeline, type Stats } from './run.js';
 
 export async function aggregate(options: Options): Promise<Stats> {
   const settings = resolveSettings(options);
+  // ajv loads only for a run given --schema; a bad schema is a usage error before any input is read.
+  const check = settings.schema !== undefined ? (await import('./json/schema.js')).loadSchema(settings.schema, settings.onWarning) : undefined;
   return runPipeline(settings, (out, files) =>
-    settings.mode === 'json' ? jsonHandler(settings, out) : archiveHandler(settings, out, files),
+    settings.mode === 'json' ? jsonHandler(settings, out, check) : archiveHandler(settings, out, files),
   );
 }
 

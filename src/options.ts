@@ -55,6 +55,11 @@ export interface Options {
   readonly shard?: { readonly index: number; readonly count: number } | undefined;
   /** Write one JSON object keyed by each fragment's path without its extension. */
   readonly keyBy?: KeyBy | undefined;
+  /**
+   * A JSON Schema file (draft 2020-12, or draft-07 by its `$schema`) every emitted value must
+   * satisfy (json mode); a value that does not makes its fragment invalid input.
+   */
+  readonly schema?: string | undefined;
   /** The number of files the run must match (before sharding), else exit 4. */
   readonly expect?: number | string | undefined;
   /** The relative paths the run must match: a list, or a file of them (`-`: stdin). */
@@ -102,6 +107,8 @@ export interface Settings {
   readonly concurrency: number;
   readonly shard: { readonly index: number; readonly count: number } | undefined;
   readonly keyBy: KeyBy | undefined;
+  /** The --schema file as given (read and compiled once, before any fragment: json/schema.ts). */
+  readonly schema: string | undefined;
   readonly expect: number | undefined;
   /** The names --expect-names lists, packed and indexed by their bytes (expected.ts). */
   readonly expectNames: ExpectedNames | undefined;
@@ -403,6 +410,10 @@ export function resolveSettings(options: Options): Settings {
     if (format === 'ndjson') throw new UsageError('--key-by writes one JSON object: it cannot be combined with --format ndjson');
     if (flatten) throw new UsageError('--key-by takes one value per fragment: it cannot be combined with --flatten');
   }
+  if (options.schema !== undefined) {
+    if (mode !== 'json') throw new UsageError(`--schema applies to json mode only; this run is ${modeText}`);
+    if (options.schema === '') throw new UsageError('empty --schema: give the file of a JSON Schema');
+  }
   const contract = resolveContract(options);
   if (options.shard !== undefined) {
     const { index, count } = options.shard;
@@ -431,6 +442,7 @@ export function resolveSettings(options: Options): Settings {
     concurrency,
     shard: options.shard,
     keyBy,
+    schema: options.schema,
     ...contract,
     gzip,
     level,
