@@ -69,7 +69,7 @@ export class ValidatingSink implements ValueSink {
   bytes(buf: Buffer, start: number, end: number): void {
     this.next.bytes(buf, start, end);
     const need = this.used + end - start;
-    if (need > this.copy.length) this.grow(need);
+    if (need > this.copy.length || need > this.max) this.grow(need);
     buf.copy(this.copy, this.used, start, end);
     this.used = need;
   }

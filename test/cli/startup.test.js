@@ -173,3 +173,26 @@ test('concurrent reads get a thread pool of --concurrency threads (the bin sizes
   const big = count(40);
   assert.ok(big - small >= 36, `--concurrency 40 gave ${big} threads, --concurrency 4 gave ${small}`);
 });
+
+// A preload that reports at exit whether the JSON Schema validator (bundle/ajv.cjs) was loaded.
+const ajvProbe = path.join(tmpdir(), 'ajv-probe.cjs');
+fs.writeFileSync(ajvProbe, `process.on('exit', () => process.stderr.write(Object.keys(require.cache).some((f) => /[\\\\/]ajv(\\.cjs$|[\\\\/])/.test(f)) ? '[ajv loaded]\\n' : '[no ajv]\\n'));`);
+
+test('ajv is loaded only by a run given --schema, and is not part of main.cjs', () => {
+  const out = tmpdir('agg-ajv-');
+  try {
+    for (const args of [...CASES, ['--quiet', fragments, '--format', 'ndjson', '--stats', path.join(out, 's.json')], ['--quiet', '--mode', 'tar', fragments, '-o', path.join(out, 'o.tar')]]) {
+      const r = runBin(BIN, args, ['-r', ajvProbe]);
+      assert.match(r.stderr, /\[no ajv\]/, args.join(' '));
+    }
+    fs.writeFileSync(path.join(out, 'schema.json'), '{"type": ["object", "array"]}');
+    const r = runBin(BIN, ['--quiet', fragments, '--schema', path.join(out, 'schema.json')], ['-r', ajvProbe]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\[ajv loaded\]/);
+    // ajv's own messages live in ajv.cjs, not in the bundle every run compiles.
+    assert.doesNotMatch(fs.readFileSync(path.join(BUNDLE, 'main.cjs'), 'utf8'), /must have required property/);
+    assert.match(fs.readFileSync(path.join(BUNDLE, 'ajv.cjs'), 'utf8'), /must have required property/);
+  } finally {
+    rm(out);
+  }
+});
