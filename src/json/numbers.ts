@@ -12,14 +12,26 @@
  *   accepts it, as its exact value would. Past 2^52 no double has a fractional part, so
  *   4503599627370496.5 is read as an integer: that one case stays wrong.
  *
- * Finding those literals costs a regular expression over each value's text: a literal can only
- * be misread when it has 17 or more characters of digits and point, or a 3-digit exponent (a
- * decimal of at most 16 significant digits in the normal range never rounds to an integer). Text
- * inside strings can match too: then the value takes the slower path for nothing.
+ * Finding those literals costs a regular expression or two over each value's text: a literal
+ * can only be misread when it has a 3-digit exponent, or 17 or more characters of digits and
+ * point with a point or an exponent (a decimal of at most 16 significant digits in the normal
+ * range never rounds to an integer; a plain integer is never misread). Text inside strings can
+ * match too (a hex digest's "e123"): then the value takes the slower path for nothing.
  */
 
+const BIG_EXPONENT = /[eE][+-]?\d{3}/;
+const LONG = /[\d.]{17,}[eE]?/g;
+
 /** Could hold a number whose nearest double is integral although it is not (over-approximated). */
-const SUSPECT = /[\d.]{17}|[eE][+-]?\d{3}/;
+function suspect(text: string): boolean {
+  if (BIG_EXPONENT.test(text)) return true;
+  LONG.lastIndex = 0;
+  for (let m = LONG.exec(text); m !== null; m = LONG.exec(text)) {
+    const run = m[0];
+    if (run.includes('.') || run.endsWith('e') || run.endsWith('E')) return true;
+  }
+  return false;
+}
 
 /** A string (skipped as it is) or a number, in compact valid JSON. */
 const TOKEN = /"(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*/g;
@@ -28,7 +40,7 @@ const NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 
 /** The value of `text` (one valid JSON value) as the validator sees it. */
 export function parseForSchema(text: string): unknown {
-  if (!SUSPECT.test(text)) return JSON.parse(text);
+  if (!suspect(text)) return JSON.parse(text);
   return JSON.parse(text.replace(TOKEN, (token) => (token.charCodeAt(0) === 0x22 ? token : standIn(token))));
 }
 
