@@ -19,16 +19,17 @@
  * match too (a hex digest's "e123"): then the value takes the slower path for nothing.
  */
 
-const BIG_EXPONENT = /[eE][+-]?\d{3}/;
-const LONG = /[\d.]{17,}[eE]?/g;
+/** A 3-digit exponent, or a run of 17 or more digits and points (with the exponent mark after it). */
+const CANDIDATE = /[eE][+-]?\d{3}|[\d.]{17,}[eE]?/g;
 
 /** Could hold a number whose nearest double is integral although it is not (over-approximated). */
 function suspect(text: string): boolean {
-  if (BIG_EXPONENT.test(text)) return true;
-  LONG.lastIndex = 0;
-  for (let m = LONG.exec(text); m !== null; m = LONG.exec(text)) {
+  CANDIDATE.lastIndex = 0;
+  for (let m = CANDIDATE.exec(text); m !== null; m = CANDIDATE.exec(text)) {
     const run = m[0];
-    if (run.includes('.') || run.endsWith('e') || run.endsWith('E')) return true;
+    const last = run.charCodeAt(run.length - 1);
+    // An exponent (the first alternative, or a long run ending in e/E), or a point in the run.
+    if ((last | 0x20) === 0x65 || (run.charCodeAt(0) | 0x20) === 0x65 || run.includes('.')) return true;
   }
   return false;
 }
