@@ -23,6 +23,7 @@ export type { Options, Settings, Mode, SortOrder, OnInvalid, JsonFormat, KeyBy, 
 export type { Tolerance } from './contract.js';
 export type { Stats, ManifestEntry, NameFields } from './run.js';
 export type { SkippedFile, FileEntry } from './discover.js';
+export type { InvalidKind, SchemaDetail } from './errors.js';
 export { ExitCode, AggregateError, UsageError, InvalidInputError, InvalidFilesError, IncompleteInputError, TooManyInvalidError, IoError, InterruptedError, exitCodeOf, messageOf } from './errors.js';
 export { JsonScanner, JsonSyntaxError, type ValueSink } from './json/scan.js';
 export { compareNatural, compareBytes } from './sort.js';

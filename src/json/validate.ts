@@ -3,8 +3,8 @@
  * copy of the current value to check it once it is complete. A value that fails makes the scan
  * throw SchemaViolation (json/mode.ts rolls its fragment back, as for a syntax error).
  *
- * Memory: a value is checked by parsing it whole, which needs several times its size (its text,
- * then JSON.parse's objects: ~4x), so a value longer than MAX_VALUE_BYTES is refused as soon as
+ * Memory: a value is checked by parsing it whole, which needs many times its size (its text,
+ * then JSON.parse's objects), so a value longer than MAX_VALUE_BYTES is refused as soon as
  * its copy passes the limit. With --flatten only each element counts, however large the array.
  */
 import type { SchemaDetail } from '../errors.js';
@@ -13,11 +13,13 @@ import type { ValueSink } from './scan.js';
 import type { ValueCheck } from './schema.js';
 
 /**
- * 64 MiB: parsing it takes ~250-400 MB (text, then objects), well within a 2 GiB pod, and far
- * from V8's string limit (~512 MiB); fragments of that size are one value each in practice,
- * for which --flatten (an array) or NDJSON (one value a line) keeps every value small.
+ * 16 MiB. Parsing a value takes many times its size: measured, a 16 MiB array of small records
+ * peaked at ~175 MB RSS for the whole run (63 MiB: ~450 MB), which fits the 256Mi memory limit
+ * of the example templates; V8's limit on one string (~512 MiB) is far. A fan-out's fragments are
+ * far smaller in practice, and a larger one is checked a value at a time as one array with
+ * --flatten, or as NDJSON.
  */
-export const MAX_VALUE_BYTES = 64 << 20;
+export const MAX_VALUE_BYTES = 16 << 20;
 
 /** A value kept once it is checked; a larger copy buffer is dropped rather than kept for the run. */
 const KEEP_BYTES = 1 << 20;

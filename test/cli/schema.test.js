@@ -316,20 +316,20 @@ describe('memory: the size limit of a value', () => {
     assert.equal(JSON.parse(r.stdout).length, 500);
   });
 
-  test('the default limit is 64 MiB', async () => {
+  test('the default limit is 16 MiB', async () => {
     const { dir, schema } = setup({ 'a.json': '{}' }, true);
     const r = await run([dir, '-q', '--schema', schema], { env: { AGGREGATE_SCHEMA_MAX_VALUE: '' } });
     ok(r);
     const huge = setup({}, true);
-    // 64 MiB + 1 bytes of one string value, written in pieces.
+    // 16 MiB + 2 bytes of one string value, written in pieces.
     const fd = fs.openSync(path.join(huge.dir, 'a.json'), 'w');
     const piece = Buffer.alloc(1 << 20, 0x61);
     fs.writeSync(fd, '"');
-    for (let i = 0; i < 64; i++) fs.writeSync(fd, piece);
+    for (let i = 0; i < 16; i++) fs.writeSync(fd, piece);
     fs.writeSync(fd, '"');
     fs.closeSync(fd);
     const h = await run([huge.dir, '-q', '--schema', huge.schema]);
     assert.equal(h.code, 3, h.stderr);
-    assert.match(h.stderr, /value 0 is larger than 64 MiB, the most --schema parses to check one value/);
+    assert.match(h.stderr, /value 0 is larger than 16 MiB, the most --schema parses to check one value/);
   });
 });
