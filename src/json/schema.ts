@@ -89,7 +89,15 @@ export function loadSchema(file: string, onWarning: (message: string) => void): 
     throw new UsageError(`${where}: ${compileProblem(error, schema, draft)}`);
   }
   return (value) => {
-    if (validate(parseForSchema(value))) return undefined;
+    const parsed = parseForSchema(value);
+    try {
+      if (validate(parsed)) return undefined;
+    } catch (error) {
+      // ajv recurses with the schema ($ref to an enclosing schema): a deep enough value (the
+      // scanner takes any depth) overflows the stack. The data's doing, not a reason to retry.
+      if (!(error instanceof RangeError)) throw error;
+      return { pointer: '', keyword: '$ref', message: 'is nested too deeply to check: the recursion of the schema went past the JavaScript stack', schemaPath: '#' };
+    }
     const errors = validate.errors!;
     // The last error is the one that decided (anyOf, oneOf, if/then come after their branches').
     const e = errors[errors.length - 1]!;

@@ -173,6 +173,15 @@ describe('values that do not match', () => {
   });
 });
 
+test('a value nested deeper than a recursive schema can follow is invalid input, not an internal error', async () => {
+  const depth = 100_000;
+  const { dir, schema } = setup({ 'deep.json': '['.repeat(depth) + ']'.repeat(depth), 'ok.json': '[[]]' }, { items: { $ref: '#' } });
+  const r = await run([dir, '-q', '--schema', schema, '--on-invalid', 'skip']);
+  ok(r);
+  assert.equal(r.stdout.toString(), '[[[]]]\n');
+  assert.match(r.stderr, /deep\.json: value 0 does not match --schema: the value is nested too deeply to check/);
+});
+
 describe('with --flatten and --key-by', () => {
   test('--flatten checks each element; the index counts elements across the fragment', async () => {
     const { dir, schema } = setup({ 'a.json': `[${json({ id: 1, score: 1 })},${json({ id: 2, score: 2 })}]\n[${json({ id: 3, score: 3 })},${json({ id: 4 })}]` });
