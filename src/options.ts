@@ -428,7 +428,7 @@ const COMPRESSED: Record<string, readonly [Mode | undefined, string]> = {
   '.xz': [undefined, 'xz'], '.txz': ['tar', 'xz'], '.lzma': [undefined, 'lzma'], '.tlz': ['tar', 'lzma'],
   '.bz2': [undefined, 'bzip2'], '.tbz': ['tar', 'bzip2'], '.tbz2': ['tar', 'bzip2'],
   '.zst': [undefined, 'zstd'], '.tzst': ['tar', 'zstd'], '.lz4': [undefined, 'lz4'], '.lz': [undefined, 'lzip'],
-  '.br': [undefined, 'brotli'], '.z': [undefined, 'compress'],
+  '.br': [undefined, 'brotli'],
 };
 const PACKED: Record<string, Mode> = { '.json': 'json', '.ndjson': 'json', '.jsonl': 'json', '.tar': 'tar', '.zip': 'zip' };
 
