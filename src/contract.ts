@@ -30,7 +30,7 @@ export function parseTolerance(flag: string, text: string): Tolerance {
   if (percent !== undefined && percent <= 100) return { percent };
   const count = decimalInteger(text);
   if (count !== undefined) return { count };
-  throw new UsageError(`invalid --${flag} '${text}': expected a count of files in ${PLAIN_DECIMAL} (e.g. 2), or a percentage from 0% to 100% (e.g. 5%)`);
+  throw new UsageError(`invalid --${flag} '${text}': expected a count of files (e.g. 2) or a percentage from 0% to 100% (e.g. 5%), in ${PLAIN_DECIMAL}`);
 }
 
 /** Files a tolerance allows out of `total` (a percentage rounds down: 5% of 10 files allows 0). */
@@ -46,7 +46,7 @@ export function formatTolerance(tolerance: Tolerance): string {
 export function parseExpectCount(value: unknown): number {
   const n = typeof value === 'string' ? decimalInteger(value) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new UsageError(`invalid --expect '${String(value)}': expected the number of fragment files in ${PLAIN_DECIMAL}, an integer >= 0 (e.g. 100)`);
+    throw new UsageError(`invalid --expect '${String(value)}': expected the number of fragment files, an integer >= 0 in ${PLAIN_DECIMAL} (e.g. 100)`);
   }
   return n;
 }

@@ -136,9 +136,9 @@ export function parseShard(text: string): { index: number; count: number } {
 }
 
 function checkShard(what: string, index: number, count: number): void {
-  if (count < 1) throw new UsageError(`invalid ${what}: N is the number of shards, at least 1 (0/1 is the whole input)`);
+  if (count < 1) throw new UsageError(`invalid ${what}: need 0 <= i < N, and N is the number of shards, at least 1 (0/1 is the whole input)`);
   if (index >= count) {
-    throw new UsageError(`invalid ${what}: i is 0-based, so the ${count} shard${count === 1 ? ' is' : 's are'} ${count === 1 ? '0/1' : `0/${count} to ${count - 1}/${count}`}`);
+    throw new UsageError(`invalid ${what}: need 0 <= i < N (i is 0-based): the ${count} shard${count === 1 ? ' is' : 's are'} ${count === 1 ? '0/1' : `0/${count} to ${count - 1}/${count}`}`);
   }
 }
 

@@ -107,7 +107,7 @@ describe('numeric flags: plain decimal digits only', () => {
   test('--max-missing and --max-invalid: a count or a percentage in plain decimal', async () => {
     const d = mk({ 'a.json': '1' });
     for (const v of ['01', '1e0', '0x1', '05%', '1e1%', '+1']) {
-      await usage([d, '--expect', '1', '--max-missing', v], new RegExp(`invalid --max-missing '${v.replace('+', '\\+')}': expected a count of files in plain decimal digits`));
+      await usage([d, '--expect', '1', '--max-missing', v], new RegExp(`invalid --max-missing '${v.replace('+', '\\+')}': expected a count of files \\(e\\.g\\. 2\\) or a percentage from 0% to 100% \\(e\\.g\\. 5%\\), in plain decimal digits without a leading zero$`));
       await usage([d, '--on-invalid', 'skip', '--max-invalid', v], new RegExp(`invalid --max-invalid '${v.replace('+', '\\+')}'`));
     }
     await ok([d, '-q', '--expect', '1', '--max-missing', '0.5%']);
@@ -127,10 +127,10 @@ describe('numeric flags: plain decimal digits only', () => {
 
 describe('--shard i/N messages say which shards exist', () => {
   const cases = [
-    ['4/4', /^aggregate: invalid --shard '4\/4': i is 0-based, so the 4 shards are 0\/4 to 3\/4$/m],
-    ['5/4', /^aggregate: invalid --shard '5\/4': i is 0-based, so the 4 shards are 0\/4 to 3\/4$/m],
-    ['1/1', /^aggregate: invalid --shard '1\/1': i is 0-based, so the 1 shard is 0\/1$/m],
-    ['0/0', /^aggregate: invalid --shard '0\/0': N is the number of shards, at least 1 \(0\/1 is the whole input\)$/m],
+    ['4/4', /^aggregate: invalid --shard '4\/4': need 0 <= i < N \(i is 0-based\): the 4 shards are 0\/4 to 3\/4$/m],
+    ['5/4', /^aggregate: invalid --shard '5\/4': need 0 <= i < N \(i is 0-based\): the 4 shards are 0\/4 to 3\/4$/m],
+    ['1/1', /^aggregate: invalid --shard '1\/1': need 0 <= i < N \(i is 0-based\): the 1 shard is 0\/1$/m],
+    ['0/0', /^aggregate: invalid --shard '0\/0': need 0 <= i < N, and N is the number of shards, at least 1 \(0\/1 is the whole input\)$/m],
     ['-1/2', /^aggregate: invalid --shard '-1\/2': expected i\/N in plain decimal digits without a leading zero, e\.g\. 0\/4 for the first of 4 shards \(i is 0-based\)$/m],
     ['1/2/3', /^aggregate: invalid --shard '1\/2\/3': expected i\/N/m],
   ];
@@ -306,7 +306,7 @@ describe('the library: names are strings, never numbers', () => {
     assert.match(call("{ dir: '1.0', patterns: '*.json' }", d), /^UsageError: invalid patterns: expected an array of strings/);
     assert.match(call("{ dir: '1.0', gzip: 'false' }", d), /^UsageError: invalid gzip: expected true or false/);
     assert.match(call("{ dir: '1.0', level: '0x5' }", d), /^UsageError: invalid --level '0x5'/);
-    assert.match(call("{ dir: '1.0', shard: { index: 4, count: 4 } }", d), /^UsageError: invalid shard 4\/4: i is 0-based, so the 4 shards are 0\/4 to 3\/4/);
+    assert.match(call("{ dir: '1.0', shard: { index: 4, count: 4 } }", d), /^UsageError: invalid shard 4\/4: need 0 <= i < N \(i is 0-based\): the 4 shards are 0\/4 to 3\/4/);
     assert.equal(call("{ dir: '1.0', output: '/dev/null', concurrency: 8, level: '3', shard: '0/1', expect: 1 }", d), 'ok');
   });
 });
