@@ -82,6 +82,10 @@ const BOOLEAN_FLAGS: Record<string, Flag> = {
   quiet: { alias: 'q', type: 'boolean', default: false, describe: 'No summary or progress on stderr (warnings still print)' },
 };
 
+const shorts = (flags: Record<string, Flag>) => Object.entries(flags).filter(([, f]) => typeof f.alias === 'string').map(([name, f]) => [f.alias as string, name] as const);
+const SHORT_VALUE_FLAGS = new Map(shorts(VALUE_FLAGS));
+const SHORT_BOOLEANS = new Set([...shorts(BOOLEAN_FLAGS).map(([letter]) => letter), 'h', 'V']);
+
 /** Every flag yargs knows, for suggestions when one is misspelt. */
 const KNOWN_FLAGS: readonly KnownFlag[] = [
   ...Object.entries(VALUE_FLAGS).map(([name, f]) => ({ name, short: f.alias as string | undefined })),
@@ -103,11 +107,35 @@ function checkNegations(argv: readonly string[]): void {
   }
 }
 
+/**
+ * A short flag's value written in the same argument, as getopt reads it (`-ofile.json`,
+ * `-p*.json`, `-qzo-x`): yargs would take each letter for a flag. Rewritten to `--long=value`,
+ * the on/off letters before it kept.
+ */
+function attachedValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return out.concat(argv.slice(i));
+    const m = /^-([A-Za-z]+)/.exec(arg);
+    const at = m ? [...m[1]!].findIndex((letter) => SHORT_VALUE_FLAGS.has(letter)) : -1;
+    const rest = at < 0 ? '' : arg.slice(2 + at);
+    if (at < 0 || rest === '' || rest.startsWith('=') || ![...arg.slice(1, 1 + at)].every((l) => SHORT_BOOLEANS.has(l))) {
+      out.push(arg);
+      continue;
+    }
+    if (at > 0) out.push(arg.slice(0, 1 + at));
+    out.push(`--${SHORT_VALUE_FLAGS.get(arg[1 + at]!)}=${rest}`);
+  }
+  return out;
+}
+
 function parser(argv: readonly string[]) {
-  const y = yargs([...argv])
+  const y = yargs(attachedValues(argv))
     // Every value and <dir> reach the program as typed: `1.0`, `0x10` and `1e3` are names, not
     // numbers (yargs would read the directory `1.0` as 1). Numbers are parsed in options.ts.
-    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
+    // No dot notation either: `--pattern.x y` would make the pattern an object.
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false, 'dot-notation': false })
     .scriptName(NAME)
     .usage(`$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.\n<dir> may be s3://bucket/prefix/: the objects under the prefix, read straight from S3.`);
   // One value per occurrence (nargs 1, never a greedy array), for every value flag in one place:
@@ -130,8 +158,13 @@ function parser(argv: readonly string[]) {
       // yargs puts line breaks in some messages ("Invalid values:\n  Argument: ..."): one line.
       if (err instanceof UsageError) throw err;
       const unknown = /^Unknown arguments?: (.*)$/.exec(msg ?? '');
-      const typed = unknown ? typedUnknownFlags(argv, new Set(unknown[1]!.split(', '))) : [];
-      if (typed.length > 0) throw new UsageError(unknownFlagsMessage(typed, KNOWN_FLAGS, `${NAME} --help`));
+      if (unknown) {
+        const names = unknown[1]!.split(', ');
+        const typed = typedUnknownFlags(argv, new Set(names));
+        // A name not found as typed (`--=x`): as yargs read it.
+        const shown = typed.length > 0 ? typed : names.map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
+        throw new UsageError(unknownFlagsMessage(shown, KNOWN_FLAGS, `${NAME} --help`));
+      }
       throw new UsageError(reword((msg ?? err?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': ')));
     });
 }

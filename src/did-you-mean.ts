@@ -58,9 +58,9 @@ export function nearestFlags(typed: string, known: readonly KnownFlag[]): string
   const scored = candidates.map((f) => ({ f, d: leven(body, f.name) }));
   const best = Math.min(...scored.map((s) => s.d));
   let near = best <= longest(body) ? scored.filter((s) => s.d === best).map((s) => s.f) : [];
-  // `--out`, `--exp`: the start of a flag; `--output-file`: a flag and more.
+  // `--out`, `--exp`: the start of a flag; `--output-file`, `--output.x`: a flag and more.
   if (near.length === 0 && body.length >= 2) near = candidates.filter((f) => f.name.startsWith(body));
-  if (near.length === 0) near = candidates.filter((f) => f.name.length >= 4 && body.startsWith(`${f.name}-`));
+  if (near.length === 0) near = candidates.filter((f) => f.name.length >= 4 && body.startsWith(f.name) && /^[^a-z0-9]/.test(body.slice(f.name.length)));
   return near.slice(0, 3).map((f) => `${dashes}${f.name}`);
 }
 

@@ -170,6 +170,23 @@ describe('a misspelt flag: the nearest one, and --help', () => {
       await usage([...args, d], pattern, { cwd: d });
     });
   }
+  test('no dot notation: --pattern.x and --output.x are unknown, never an object', async () => {
+    const d = mk({ 'a.json': '1' });
+    await usage([d, '--pattern.x', 'y'], /^aggregate: unknown option --pattern\.x: did you mean --pattern\? /);
+    await usage([d, '--output.x', 'y'], /^aggregate: unknown option --output\.x: did you mean --output\? /);
+    await usage([d, '--=x'], /^aggregate: unknown option --=x; see aggregate --help for every option$/);
+  });
+  test('a short flag with its value attached, as getopt reads it: -ofile, -qzofile, -p1.0/*', async () => {
+    const d = numberLikeTree();
+    const out = mk();
+    await ok(['1.0', `-o${path.join(out, '1e3')}`], { cwd: d });
+    await ok(['1.0', `-qzo${path.join(out, 'z.json.gz')}`], { cwd: d });
+    assert.deepEqual(fs.readdirSync(out).sort(), ['1e3', 'z.json.gz']);
+    assert.equal(fs.readFileSync(path.join(out, '1e3'), 'utf8'), '["1.0"]\n');
+    const r = await ok(['-q', '.', '-p1.0/a.json', '-p0x10/*'], { cwd: d });
+    assert.equal(r.stdout.toString(), '["0x10","1.0"]\n');
+    await usage(['-q', '.', '-mzip', '-o', path.join(out, 'x.tar')], /names a tar archive, but --mode zip writes a zip archive/, { cwd: d });
+  });
   test('after --, a flag-like word is a name, not a flag', async () => {
     const d = mk({ '--ouput/a.json': '"x"' });
     const r = await ok(['-q', '--', '--ouput'], { cwd: d });
