@@ -199,7 +199,7 @@ function checkDescriptor(flag: string, given: string, fd: number): void {
   try {
     fs.fstatSync(fd);
   } catch {
-    throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is not open`);
+    throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is not open: open it in the shell (${fd}>FILE) or give a file name`);
   }
   let flags: number | undefined;
   try {
@@ -215,8 +215,8 @@ function checkDescriptor(flag: string, given: string, fd: number): void {
   } catch {
     // no /proc
   }
-  if (kind.startsWith('anon_inode:')) throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is not open`);
-  if (flags !== undefined && (flags & 3) === 0) throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is open for reading only`);
+  if (kind.startsWith('anon_inode:')) throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is not open: open it in the shell (${fd}>FILE) or give a file name`);
+  if (flags !== undefined && (flags & 3) === 0) throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is open for reading only: open it for writing (${fd}>FILE) or give a file name`);
 }
 
 /**
@@ -237,9 +237,9 @@ function realTarget(flag: string, given: string, abs: string): string {
       } catch (error) {
         const code = errnoCode(error);
         if (code === 'ENOTDIR') {
-          throw new UsageError(`${flag} ${quoteName(given)}: ${quoteName(notDirectoryAncestor(head))} is not a directory`);
+          throw new UsageError(`${flag} ${quoteName(given)}: ${quoteName(notDirectoryAncestor(head))} is not a directory: give a path whose parents are directories`);
         }
-        if (code === 'ELOOP') throw new UsageError(`${flag} ${quoteName(given)}: too many levels of symbolic links`);
+        if (code === 'ELOOP') throw new UsageError(`${flag} ${quoteName(given)}: too many levels of symbolic links: point it at a file, not at a link loop`);
         // EACCES and the like are the environment's, not the command line's: opening the temp
         // file reports them (exit 1).
         if (code !== 'ENOENT' || head === '/') return abs;
@@ -249,7 +249,7 @@ function realTarget(flag: string, given: string, abs: string): string {
     }
     if (rest.length > 0) {
       try {
-        if (!fs.statSync(real).isDirectory()) throw new UsageError(`${flag} ${quoteName(given)}: ${quoteName(real)} is not a directory`);
+        if (!fs.statSync(real).isDirectory()) throw new UsageError(`${flag} ${quoteName(given)}: ${quoteName(real)} is not a directory: give a path whose parents are directories`);
       } catch (error) {
         if (error instanceof UsageError) throw error;
       }
@@ -265,7 +265,7 @@ function realTarget(flag: string, given: string, abs: string): string {
     if (link === undefined) return resolved;
     current = path.resolve(path.dirname(resolved), link);
   }
-  throw new UsageError(`${flag} ${quoteName(given)}: too many levels of symbolic links`);
+  throw new UsageError(`${flag} ${quoteName(given)}: too many levels of symbolic links: point it at a file, not at a link loop`);
 }
 
 /** The deepest existing ancestor of `p` that is not a directory. */
@@ -313,10 +313,10 @@ function outputPath(flag: string, given: string | undefined): string | undefined
 
 function checkLength(flag: string, given: string, abs: string): void {
   const total = Buffer.byteLength(abs);
-  if (total >= PATH_MAX) throw new UsageError(`${flag} ${quoteName(given)}: path too long (${total} bytes; the limit is ${PATH_MAX - 1})`);
+  if (total >= PATH_MAX) throw new UsageError(`${flag} ${quoteName(given)}: path too long (${total} bytes; the limit is ${PATH_MAX - 1}): give a shorter path`);
   for (const part of abs.split('/')) {
     const n = Buffer.byteLength(part);
-    if (n > NAME_MAX) throw new UsageError(`${flag} ${quoteName(given)}: file name too long (${n} bytes; the limit is ${NAME_MAX})`);
+    if (n > NAME_MAX) throw new UsageError(`${flag} ${quoteName(given)}: file name too long (${n} bytes; the limit is ${NAME_MAX}): give a shorter name`);
   }
 }
 
