@@ -19,8 +19,16 @@ export function decimalInteger(text: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** `P%` with P plain decimal digits and an optional fraction (`5%`, `0.5%`), else undefined. */
+const FRACTION = /^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/;
+
+/** A number with an optional fraction after plain decimal digits (`5`, `0.5`), else undefined. */
+export function decimalNumber(text: string): number | undefined {
+  const t = text.trim();
+  return FRACTION.test(t) ? Number(t) : undefined;
+}
+
+/** `P%` with P a decimalNumber (`5%`, `0.5%`), else undefined. */
 export function decimalPercent(text: string): number | undefined {
-  const m = /^((?:0|[1-9][0-9]*)(?:\.[0-9]+)?)%$/.exec(text.trim());
-  return m ? Number(m[1]) : undefined;
+  const t = text.trim();
+  return t.endsWith('%') && FRACTION.test(t.slice(0, -1)) ? Number(t.slice(0, -1)) : undefined;
 }

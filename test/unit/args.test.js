@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decimalInteger, decimalPercent } from '../../dist/decimal.js';
+import { decimalInteger, decimalNumber, decimalPercent } from '../../dist/decimal.js';
 import { nearestFlags, typedUnknownFlags } from '../../dist/did-you-mean.js';
 
 test('decimalInteger: every safe integer written plainly reads back, with spaces around it', () => {
@@ -28,6 +28,12 @@ test('decimalInteger: a text Number() would read differently is refused, never g
       }
     }),
   );
+});
+
+test('decimalNumber: plain digits and an optional fraction (for values such as seconds)', () => {
+  assert.equal(decimalNumber('30'), 30);
+  assert.equal(decimalNumber(' 0.5\n'), 0.5);
+  for (const text of ['.5', '5.', '05', '1e3', '0x10', '+1', '-1', 'Infinity', '1_0', '']) assert.equal(decimalNumber(text), undefined, text);
 });
 
 test('decimalPercent: plain digits, an optional fraction, then %', () => {
