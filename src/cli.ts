@@ -47,9 +47,10 @@ Examples:
 
 Refused (exit 2): --key-by with --format ndjson, --flatten or --mode tar|zip; --expect with
 --expect-names; --max-missing without one of them; --max-invalid without --on-invalid skip;
---gzip with --mode zip; --schema with --mode tar|zip; an -o name that says another format than the mode writes (-o x.tar.gz
-in json mode: add --mode tar); archive or gzip bytes to a terminal. Numbers are plain decimal
-digits (no sign, exponent, 0x or leading zero). A misspelt flag: the nearest one is suggested.`;
+--gzip with --mode zip; --schema with --mode tar|zip; an -o name that says another format
+than the mode writes (-o x.tar.gz in json mode: add --mode tar); archive or gzip bytes to a
+terminal. Numbers are plain decimal digits (no sign, exponent, 0x or leading zero). A misspelt
+flag: the nearest one is suggested.`;
 
 /**
  * Every flag but the booleans; each takes exactly one value per occurrence (see parser), always
