@@ -235,6 +235,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Interrupted: leave now, not when a write a stopped reader will never take has drained.
+    if (code === ExitCode.sigint || code === ExitCode.sigterm) process.exit(code);
   },
   (error: unknown) => {
     process.stderr.write(`${NAME}: ${messageOf(error)}\n`);

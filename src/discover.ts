@@ -34,6 +34,8 @@ export interface SkippedFile {
   /** The exact bytes of the relative path (a string is UTF-8). */
   readonly path: Buffer | string;
   readonly reason: string;
+  /** A file the run matched and left out (not one discovery passed over): --expect-names counts it. */
+  readonly matched?: boolean;
 }
 
 /** What a listing gives the pipeline: the local walk's, or an S3 prefix's (s3/list.ts). */

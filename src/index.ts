@@ -5,14 +5,17 @@
  *   const stats = await aggregate({ dir: '/mnt', output: '/tmp/out.json' });
  */
 import { archiveHandler } from './archive/mode.js';
+import { zipNameProblem } from './archive/zip.js';
 import { jsonHandler } from './json/mode.js';
 import { resolveSettings, type Options } from './options.js';
 import { runPipeline, type Stats } from './run.js';
 
 export async function aggregate(options: Options): Promise<Stats> {
   const settings = resolveSettings(options);
-  return runPipeline(settings, (out, files) =>
-    settings.mode === 'json' ? jsonHandler(settings, out) : archiveHandler(settings, out, files),
+  return runPipeline(
+    settings,
+    (out, files) => (settings.mode === 'json' ? jsonHandler(settings, out) : archiveHandler(settings, out, files)),
+    settings.mode === 'zip' ? zipNameProblem : undefined,
   );
 }
 
