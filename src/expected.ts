@@ -165,6 +165,10 @@ export function loadExpectedNames(file: string): ExpectedNames {
     throw new IoError('read --expect-names', shown, error);
   }
   const where = `--expect-names ${file === '-' ? 'standard input' : file}`;
+  // UTF-16 (as some editors save): its NUL bytes would read as names no file can have.
+  if (text.length >= 2 && ((text[0] === 0xff && text[1] === 0xfe) || (text[0] === 0xfe && text[1] === 0xff))) {
+    throw new UsageError(`${where}: starts with a UTF-16 byte order mark; save the list as UTF-8 (a JSON array, or one name per line)`);
+  }
   // A byte order mark says nothing about the names: dropped from either form.
   const bom = text.length >= 3 && text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf ? 3 : 0;
   if (/^\s*[[{]/.test(text.subarray(bom, bom + 64).toString('latin1'))) {

@@ -122,37 +122,44 @@ function fileWriter(fd: number): Writer {
 function streamWriter(fd: number, own: boolean, abort: AbortSignal | undefined): Writer {
   const stream: net.Socket = !own && fd === 1 ? (process.stdout as unknown as net.Socket) : !own && fd === 2 ? (process.stderr as unknown as net.Socket) : new net.Socket({ fd, readable: false, writable: true });
   let failure: unknown;
+  /** The one wait in progress (at most one: the caller awaits each write). */
+  let waiter: ((error: unknown) => void) | undefined;
   const onError = (error: unknown): void => {
     failure ??= error;
+    waiter?.(error);
   };
   stream.on('error', onError);
-  const settle = (p: Promise<void>): Promise<void> => {
-    const a = aborted(abort);
-    const failed = new Promise<never>((_, reject) => {
-      if (failure !== undefined) reject(failure);
-      stream.once('error', reject);
+  let drained = true;
+  const until = (settled: Promise<void>): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (failure !== undefined) return reject(failure);
+      const a = aborted(abort);
+      const done = (error?: unknown): void => {
+        waiter = undefined;
+        a?.dispose();
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      waiter = done;
+      a?.promise.catch(done);
+      settled.then(() => done(), done);
     });
-    failed.catch(() => {});
-    return Promise.race(a ? [p, failed, a.promise] : [p, failed]).finally(() => a?.dispose());
-  };
   let last: Promise<void> | undefined;
   return {
     write: (buf, start, end) => {
       if (failure !== undefined) throw failure;
-      // The stream keeps the buffer until written: hand it a copy when the caller reuses its own.
-      const chunk = Buffer.from(buf.subarray(start, end));
-      let done!: () => void;
-      let fail!: (e: unknown) => void;
-      last = new Promise<void>((resolve, reject) => {
-        done = resolve;
-        fail = reject;
+      // The stream keeps the buffer until written: hand it a copy (the caller reuses its own).
+      const written = new Promise<void>((resolve, reject) => {
+        if (!stream.write(Buffer.from(buf.subarray(start, end)), (error) => (error ? reject(error) : resolve()))) drained = false;
       });
-      last.catch(() => {});
-      const more = stream.write(chunk, (error) => (error ? fail(error) : done()));
-      if (more) return undefined;
-      return settle(new Promise<void>((resolve) => stream.once('drain', resolve)));
+      written.catch(() => {}); // reported through `until` or the 'error' event
+      last = written;
+      if (drained) return undefined;
+      return until(new Promise<void>((resolve) => stream.once('drain', resolve))).then(() => {
+        drained = true;
+      });
     },
-    flush: () => (last ? settle(last) : undefined),
+    flush: () => (last ? until(last) : undefined),
     close: () => {
       stream.off('error', onError);
       if (own) stream.destroy();

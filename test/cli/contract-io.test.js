@@ -91,6 +91,7 @@ describe('--expect-names: the list file itself', () => {
       ['["a.json","\\udc00"]', /lone UTF-16 surrogate/],
       ['[{"pathBase64":"YS5qc29u!"}]', /"pathBase64" "YS5qc29u!" is not base64/],
       ['[{"pathBase64":"YS5qc29"}]', /is not base64/],
+      [Buffer.from('\ufeff["a.json"]', 'utf16le'), /UTF-16 byte order mark/],
     ];
     for (const [text, message] of cases) {
       const r = await run([d, '--expect-names', listFile(text)]);
