@@ -63,7 +63,7 @@ const VALUE_FLAGS: Record<string, Flag> = {
   shard: { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' },
   'key-by': { choices: KEY_BY as string[], describe: "One JSON object keyed by each fragment's path without its extension (exactly one value per fragment)" },
   expect: { type: 'string', describe: 'Number of files that must match (whole set, before --shard); otherwise exit 4, nothing written' },
-  'expect-names': { type: 'string', describe: 'File of the relative paths that must match (JSON array or one per line; - = stdin); otherwise exit 4' },
+  'expect-names': { type: 'string', describe: 'File of the relative paths that must match (JSON array, a --manifest as is, or one per line; - = stdin); otherwise exit 4' },
   'max-missing': { type: 'string', describe: 'With --expect(-names): tolerate N missing files, or P% of the expected count' },
   'max-invalid': { type: 'string', describe: 'With --on-invalid skip: tolerate N invalid fragments, or P% of the files read; past it exit 3' },
   level: { type: 'number', describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' },

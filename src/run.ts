@@ -325,8 +325,8 @@ async function writeFailureStats(settings: Settings, stats: Stats): Promise<void
   try {
     const target = openOutput(settings.stats);
     writeJson(target, stats);
-    // Not stopped by the run's signal: the report of an interrupted run is small and wanted.
-    await target.commit();
+    // A descriptor whose reader stopped must not hold an interrupted run: the signal ends this too.
+    await target.commit(settings.signal);
   } catch (error) {
     settings.onWarning(`could not write the stats of the failed run: ${messageOf(error)}`);
   }
