@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tty from 'node:tty';
 import { InterruptedError, IoError, errnoCode } from './errors.js';
 import { descriptorOf } from './options.js';
 import { quoteName } from './quote.js';
@@ -168,10 +169,10 @@ function streamWriter(fd: number, own: boolean, abort: AbortSignal | undefined):
 }
 
 /**
- * A terminal or another device: a private non-blocking descriptor, written until it would
+ * A terminal or another device: a private non-blocking descriptor (closed after), written until it would
  * block, then retried after a short sleep on a timer (the event loop runs: a signal ends the run).
  */
-function pollWriter(fd: number, own: boolean, abort: AbortSignal | undefined): Writer {
+function pollWriter(fd: number, abort: AbortSignal | undefined): Writer {
   const write = async (buf: Buffer, start: number, end: number): Promise<void> => {
     let off = start;
     let wait = 1;
@@ -203,25 +204,29 @@ function pollWriter(fd: number, own: boolean, abort: AbortSignal | undefined): W
       return undefined;
     },
     flush: () => undefined,
-    close: () => {
-      if (own) fs.closeSync(fd);
-    },
+    close: () => fs.closeSync(fd),
   };
 }
 
-/** A writer for `fd` by what it is (see fileWriter, streamWriter, pollWriter). */
+/**
+ * A writer for `fd` by what it is (see fileWriter, streamWriter, pollWriter). Only pipes and
+ * terminals are reopened: reopening some devices has effects (a tape rewinds on close), and
+ * the others (/dev/null, /dev/full) never make a writer wait.
+ */
 function openWriter(fd: number, abort: AbortSignal | undefined): Writer {
   const st = fs.fstatSync(fd);
-  if (st.isFile()) return fileWriter(fd);
+  const pipe = st.isFIFO();
+  if (!pipe && !st.isSocket() && !(st.isCharacterDevice() && tty.isatty(fd))) return fileWriter(fd);
   let own = -1;
-  try {
-    own = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-  } catch {
-    // a socket (ENXIO), or no /proc: the descriptor itself
+  if (!st.isSocket()) {
+    try {
+      own = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    } catch {
+      // no /proc, or a pipe whose reader is gone (ENXIO): the descriptor itself
+    }
   }
-  if (st.isFIFO() || st.isSocket()) return streamWriter(own >= 0 ? own : fd, own >= 0, abort);
-  if (own >= 0) return pollWriter(own, true, abort);
-  return fileWriter(fd);
+  if (pipe || st.isSocket()) return streamWriter(own >= 0 ? own : fd, own >= 0, abort);
+  return own >= 0 ? pollWriter(own, abort) : fileWriter(fd);
 }
 
 export interface OutputTarget {
