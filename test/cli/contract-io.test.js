@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { run, have, tempFilesIn, tempTrees } from '../helpers/cli.js';
+import { run, have, tempFilesIn, tempTrees, tmpfs } from '../helpers/cli.js';
 import { aggregate } from '../../dist/index.js';
 
 const mk = tempTrees('agg-cio-');
@@ -299,12 +299,16 @@ describe('complete and exit 0 mean the artifact holds every expected fragment', 
 });
 
 describe('spool files', () => {
-  test('json.gz under --on-invalid skip spools beside the output: a TMPDIR that cannot be written is no obstacle', async () => {
-    // Enough output to spill the 4 MiB in-memory buffer into the spool file.
+  /** Enough output to spill the 4 MiB in-memory buffer into the spool file (6 MB), one invalid fragment. */
+  function spilling() {
     const files = {};
     for (let i = 0; i < 12; i++) files[`f${i}.json`] = JSON.stringify({ i, pad: 'y'.repeat(500_000) });
     files['bad.json'] = '{';
-    const d = mk(files);
+    return mk(files);
+  }
+
+  test('json.gz under --on-invalid skip spools beside the output: a TMPDIR that cannot be written is no obstacle', async () => {
+    const d = spilling();
     const out = mk();
     const target = path.join(out, 'dir', 'r.json.gz');
     const r = await run([d, '-o', target, '--on-invalid', 'skip', '-q'], { env: { TMPDIR: path.join(out, 'missing') } });
@@ -312,5 +316,17 @@ describe('spool files', () => {
     const values = JSON.parse(spawnSync('gzip', ['-dc', target], { maxBuffer: 64 << 20 }).stdout.toString());
     assert.equal(values.length, 12);
     assert.deepEqual(tempFilesIn(path.join(out, 'dir')), []);
+  });
+
+  test('the spool of json.gz fails: the message names that output, not standard output', async (t) => {
+    const vol = mk();
+    if (!tmpfs(t, vol, '2m')) return;
+    const target = path.join(vol, 'r.json.gz');
+    const r = await run([spilling(), '-o', target, '--on-invalid', 'skip', '-q'], { env: { TMPDIR: path.join(vol, 'missing') } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(r.stderr.includes(`the output ${target}`), r.stderr);
+    assert.ok(!r.stderr.includes('standard output'), r.stderr);
+    assert.ok(!fs.existsSync(target));
+    assert.deepEqual(tempFilesIn(vol), []);
   });
 });
