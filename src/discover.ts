@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { IoError, UsageError } from './errors.js';
+import { IoError, UsageError, type InvalidKind } from './errors.js';
 import type { Settings } from './options.js';
 import { quoteName } from './quote.js';
 import { PackedNames } from './names.js';
@@ -36,6 +36,8 @@ export interface SkippedFile {
   readonly reason: string;
   /** A file the run matched and left out (not one discovery passed over): --expect-names counts it. */
   readonly matched?: boolean;
+  /** Set for a fragment left out as invalid (--on-invalid skip): what made it invalid. */
+  readonly kind?: InvalidKind;
 }
 
 /** What a listing gives the pipeline: the local walk's, or an S3 prefix's (s3/list.ts). */

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { InvalidBudget, checkExpectation, contractManifest, contractStats, type ContractStats, type LeftOut } from './contract.js';
 import { discover, type FileList, type SkippedFile } from './discover.js';
-import { IncompleteInputError, InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type Position } from './errors.js';
+import { IncompleteInputError, InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type InvalidKind, type Position, type SchemaDetail } from './errors.js';
 import type { Mode, Settings } from './options.js';
 import type { PackedNames } from './names.js';
 import { nameFields, quoteName } from './quote.js';
@@ -43,15 +43,20 @@ export interface Stats {
   readonly bytesOut: number;
   /** Files left out: not regular files, and invalid ones under `skip`. */
   readonly skippedCount: number;
-  /** The first LIST_CAP of them, with the reason. */
-  readonly skipped: readonly (NameFields & { readonly reason: string })[];
+  /** The first LIST_CAP of them, with the reason (and for an invalid fragment, what kind). */
+  readonly skipped: readonly (NameFields & { readonly reason: string; readonly kind?: InvalidKind; readonly matched?: true })[];
   /**
    * Invalid fragments found: under `--on-invalid fail` the run then fails (exit 3); under `skip`
    * they are left out (and also in `skipped`), and more than `--max-invalid` fails the run (exit 3).
    */
   readonly invalidCount: number;
-  /** The first LIST_CAP of them. */
-  readonly invalid: readonly (NameFields & { readonly reason: string; readonly position: Position | null })[];
+  /** How many of them were of each kind: not JSON, against --schema, not keyable by --key-by. */
+  readonly invalidKinds: Readonly<Record<InvalidKind, number>>;
+  /**
+   * The first LIST_CAP of them: a syntax error's position; a schema failure's value index,
+   * instance pointer, keyword and schema path (SchemaDetail).
+   */
+  readonly invalid: readonly (NameFields & { readonly reason: string; readonly kind: InvalidKind; readonly position: Position | null } & Partial<SchemaDetail>)[];
   readonly elapsedMs: number;
   /** The output file, or null for stdout. */
   readonly output: string | null;
@@ -255,7 +260,7 @@ export async function runPipeline(
         tally.invalid(file.entry.rel, error);
         if (settings.onInvalid === 'skip') {
           const reason = error.reason + (error.position ? ` at ${formatPosition(error.position)}` : '');
-          tally.skip(file.entry.rel, reason, true, error.message);
+          tally.skip(file.entry.rel, reason, true, error.message, error.kind);
           budget.add(file.entry.rel, reason); // past --max-invalid: exit 3, nothing written
         } else {
           // Nothing will be written: drop the output now, and go on validating to the end so
@@ -347,6 +352,7 @@ class Tally {
   bytesIn = 0;
   bytesOut = 0;
   invalidCount = 0;
+  readonly invalidKinds: Record<InvalidKind, number> = { syntax: 0, schema: 0, key: 0 };
   reader: Reader | undefined;
   /** Matched files this run left out of its output (invalid ones included). */
   leftOut = 0;
@@ -366,10 +372,10 @@ class Tally {
 
   /**
    * A file not in the output. `matched`: one the run matched (so --expect-names counts it), not
-   * one discovery passed over (a symlink, a directory).
+   * one discovery passed over (a symlink, a directory). `kind`: an invalid fragment's.
    */
-  skip(path: SkippedFile['path'], reason: string, matched = false, message = `${quoteName(path)}: ${reason}`): void {
-    this.allSkipped.push(matched ? { path, reason, matched } : { path, reason });
+  skip(path: SkippedFile['path'], reason: string, matched = false, message = `${quoteName(path)}: ${reason}`, kind?: InvalidKind): void {
+    this.allSkipped.push({ path, reason, ...(kind !== undefined && { kind }), ...(matched && { matched }) });
     if (matched) this.leftOut++;
     this.settings.onWarning(`skipped ${message}`);
   }
@@ -383,9 +389,10 @@ class Tally {
 
   invalid(path: SkippedFile['path'], error: InvalidInputError): void {
     this.invalidCount++;
+    this.invalidKinds[error.kind]++;
     if (this.invalidList.length < LIST_CAP) {
       const p = error.position;
-      this.invalidList.push({ ...nameFields(path), reason: error.reason, position: p ? { line: p.line, column: p.column, offset: p.offset } : null });
+      this.invalidList.push({ ...nameFields(path), reason: error.reason, kind: error.kind, position: p ? { line: p.line, column: p.column, offset: p.offset } : null, ...error.detail });
     }
   }
 
@@ -408,6 +415,7 @@ class Tally {
       skippedCount: this.allSkipped.length,
       skipped: this.allSkipped.slice(0, LIST_CAP).map(skippedFields),
       invalidCount: this.invalidCount,
+      invalidKinds: { ...this.invalidKinds },
       invalid: this.invalidList,
       elapsedMs: Math.round(performance.now() - started),
       output: settings.output ?? null,
@@ -451,9 +459,9 @@ class ManifestWriter {
   }
 }
 
-/** A skipped file as stats and manifests write it; `matched` marks a file the run matched. */
-function skippedFields(s: SkippedFile): NameFields & { reason: string; matched?: true } {
-  return s.matched ? { ...nameFields(s.path), reason: s.reason, matched: true } : { ...nameFields(s.path), reason: s.reason };
+/** A skipped file as stats and manifests list it; `matched` marks a file the run matched. */
+function skippedFields(s: SkippedFile): NameFields & { reason: string; kind?: InvalidKind; matched?: true } {
+  return { ...nameFields(s.path), reason: s.reason, ...(s.kind !== undefined && { kind: s.kind }), ...(s.matched === true && { matched: true as const }) };
 }
 
 function indent(text: string, by: string): string {
