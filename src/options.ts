@@ -69,6 +69,11 @@ export interface Options {
   readonly level?: number;
   /** S3 input: endpoint of an S3-compatible store (path-style addressing). @default AWS_ENDPOINT_URL */
   readonly endpoint?: string | undefined;
+  /**
+   * S3 input: seconds any request may go without progress (connect, first byte, next body byte,
+   * a listing page) before it is retried; a number > 0 (a string is parsed). @default 30
+   */
+  readonly timeout?: number | string | undefined;
   /** Aborts the run (SIGINT/SIGTERM); the output target stays untouched. */
   readonly signal?: AbortSignal | undefined;
   /** Warnings (skipped files) go here. @default nothing */
@@ -110,6 +115,8 @@ export interface Settings {
   readonly gzip: boolean;
   readonly level: number;
   readonly endpoint: string | undefined;
+  /** Seconds without progress before a request is retried (S3 input). */
+  readonly timeout: number;
   readonly signal: AbortSignal | undefined;
   readonly onWarning: (message: string) => void;
   readonly onProgress: ((progress: Progress) => void) | undefined;
@@ -119,6 +126,19 @@ function oneOf<T extends string>(name: string, value: T | undefined, allowed: re
   if (value === undefined) return fallback;
   if (!allowed.includes(value)) throw new UsageError(`invalid ${name} '${value}': expected one of ${allowed.join(', ')}`);
   return value;
+}
+
+const DEFAULT_TIMEOUT = 30;
+/** A day: a step stalled longer is better failed (and a timer cannot hold much more). */
+const MAX_TIMEOUT = 86_400;
+
+/** `--timeout`: seconds, a decimal number > 0 (`0.5` allowed), at most a day. */
+export function parseTimeout(value: unknown): number {
+  const n = typeof value === 'string' && /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT) {
+    throw new UsageError(`invalid --timeout '${String(value)}': expected seconds, a number > 0 and at most ${MAX_TIMEOUT}`);
+  }
+  return n;
 }
 
 /** Parse `i/N` (0-based i). */
@@ -416,6 +436,8 @@ export function resolveSettings(options: Options): Settings {
     if (!s3) throw new UsageError('--endpoint applies to an s3:// input only');
     endpointOf(options.endpoint);
   }
+  if (options.timeout !== undefined && !s3) throw new UsageError('--timeout applies to an s3:// input only');
+  const timeout = options.timeout === undefined ? DEFAULT_TIMEOUT : parseTimeout(options.timeout);
   return Object.freeze({
     dir: s3 ? options.dir : path.resolve(options.dir),
     mode,
@@ -435,6 +457,7 @@ export function resolveSettings(options: Options): Settings {
     gzip,
     level,
     endpoint: options.endpoint,
+    timeout,
     signal: options.signal,
     onWarning: options.onWarning ?? (() => {}),
     onProgress: options.onProgress,

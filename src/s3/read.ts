@@ -17,7 +17,7 @@ import type { FileList } from '../discover.js';
 import { quoteName } from '../quote.js';
 import { CHUNK_SIZE, OpenedFile, type ChunkBuffers, ReadAhead, type ReadAheadStats, type ReadResult, type Reader } from '../read.js';
 import { backoffMs, maxAttempts } from './client.js';
-import { s3Error } from './errors.js';
+import { TimeoutError, s3Error } from './errors.js';
 import type { S3Entry } from './list.js';
 import type { S3Location } from './url.js';
 
@@ -37,6 +37,8 @@ interface Context {
   readonly signal: AbortSignal;
   /** GETs per cut-free stretch of a body (first GET included). */
   readonly attempts: number;
+  /** Seconds a body may wait for its next bytes before it counts as cut (`--timeout`). */
+  readonly timeout: number;
 }
 
 /**
@@ -51,6 +53,9 @@ class ObjectBody {
   private progress = 0;
   /** Bytes of a 200 answer to a ranged GET (a store that ignores Range) still to drop. */
   private skip = 0;
+  /** Cuts the body when it stalls; armed only while a read waits (a parked body is not stalled). */
+  private stall: NodeJS.Timeout | undefined;
+  private waiting = false;
 
   constructor(
     private readonly cx: Context,
@@ -65,7 +70,7 @@ class ObjectBody {
     for (;;) {
       let r: IteratorResult<Buffer>;
       try {
-        r = await this.chunks.next();
+        r = await this.watched(this.chunks.next());
       } catch (error) {
         if (this.cx.signal.aborted) throw this.cx.signal.reason;
         await this.resume(error);
@@ -91,6 +96,22 @@ class ObjectBody {
     }
   }
 
+  private watched<T>(read: Promise<T>): Promise<T> {
+    // One timer per body, re-armed per read (a cleared timer cannot be re-armed): it fires
+    // while no read waits too, and then does nothing.
+    this.waiting = true;
+    if (this.stall === undefined) {
+      this.stall = setTimeout(() => {
+        if (this.waiting) this.body.destroy(new TimeoutError(this.cx.timeout, 'the body stopped'));
+      }, this.cx.timeout * 1000).unref();
+    } else {
+      this.stall.refresh();
+    }
+    return read.finally(() => {
+      this.waiting = false;
+    });
+  }
+
   /** A new GET for the rest of the body, after the connection was cut (`cause`: its error, if any). */
   private async resume(cause: unknown): Promise<void> {
     this.body.destroy();
@@ -98,10 +119,13 @@ class ObjectBody {
     this.progress = 0;
     const { entry, cx } = this;
     if (this.attempts >= cx.attempts) {
+      const times = `${this.attempts} times in a row (gave up after the retries)`;
+      if (cause instanceof TimeoutError) {
+        throw new RemoteError(`cannot read ${quoteName(entry.abs)}: ${cause.message} after ${this.received} of ${entry.size} bytes, ${times}`, true, { cause });
+      }
       const code = errnoCode(cause) ?? (cause instanceof Error && cause.message ? cause.message : 'premature end');
       throw new RemoteError(
-        `cannot read ${quoteName(entry.abs)}: the connection was cut after ${this.received} of ${entry.size} bytes, ` +
-          `${this.attempts} times in a row (gave up after the retries) (${code})`,
+        `cannot read ${quoteName(entry.abs)}: the connection was cut after ${this.received} of ${entry.size} bytes, ${times} (${code})`,
         true,
         { cause },
       );
@@ -126,6 +150,7 @@ class ObjectBody {
   }
 
   destroy(): void {
+    clearTimeout(this.stall);
     this.body.destroy();
   }
 }
@@ -232,8 +257,9 @@ export class S3Reader implements Reader {
     entries: FileList<S3Entry>,
     private readonly concurrency: number,
     private readonly controller: AbortController,
+    timeout: number,
   ) {
-    const cx: Context = { client, where, signal: controller.signal, attempts: maxAttempts() };
+    const cx: Context = { client, where, signal: controller.signal, attempts: maxAttempts(), timeout };
     this.ahead = new ReadAhead(entries, 0, concurrency, (entry) => fetch(cx, entry));
   }
 
