@@ -31,10 +31,25 @@ export function maxAttempts(env: NodeJS.ProcessEnv = process.env): number {
 
 /**
  * The SDK's backoff before retry `attempt` (1 = the first retry): "full jitter", a random wait
- * below 100 ms x 2^attempt, capped at 20 s.
+ * below 100 ms x 2^attempt (500 ms x 2^attempt when throttled), capped at 20 s.
  */
-export function backoffMs(attempt: number): number {
-  return Math.floor(Math.random() * Math.min(20_000, 100 * 2 ** attempt));
+export function backoffMs(attempt: number, throttled = false): number {
+  return Math.floor(Math.min(20_000, Math.random() * (throttled ? 500 : 100) * 2 ** attempt));
+}
+
+/** Where the SDK sent each client's last successful listing (lean.ts sends the GETs there). */
+const listed = new WeakMap<S3Client, ListRequest>();
+
+export interface ListRequest {
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port?: number;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+}
+
+export function listRequestOf(client: S3Client): ListRequest | undefined {
+  return listed.get(client);
 }
 
 export function createClient(options: ClientOptions): S3Client {
@@ -90,7 +105,9 @@ export function createClient(options: ClientOptions): S3Client {
     // stalls on the way fails as a timeout. A GetObject's body is watched by its reader (read.ts),
     // only while it waits for bytes: a body parked in the read-ahead window is not stalled.
     const res = answer.response;
-    if (!(request.method === 'GET' && !('list-type' in (request.query ?? {})) && res.statusCode < 300)) {
+    const listing = 'list-type' in (request.query ?? {});
+    if (listing && res.statusCode < 300) listed.set(client, request as unknown as ListRequest);
+    if (!(request.method === 'GET' && !listing && res.statusCode < 300)) {
       watchBody(res.body as IncomingMessage, timeoutMs, () => new TimeoutError(options.timeout, 'the answer stopped'));
     }
     return answer;

@@ -11,13 +11,14 @@
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RemoteError, errnoCode } from '../errors.js';
 import type { FileList } from '../discover.js';
 import { quoteName } from '../quote.js';
 import { CHUNK_SIZE, OpenedFile, type ChunkBuffers, ReadAhead, type ReadAheadStats, type ReadResult, type Reader } from '../read.js';
-import { backoffMs, maxAttempts } from './client.js';
+import { backoffMs, listRequestOf, maxAttempts } from './client.js';
 import { TimeoutError, s3Error } from './errors.js';
+import { LeanGet, routeOf, type ObjectAnswer } from './lean.js';
 import type { S3Entry } from './list.js';
 import type { S3Location } from './url.js';
 
@@ -39,6 +40,8 @@ interface Context {
   readonly attempts: number;
   /** Seconds a body may wait for its next bytes before it counts as cut (`--timeout`). */
   readonly timeout: number;
+  /** GETs without the SDK's middleware stack (lean.ts), when the listing's route allows. */
+  readonly lean: LeanGet | undefined;
 }
 
 /**
@@ -135,13 +138,13 @@ class ObjectBody {
     });
     this.attempts++;
     const res = await get(cx, entry, this.received);
-    this.body = res.Body as Readable;
+    this.body = res.body;
     this.chunks = this.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.ContentRange ?? '');
+    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.range ?? '');
     if (range) {
       if (Number(range[1]) !== this.received || Number(range[3]) !== entry.size) {
         this.body.destroy();
-        throw changed(entry, `answered ${res.ContentRange} for bytes ${this.received}- of ${entry.size}`);
+        throw changed(entry, `answered ${res.range} for bytes ${this.received}- of ${entry.size}`);
       }
     } else {
       // The store ignored Range and sent the whole object again: drop what was handed out.
@@ -156,30 +159,35 @@ class ObjectBody {
 }
 
 /** GET `entry` (from byte `from` on when > 0), checked against the listing. */
-async function get(cx: Context, entry: S3Entry, from: number): Promise<GetObjectCommandOutput> {
+async function get(cx: Context, entry: S3Entry, from: number): Promise<ObjectAnswer> {
   try {
-    const res = await cx.client.send(
-      new GetObjectCommand({
-        Bucket: cx.where.bucket,
-        Key: entry.key,
-        ...(entry.etag && { IfMatch: `"${entry.etag}"` }),
-        ...(from > 0 && { Range: `bytes=${from}-` }),
-      }),
-    );
-    const etag = unquote(res.ETag);
+    const res = cx.lean ? await cx.lean.get(entry.key, entry.etag, from) : await sdkGet(cx, entry, from);
+    const etag = res.etag;
     if (entry.etag && etag !== undefined && etag !== entry.etag) {
-      (res.Body as Readable).destroy();
+      res.body.destroy();
       throw changed(entry, `ETag ${etag}, listed as ${entry.etag}`);
     }
-    const expected = res.ContentRange ? entry.size - from : entry.size;
-    if (res.ContentLength !== undefined && res.ContentLength !== expected) {
-      (res.Body as Readable).destroy();
-      throw changed(entry, `${res.ContentLength} bytes, listed as ${entry.size}`);
+    const expected = res.range ? entry.size - from : entry.size;
+    if (res.length !== undefined && res.length !== expected) {
+      res.body.destroy();
+      throw changed(entry, `${res.length} bytes, listed as ${entry.size}`);
     }
     return res;
   } catch (error) {
     throw s3Error('read', quoteName(entry.abs), cx.signal.aborted ? cx.signal.reason : error);
   }
+}
+
+async function sdkGet(cx: Context, entry: S3Entry, from: number): Promise<ObjectAnswer> {
+  const res = await cx.client.send(
+    new GetObjectCommand({
+      Bucket: cx.where.bucket,
+      Key: entry.key,
+      ...(entry.etag && { IfMatch: `"${entry.etag}"` }),
+      ...(from > 0 && { Range: `bytes=${from}-` }),
+    }),
+  );
+  return { body: res.Body as Readable, etag: unquote(res.ETag), length: res.ContentLength, range: res.ContentRange };
 }
 
 const noBuffer: ChunkBuffers = {
@@ -225,7 +233,7 @@ class S3File extends OpenedFile {
 
 async function fetch(cx: Context, entry: S3Entry): Promise<ReadResult> {
   const res = await get(cx, entry, 0);
-  const body = new ObjectBody(cx, entry, res.Body as Readable);
+  const body = new ObjectBody(cx, entry, res.body);
   const parts: Buffer[] = [];
   let n = 0;
   let complete = false;
@@ -250,6 +258,7 @@ async function fetch(cx: Context, entry: S3Entry): Promise<ReadResult> {
 /** Hands out the objects in list order; the consumer finishes (and closes) one before the next. */
 export class S3Reader implements Reader {
   private readonly ahead: ReadAhead<S3Entry>;
+  private readonly lean: LeanGet | undefined;
 
   constructor(
     private readonly client: S3Client,
@@ -259,7 +268,8 @@ export class S3Reader implements Reader {
     private readonly controller: AbortController,
     timeout: number,
   ) {
-    const cx: Context = { client, where, signal: controller.signal, attempts: maxAttempts(), timeout };
+    this.lean = leanGet(client, where, { concurrency, timeout, signal: controller.signal });
+    const cx: Context = { client, where, signal: controller.signal, attempts: maxAttempts(), timeout, lean: this.lean };
     this.ahead = new ReadAhead(entries, 0, concurrency, (entry) => fetch(cx, entry));
   }
 
@@ -275,6 +285,19 @@ export class S3Reader implements Reader {
   dispose(): void {
     if (!this.controller.signal.aborted) this.controller.abort();
     this.ahead.dispose();
+    this.lean?.destroy();
     this.client.destroy();
   }
+}
+
+/**
+ * The lean GET path on the listing's route; the SDK's own GetObject when there is none (an
+ * unusual signer), for S3 Express directory buckets (session auth), or when
+ * AGGREGATE_S3_GET=sdk (an internal knob: the bench compares both paths).
+ */
+function leanGet(client: S3Client, where: S3Location, options: ConstructorParameters<typeof LeanGet>[2]): LeanGet | undefined {
+  if (process.env.AGGREGATE_S3_GET === 'sdk' || where.bucket.endsWith('--x-s3')) return undefined;
+  const listed = listRequestOf(client);
+  const route = listed && routeOf(listed, where.bucket);
+  return route && new LeanGet(client, route, options);
 }
