@@ -219,12 +219,14 @@ async function comparePeers(counts, delayMs) {
   };
   const awsEnv = { ...env, AWS_CONFIG_FILE: awsConfig, AWS_DEFAULT_REGION: 'us-east-1', AWS_ENDPOINT_URL: '' };
   const dl = path.join(tmp, 'dl');
+  // The download directory is emptied before each peer run, outside the measured command.
+  const fresh = () => fs.rmSync(dl, { recursive: true, force: true });
   const jq = `find ${dl} -type f -name '*.json' -print0 | sort -zV | xargs -0 cat | jq -s -c . > ${tmp}/peer.json`;
   const tools = {
     agg: ['aggregate s3://', (n) => ({ cmd: process.execPath, args: [BIN, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env })],
     sdk: ['aggregate s3://, SDK GetObject (AGGREGATE_S3_GET=sdk)', (n) => ({ cmd: process.execPath, args: [BIN, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env: { ...env, AGGREGATE_S3_GET: 'sdk' } })],
-    rclone: ['rclone copy --transfers 32, then jq -s', (n) => ({ cmd: 'sh', args: ['-c', `rm -rf ${dl} && rclone copy lite:bench/o${n} ${dl} --transfers 32 --checkers 32 --fast-list -q && ${jq}`], env: rcloneEnv })],
-    ...(useAws && { aws: ['aws s3 cp --recursive (32 concurrent), then jq -s', (n) => ({ cmd: 'sh', args: ['-c', `rm -rf ${dl} && aws s3 cp --recursive --quiet --endpoint-url ${server.endpoint} s3://bench/o${n}/ ${dl} && ${jq}`], env: awsEnv })] }),
+    rclone: ['rclone copy --transfers 32, then jq -s', (n) => (fresh(), { cmd: 'sh', args: ['-c', `rclone copy lite:bench/o${n} ${dl} --transfers 32 --checkers 32 --fast-list -q && ${jq}`], env: rcloneEnv })],
+    ...(useAws && { aws: ['aws s3 cp --recursive (32 concurrent), then jq -s', (n) => (fresh(), { cmd: 'sh', args: ['-c', `aws s3 cp --recursive --quiet --endpoint-url ${server.endpoint} s3://bench/o${n}/ ${dl} && ${jq}`], env: awsEnv })] }),
   };
   const got = {};
   try {
