@@ -40,6 +40,8 @@ const UNSAFE = "key is not a relative path (empty, '.' or '..' segment)";
 const SLASHED = "key ends in '/' but the object is not empty: no file can have this name";
 const CONFLICT = "key is also the 'directory' of other keys: an archive cannot hold a file and a directory of one name";
 
+const MAX_EMPTY_PAGES = 1000;
+
 /** Why a listing cannot be trusted: the run fails (exit 1, a retry may help) rather than read part of it. */
 function contradiction(where: S3Location, page: number, what: string): RemoteError {
   return new RemoteError(`cannot list ${quoteName(s3Url(where))}: the listing contradicts itself on page ${page}: ${what}`, true);
@@ -93,6 +95,8 @@ export async function listS3(
   const dirs = settings.mode === 'json' ? undefined : new Set<string>();
   let token: string | undefined;
   let pageNo = 0;
+  /** Truncated pages in a row without a key: S3 may send a few, an endless run is a loop. */
+  let empty = 0;
   do {
     pageNo++;
     let page;
@@ -151,6 +155,8 @@ export async function listS3(
       token = page.NextContinuationToken;
       if (!token) throw contradiction(where, pageNo, 'it says more keys follow (IsTruncated) but gives no continuation token');
       if (tokens.has(token)) throw contradiction(where, pageNo, 'it repeats a continuation token already used');
+      empty = page.Contents?.length ? 0 : empty + 1;
+      if (empty >= MAX_EMPTY_PAGES) throw contradiction(where, pageNo, `${empty} truncated pages in a row without a key`);
     }
   } while (token !== undefined);
   let kept: Collected = { names, sizes, mtimes, etags };

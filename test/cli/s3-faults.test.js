@@ -169,6 +169,19 @@ describe('a listing that contradicts itself: exit 1 naming the prefix and what i
     assert.equal(r.stdout.toString(), '[1,2,3,4,5]\n');
   });
 
+  test('truncated pages without a key, each with a new token, without end', async () => {
+    let n = 0;
+    const endless = async (req, res) => {
+      if (!isList(req)) return false;
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bkt}</Name><Prefix>in/</Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>token-${++n}</NextContinuationToken></ListBucketResult>`);
+      return true;
+    };
+    const r = await viaProxy({ hook: endless }, [`s3://${bkt}/in/`]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^aggregate: cannot list s3://${bkt}/in/: the listing contradicts itself on page 1000: 1000 truncated pages in a row without a key`));
+  });
+
   for (const [what, rewrite, pattern] of [
     ['truncated without a continuation token', (req, xml) => xml.replace(/<NextContinuationToken>.*?<\/NextContinuationToken>/s, ''), /page 1: it says more keys follow \(IsTruncated\) but gives no continuation token/],
     ['a continuation token repeated', (req, xml) => (sent(req) ? xml.replace(/<NextContinuationToken>.*?<\/NextContinuationToken>/s, `<NextContinuationToken>${sent(req)}</NextContinuationToken>`) : xml), /page 2: it repeats a continuation token already used/],
