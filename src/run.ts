@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { InvalidBudget, checkExpectation, contractManifest, contractStats, type ContractStats } from './contract.js';
 import { discover, type FileList, type SkippedFile } from './discover.js';
-import { IncompleteInputError, InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type Position } from './errors.js';
+import { IncompleteInputError, InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type InvalidKind, type Position, type SchemaDetail } from './errors.js';
 import type { Mode, Settings } from './options.js';
 import { nameFields, quoteName } from './quote.js';
 import { FileReader, type OpenedFile, type ReadAheadStats, type ReadMode, type Reader, type Source } from './read.js';
@@ -42,15 +42,20 @@ export interface Stats {
   readonly bytesOut: number;
   /** Files left out: not regular files, and invalid ones under `skip`. */
   readonly skippedCount: number;
-  /** The first LIST_CAP of them, with the reason. */
-  readonly skipped: readonly (NameFields & { readonly reason: string })[];
+  /** The first LIST_CAP of them, with the reason (and for an invalid fragment, what kind). */
+  readonly skipped: readonly (NameFields & { readonly reason: string; readonly kind?: InvalidKind })[];
   /**
    * Invalid fragments found: under `--on-invalid fail` the run then fails (exit 3); under `skip`
    * they are left out (and also in `skipped`), and more than `--max-invalid` fails the run (exit 3).
    */
   readonly invalidCount: number;
-  /** The first LIST_CAP of them. */
-  readonly invalid: readonly (NameFields & { readonly reason: string; readonly position: Position | null })[];
+  /** How many of them were of each kind: not JSON, against --schema, not keyable by --key-by. */
+  readonly invalidKinds: Readonly<Record<InvalidKind, number>>;
+  /**
+   * The first LIST_CAP of them: a syntax error's position; a schema failure's value index,
+   * instance pointer, keyword and schema path (SchemaDetail).
+   */
+  readonly invalid: readonly (NameFields & { readonly reason: string; readonly kind: InvalidKind; readonly position: Position | null } & Partial<SchemaDetail>)[];
   readonly elapsedMs: number;
   /** The output file, or null for stdout. */
   readonly output: string | null;
@@ -246,7 +251,7 @@ export async function runPipeline(
         tally.invalid(file.entry.rel, error);
         if (settings.onInvalid === 'skip') {
           const reason = error.reason + (error.position ? ` at ${formatPosition(error.position)}` : '');
-          tally.skip(file.entry.rel, reason, error.message);
+          tally.skip(file.entry.rel, reason, error.message, error.kind);
           budget.add(file.entry.rel, reason); // past --max-invalid: exit 3, nothing written
         } else {
           // Nothing will be written: drop the output now, and go on validating to the end so
@@ -320,6 +325,7 @@ class Tally {
   bytesIn = 0;
   bytesOut = 0;
   invalidCount = 0;
+  readonly invalidKinds: Record<InvalidKind, number> = { syntax: 0, schema: 0, key: 0 };
   reader: Reader | undefined;
   /** Every skipped file: the manifest lists them all. */
   readonly allSkipped: SkippedFile[] = [];
@@ -331,16 +337,17 @@ class Tally {
     this.contract = contractStats({ expected: settings.expect ?? settings.expectNames?.length ?? null, found: 0, missing: 0, extra: 0, missingNames: [], extraNames: [] });
   }
 
-  skip(path: SkippedFile['path'], reason: string, message = `${quoteName(path)}: ${reason}`): void {
-    this.allSkipped.push({ path, reason });
+  skip(path: SkippedFile['path'], reason: string, message = `${quoteName(path)}: ${reason}`, kind?: InvalidKind): void {
+    this.allSkipped.push(kind === undefined ? { path, reason } : { path, reason, kind });
     this.settings.onWarning(`skipped ${message}`);
   }
 
   invalid(path: SkippedFile['path'], error: InvalidInputError): void {
     this.invalidCount++;
+    this.invalidKinds[error.kind]++;
     if (this.invalidList.length < LIST_CAP) {
       const p = error.position;
-      this.invalidList.push({ ...nameFields(path), reason: error.reason, position: p ? { line: p.line, column: p.column, offset: p.offset } : null });
+      this.invalidList.push({ ...nameFields(path), reason: error.reason, kind: error.kind, position: p ? { line: p.line, column: p.column, offset: p.offset } : null, ...error.detail });
     }
   }
 
@@ -361,8 +368,9 @@ class Tally {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       skippedCount: this.allSkipped.length,
-      skipped: this.allSkipped.slice(0, LIST_CAP).map((s) => ({ ...nameFields(s.path), reason: s.reason })),
+      skipped: this.allSkipped.slice(0, LIST_CAP).map(skippedFields),
       invalidCount: this.invalidCount,
+      invalidKinds: { ...this.invalidKinds },
       invalid: this.invalidList,
       elapsedMs: Math.round(performance.now() - started),
       output: settings.output ?? null,
@@ -395,7 +403,7 @@ class ManifestWriter {
   }
 
   finish(skipped: readonly SkippedFile[], contract: object): void {
-    const list = skipped.map((s) => ({ ...nameFields(s.path), reason: s.reason }));
+    const list = skipped.map(skippedFields);
     let tail = `${this.entries > 0 ? '\n  ' : ''}],\n  "skipped": ${indent(JSON.stringify(list, null, 2), '  ').trimStart()}`;
     for (const [key, value] of Object.entries(contract)) tail += `,\n  ${JSON.stringify(key)}: ${indent(JSON.stringify(value, null, 2), '  ').trimStart()}`;
     this.target.write(Buffer.from(`${tail}\n}\n`));
@@ -404,6 +412,11 @@ class ManifestWriter {
   abort(): void {
     this.target.abort();
   }
+}
+
+/** A skipped file as stats and manifests list it. */
+function skippedFields(s: SkippedFile): NameFields & { reason: string; kind?: InvalidKind } {
+  return s.kind === undefined ? { ...nameFields(s.path), reason: s.reason } : { ...nameFields(s.path), reason: s.reason, kind: s.kind };
 }
 
 function indent(text: string, by: string): string {
