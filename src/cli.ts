@@ -76,6 +76,7 @@ const VALUE_FLAGS: Record<string, Flag> = {
   'max-invalid': { type: 'string', describe: 'With --on-invalid skip: tolerate N invalid fragments, or P% of the files read; past it exit 3' },
   level: { describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' },
   endpoint: { type: 'string', describe: 's3:// input: URL of an S3-compatible store (MinIO, Ceph); path-style [default: $AWS_ENDPOINT_URL]' },
+  timeout: { type: 'string', describe: 's3:// input: seconds a request may go without progress (connect, answer, next bytes) before it is retried [default: 30]' },
 };
 
 const BOOLEAN_FLAGS: Record<string, Flag> = {
@@ -226,6 +227,7 @@ function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: bo
     gzip: one(args.gzip as boolean | undefined),
     level: one(args.level as string | undefined),
     endpoint: one(args.endpoint as string | undefined),
+    timeout: one(args.timeout as string | undefined),
     signal,
     onWarning: (message) => process.stderr.write(`${NAME}: ${message}\n`),
     onProgress: quiet ? undefined : progressLine(),
