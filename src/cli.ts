@@ -71,7 +71,7 @@ const VALUE_FLAGS: Record<string, Flag> = {
   'key-by': { choices: KEY_BY as string[], describe: "One JSON object keyed by each fragment's path without its extension (exactly one value per fragment)" },
   schema: { type: 'string', describe: 'JSON Schema file (draft 2020-12, or draft-07 by its $schema) every value must match; a value that does not makes its fragment invalid (json mode)' },
   expect: { type: 'string', describe: 'Number of files that must match (whole set, before --shard); otherwise exit 4, nothing written' },
-  'expect-names': { type: 'string', describe: 'File of the relative paths that must match (JSON array or one per line; - = stdin); otherwise exit 4' },
+  'expect-names': { type: 'string', describe: 'File of the relative paths that must match (JSON array, a --manifest as is, or one per line; - = stdin); otherwise exit 4' },
   'max-missing': { type: 'string', describe: 'With --expect(-names): tolerate N missing files, or P% of the expected count' },
   'max-invalid': { type: 'string', describe: 'With --on-invalid skip: tolerate N invalid fragments, or P% of the files read; past it exit 3' },
   level: { describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' },
@@ -311,6 +311,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Interrupted: leave now, not when a write a stopped reader will never take has drained.
+    if (code === ExitCode.sigint || code === ExitCode.sigterm) process.exit(code);
   },
   (error: unknown) => {
     process.stderr.write(`${NAME}: ${messageOf(error)}\n`);

@@ -34,6 +34,8 @@ export interface SkippedFile {
   /** The exact bytes of the relative path (a string is UTF-8). */
   readonly path: Buffer | string;
   readonly reason: string;
+  /** A file the run matched and left out (not one discovery passed over): --expect-names counts it. */
+  readonly matched?: boolean;
   /** Set for a fragment left out as invalid (--on-invalid skip): what made it invalid. */
   readonly kind?: InvalidKind;
 }

@@ -5,6 +5,7 @@
  *   const stats = await aggregate({ dir: '/mnt', output: '/tmp/out.json' });
  */
 import { archiveHandler } from './archive/mode.js';
+import { zipNameProblem } from './archive/zip.js';
 import { jsonHandler } from './json/mode.js';
 import { resolveSettings, type Options } from './options.js';
 import { runPipeline, type Stats } from './run.js';
@@ -13,8 +14,10 @@ export async function aggregate(options: Options): Promise<Stats> {
   const settings = resolveSettings(options);
   // ajv loads only for a run given --schema; a bad schema is a usage error before any input is read.
   const check = settings.schema !== undefined ? (await import('./json/schema.js')).loadSchema(settings.schema, settings.onWarning) : undefined;
-  return runPipeline(settings, (out, files) =>
-    settings.mode === 'json' ? jsonHandler(settings, out, check) : archiveHandler(settings, out, files),
+  return runPipeline(
+    settings,
+    (out, files) => (settings.mode === 'json' ? jsonHandler(settings, out, check) : archiveHandler(settings, out, files)),
+    settings.mode === 'zip' ? zipNameProblem : undefined,
   );
 }
 

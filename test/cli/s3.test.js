@@ -102,10 +102,10 @@ describe('S3 input: same output as the same files on disk', () => {
     for (const e of m.entries) {
       const bytes = Buffer.from(TREE[e.path]);
       assert.equal(e.size, bytes.length, e.path);
+      const { createHash } = await import('node:crypto');
       // s3rver's ETag is the MD5 of the body, as S3's is for a single-part upload.
-      const md5 = (await import('node:crypto')).createHash('md5').update(bytes).digest('hex');
-      assert.equal(e.etag, md5, e.path);
-      assert.match(e.sha256, /^[0-9a-f]{64}$/);
+      assert.equal(e.etag, createHash('md5').update(bytes).digest('hex'), e.path);
+      assert.equal(e.sha256, createHash('sha256').update(bytes).digest('hex'), e.path);
     }
     const stats = JSON.parse(fs.readFileSync(path.join(d, 's.json'), 'utf8'));
     assert.equal(stats.files, ORDER.length);
