@@ -9,6 +9,7 @@
  *
  * Names are byte strings: an expected name matches a found file when their bytes are equal.
  */
+import { PLAIN_DECIMAL, decimalInteger, decimalPercent } from './decimal.js';
 import { IncompleteInputError, TooManyInvalidError, UsageError } from './errors.js';
 import type { ExpectedNames, OrderedNames } from './expected.js';
 import { nameFields, quoteName } from './quote.js';
@@ -23,17 +24,13 @@ const MESSAGE_NAMES = 10;
 /** Names listed in `--stats` (an Argo parameter must stay small); the full lists go to --manifest. */
 export const STATS_NAMES = 20;
 
-/** Parse `N` (files) or `P%` (0-100, decimals allowed). */
+/** Parse `N` (files) or `P%` (0-100, decimals allowed), written as decimal.ts allows. */
 export function parseTolerance(flag: string, text: string): Tolerance {
-  const t = text.trim();
-  const m = /^(\d+(?:\.\d+)?)%$/.exec(t);
-  if (m) {
-    const percent = Number(m[1]);
-    if (percent <= 100) return { percent };
-  } else if (/^\d+$/.test(t) && Number.isSafeInteger(Number(t))) {
-    return { count: Number(t) };
-  }
-  throw new UsageError(`invalid --${flag} '${text}': expected a count of files (e.g. 2) or a percentage from 0% to 100% (e.g. 5%)`);
+  const percent = decimalPercent(text);
+  if (percent !== undefined && percent <= 100) return { percent };
+  const count = decimalInteger(text);
+  if (count !== undefined) return { count };
+  throw new UsageError(`invalid --${flag} '${text}': expected a count of files (e.g. 2) or a percentage from 0% to 100% (e.g. 5%), in ${PLAIN_DECIMAL}`);
 }
 
 /** Files a tolerance allows out of `total` (a percentage rounds down: 5% of 10 files allows 0). */
@@ -45,11 +42,11 @@ export function formatTolerance(tolerance: Tolerance): string {
   return 'count' in tolerance ? String(tolerance.count) : `${tolerance.percent}%`;
 }
 
-/** Parse `--expect N`: a non-negative integer. */
+/** Parse `--expect N`: a non-negative integer (a number from the library, decimal digits as text). */
 export function parseExpectCount(value: unknown): number {
-  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  const n = typeof value === 'string' ? decimalInteger(value) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new UsageError(`invalid --expect '${String(value)}': expected the number of fragment files, an integer >= 0`);
+    throw new UsageError(`invalid --expect '${String(value)}': expected the number of fragment files, an integer >= 0 in ${PLAIN_DECIMAL} (e.g. 100)`);
   }
   return n;
 }

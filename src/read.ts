@@ -238,7 +238,7 @@ function isWalkedPath(where: string, root: Buffer, rel: string): boolean {
 
 /**
  * Why the file open at `fd` is not the walked `entry` under `root` (undefined when it is).
- * Costs one readlink per file (~2 us here, see the README's design notes). Read as latin1 text:
+ * Costs one readlink per file (~2 us here, see docs/design.md). Read as latin1 text:
  * no Buffer per file, and the comparison is the bytes' (a latin1 string holds exactly the bytes).
  * Always synchronous: /proc answers from the kernel's own state, never from the volume.
  */

@@ -1,5 +1,5 @@
-// The README's promises about itself: the Quickstart commands, the links into docs/, and no
-// image named as if a registry published it.
+// The README's promises about itself: the Quickstart commands, the links into docs/ (files and
+// headings), a length that fits on a few screens, and no image named as if a registry published it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -18,19 +18,44 @@ test('Quickstart starts with exactly npm ci && npm start, then npm test, and bot
   assert.deepEqual(Object.keys(pkg.bin), ['aggregate']);
 });
 
-test('every relative link in README.md and docs/ points at a file that exists', () => {
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
+function slug(heading) {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
+
+/** The anchors a markdown file offers: one per heading outside code blocks (repeats get -1, -2). */
+function anchorsOf(text) {
+  const anchors = new Set();
+  const seen = new Map();
+  for (const [, heading] of text.replace(/```[\s\S]*?```/g, '').matchAll(/^#{1,6} (.+)$/gm)) {
+    const base = slug(heading);
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    anchors.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return anchors;
+}
+
+test('every relative link in README.md and docs/ points at a file (and a heading) that exists', () => {
   const sources = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((f) => `docs/${f}`)];
   const broken = [];
   for (const source of sources) {
     const text = readFileSync(join(ROOT, source), 'utf8');
-    for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+    for (const [, target, anchor] of text.matchAll(/\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g)) {
       if (/^[a-z]+:/.test(target)) continue;
       const base = source.includes('/') ? join(ROOT, source, '..') : ROOT;
-      if (!existsSync(join(base, target))) broken.push(`${source}: ${target}`);
+      const file = target === '' ? join(ROOT, source) : join(base, target);
+      if (!existsSync(file)) broken.push(`${source}: ${target}`);
+      else if (anchor && file.endsWith('.md') && !anchorsOf(readFileSync(file, 'utf8')).has(anchor)) broken.push(`${source}: ${target}#${anchor}`);
     }
   }
   assert.deepEqual(broken, []);
   assert.match(readme, /\(docs\/design\.md\)/);
+});
+
+test('README.md stays short: the reference lives in docs/', () => {
+  const lines = readme.split('\n').length;
+  assert.ok(lines < 220, `README.md has ${lines} lines; move reference material into docs/`);
 });
 
 test('no image is named as if a public registry published it', () => {

@@ -7,7 +7,7 @@
  * numbers, escapes and key order are copied byte for byte, so nothing is rounded or reordered.
  *
  * Why hand-written: this is the hot path. stream-json's verifier ran at ~40 MB/s here, JSON.parse
- * cannot hold a 600 MB string; see README "Design notes" for the measurements. The nesting stack is
+ * cannot hold a 600 MB string; see docs/design.md for the measurements. The nesting stack is
  * a byte array, not the call stack, so depth is limited only by memory (one byte per level).
  *
  * Chunks of 64 KiB or more run the fast path (whole tokens inside an emitted value) in a

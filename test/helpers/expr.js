@@ -236,6 +236,19 @@ export const BUILTINS = {
     throw new TypeError(`len of ${typeOf(v)}`);
   },
   toJson: (v) => JSON.stringify(v),
+  // jsonpath(jsonText, '$.a.b[0]'): dotted keys and indexes only; a missing key throws, as
+  // Argo's does (it panics, and the tag or metric fails).
+  jsonpath: (text, path) => {
+    if (typeof text !== 'string' || typeof path !== 'string') throw new TypeError('jsonpath wants (string, string)');
+    if (!/^\$(?:\.[A-Za-z_][\w-]*|\[\d+\])*$/.test(path)) throw new SyntaxError(`jsonpath ${path}: outside the supported subset`);
+    let v = JSON.parse(text);
+    for (const [, key, index] of path.matchAll(/\.([A-Za-z_][\w-]*)|\[(\d+)\]/g)) {
+      const k = key ?? Number(index);
+      if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) throw new RangeError(`jsonpath ${path}: no ${JSON.stringify(k)}`);
+      v = v[k];
+    }
+    return v;
+  },
   sprig: {
     fromJson: (s) => {
       try {

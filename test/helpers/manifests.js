@@ -399,7 +399,10 @@ export function expectProblems(file, doc, resolveTemplateRef) {
     for (const v of values) if (!isTemplated(v) && !/^\d+$/.test(v)) problems.push(`${ctx}: --expect ${v} is not a count`);
   };
   for (const t of templatesOf(doc)) {
-    for (const { argv } of invocations(t)) checkOne(argv, `${file} template ${t.name}`);
+    // A parameter without a non-empty default is the caller's to pass: keep it as its tag.
+    const open = new Map((t.inputs?.parameters ?? []).filter((p) => !(p.value ?? p.default)).map((p) => [p.name, `{{inputs.parameters.${p.name}}}`]));
+    const own = scopeFor(t, open, doc);
+    for (const { argv } of invocations(t)) checkOne(argv.map((a) => resolve(a, own)), `${file} template ${t.name}`);
     for (const step of callsOf(t)) {
       if (!step.templateRef) continue;
       const target = resolveTemplateRef(step.templateRef);
@@ -512,4 +515,152 @@ export function retryExpressions(file, doc) {
   return templatesOf(doc)
     .filter((t) => invocations(t).length > 0)
     .map((t) => ({ where: `${file} template ${t.name}`, expression: t.retryStrategy?.expression, backoff: t.retryStrategy?.backoff }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Install base and round-2 policies: service accounts, deadlines, observability
+// ---------------------------------------------------------------------------------------------
+
+/** The templates of a document that run aggregate (the collect steps). */
+export const collectTemplates = (doc) => templatesOf(doc).filter((t) => invocations(t).length > 0);
+
+/** Every service account a document names: { name, where }. */
+export function serviceAccountRefs(doc) {
+  const spec = specOf(doc);
+  const refs = [];
+  const add = (name, where) => name !== undefined && refs.push({ name, where });
+  add(spec.serviceAccountName, 'spec.serviceAccountName');
+  add(spec.executor?.serviceAccountName, 'spec.executor.serviceAccountName');
+  add(spec.artifactGC?.serviceAccountName, 'spec.artifactGC.serviceAccountName');
+  for (const t of templatesOf(doc)) {
+    add(t.serviceAccountName, `template ${t.name} serviceAccountName`);
+    add(t.executor?.serviceAccountName, `template ${t.name} executor.serviceAccountName`);
+    for (const a of [...(t.outputs?.artifacts ?? []), ...(t.inputs?.artifacts ?? [])]) add(a.artifactGC?.serviceAccountName, `template ${t.name} artifact ${a.name} artifactGC.serviceAccountName`);
+  }
+  if (doc.kind === 'RoleBinding' || doc.kind === 'ClusterRoleBinding') {
+    for (const s of doc.subjects ?? []) if (s.kind === 'ServiceAccount') add(s.name, `${doc.kind} ${doc.metadata?.name} subject`);
+  }
+  return refs;
+}
+
+/**
+ * Workflows run under a named service account (never the namespace's default, which lacks the
+ * executor's workflowtaskresults rights); artifact GC names its own account and lets the
+ * finalizer go when GC fails (Argo v3.5+), so deleting a workflow never hangs.
+ */
+export function serviceAccountProblems(file, doc) {
+  const problems = [];
+  if (doc.kind !== 'Workflow' && doc.kind !== 'CronWorkflow') return problems;
+  const spec = specOf(doc);
+  if (!spec.serviceAccountName) problems.push(`${file}: spec.serviceAccountName is not set (the default account has no workflowtaskresults rights)`);
+  if (spec.artifactGC && spec.artifactGC.strategy !== 'Never') {
+    if (!spec.artifactGC.serviceAccountName) problems.push(`${file}: artifactGC has no serviceAccountName`);
+    if (spec.artifactGC.forceFinalizerRemoval !== true) problems.push(`${file}: artifactGC.forceFinalizerRemoval must be true (a failed GC would keep the workflow Terminating)`);
+  }
+  return problems;
+}
+
+/** Go's time.ParseDuration for the units manifests use, or whole seconds (Argo's ParseStringToDuration). */
+export function durationSeconds(text) {
+  const s = String(text);
+  if (/^\d+$/.test(s)) return Number(s);
+  const parts = [...s.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)];
+  if (parts.length === 0 || parts.map((m) => m[0]).join('') !== s) throw new Error(`unable to parse ${s} as a duration`);
+  return parts.reduce((sum, [, n, unit]) => sum + Number(n) * { h: 3600, m: 60, s: 1 }[unit], 0);
+}
+
+/**
+ * The backoff waits before each retry as Argo computes them (workflow/controller/operator.go,
+ * processNodeRetries): duration * factor^(k-1) before retry k, capped by backoff.cap.
+ */
+export function backoffWaits({ limit, backoff }) {
+  const n = Number(limit);
+  const base = durationSeconds(backoff?.duration ?? '0');
+  const factor = Number(backoff?.factor ?? 1) > 0 ? Number(backoff.factor) : 1;
+  const cap = backoff?.cap ? durationSeconds(backoff.cap) : Infinity;
+  return Array.from({ length: n }, (_, k) => Math.min(base * factor ** k, cap));
+}
+
+/** Slack per attempt for scheduling and image pulls (activeDeadlineSeconds counts from the pod's start). */
+export const PENDING_SLACK = 120;
+
+/**
+ * Every collect template has a `deadline` input parameter with a default, uses it as its
+ * activeDeadlineSeconds, and its retryStrategy.backoff.maxDuration (counted by Argo from the
+ * first attempt's start, and the later attempts' deadline) leaves room for every attempt to run
+ * its full deadline plus the backoff waits, and not much more.
+ */
+export function deadlineProblems(file, doc, deadlines = []) {
+  const problems = [];
+  for (const t of collectTemplates(doc)) {
+    const ctx = `${file} template ${t.name}`;
+    const param = (t.inputs?.parameters ?? []).find((p) => p.name === 'deadline');
+    if (!param) {
+      problems.push(`${ctx}: no deadline input parameter`);
+      continue;
+    }
+    if (!/^\d+$/.test(String(param.default ?? param.value ?? '')) || Number(param.default ?? param.value) < 60) problems.push(`${ctx}: deadline needs a default of at least 60 seconds`);
+    if (t.activeDeadlineSeconds !== '{{inputs.parameters.deadline}}') problems.push(`${ctx}: activeDeadlineSeconds must be {{inputs.parameters.deadline}}, got ${JSON.stringify(t.activeDeadlineSeconds)}`);
+    const rs = t.retryStrategy;
+    if (!rs?.backoff?.maxDuration) {
+      problems.push(`${ctx}: retryStrategy.backoff.maxDuration is not set`);
+      continue;
+    }
+    const attempts = Number(rs.limit) + 1;
+    const waits = backoffWaits(rs).reduce((a, b) => a + b, 0);
+    for (const d of [String(param.default ?? param.value), ...deadlines.map(String)]) {
+      const scope = scopeFor(t, new Map([['deadline', d]]), doc);
+      let max;
+      try {
+        max = durationSeconds(resolve(rs.backoff.maxDuration, scope));
+      } catch (error) {
+        problems.push(`${ctx}: maxDuration ${rs.backoff.maxDuration} with deadline ${d}: ${error.message}`);
+        continue;
+      }
+      const least = attempts * Number(d) + waits;
+      const most = attempts * (Number(d) + PENDING_SLACK) + waits;
+      if (max < least) problems.push(`${ctx}: deadline ${d}: maxDuration ${max} s < ${attempts} attempts x ${d} s + ${waits} s of backoff (${least} s): the last attempts are cut short`);
+      if (max > most) problems.push(`${ctx}: deadline ${d}: maxDuration ${max} s > ${most} s: it no longer bounds the retries`);
+    }
+  }
+  return problems;
+}
+
+/** The metrics every collect template emits, by stats field (null: not read from stats). */
+export const COLLECT_METRICS = { aggregate_files: 'files', aggregate_missing: 'missing', aggregate_invalid: 'invalidCount', aggregate_duration_seconds: null };
+
+/**
+ * Collect containers report the CLI's last line as the node message on failure
+ * (FallbackToLogsOnError), and emit Prometheus metrics read from their stats parameter.
+ */
+export function observabilityProblems(file, doc) {
+  const problems = [];
+  for (const t of collectTemplates(doc)) {
+    const ctx = `${file} template ${t.name}`;
+    const main = t.container ?? t.script;
+    if (main.terminationMessagePolicy !== 'FallbackToLogsOnError') problems.push(`${ctx}: terminationMessagePolicy must be FallbackToLogsOnError`);
+    const statsParam = (t.outputs?.parameters ?? []).find((p) => p.name === 'stats' && p.valueFrom?.path);
+    if (!statsParam) problems.push(`${ctx}: no stats output parameter`);
+    const metrics = new Map((t.metrics?.prometheus ?? []).map((m) => [m.name, m]));
+    for (const [name, field] of Object.entries(COLLECT_METRICS)) {
+      const m = metrics.get(name);
+      if (!m) {
+        problems.push(`${ctx}: no metric ${name}`);
+        continue;
+      }
+      if (!m.help) problems.push(`${ctx}: metric ${name} has no help (Argo refuses to emit it)`);
+      const value = m.gauge?.value ?? m.counter?.value ?? '';
+      if (field && value !== `{{=jsonpath(outputs.parameters.stats, '$.${field}')}}`) problems.push(`${ctx}: metric ${name} should read $.${field} from the stats parameter, got ${value}`);
+      if (!field && value !== '{{duration}}') problems.push(`${ctx}: metric ${name} should be {{duration}}, got ${value}`);
+    }
+  }
+  return problems;
+}
+
+/** Kubernetes quantities (Mi, Gi, M, plain bytes) in MiB. */
+export function mebibytes(q) {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|k|M|G)?$/.exec(String(q));
+  if (!m) throw new Error(`unknown quantity ${q}`);
+  const unit = { Ki: 1 / 1024, Mi: 1, Gi: 1024, k: 1000 / 2 ** 20, M: 1e6 / 2 ** 20, G: 1e9 / 2 ** 20, undefined: 1 / 2 ** 20 }[m[2]];
+  return Number(m[1]) * unit;
 }
