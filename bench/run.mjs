@@ -10,6 +10,7 @@
 //   node bench/run.mjs --bin PATH                 the aggregate CLI to test (default bundle/aggregate.cjs, the installed bin)
 //   node bench/run.mjs --node PATH                the node that runs aggregate (default: this one; peers keep this one)
 //   node bench/run.mjs --render a.json b.json     re-render saved runs (later profiles replace earlier)
+//   node bench/run.mjs --tools aggregate,jq       only these rows (ids; a target needs both of its rows)
 //
 // Every tool runs in a fresh process, in the same session, on the same files, round-robin
 // (run 1 of every tool, then run 2, ...) so machine noise spreads over all of them. Each
@@ -53,12 +54,13 @@ function parseArgs(argv) {
     else if (a === '--timeout') o.timeout = Number(val());
     else if (a === '--results') o.results = path.resolve(val());
     else if (a === '--strict') o.strict = true;
+    else if (a === '--tools') o.tools = val().split(',');
     else if (a === '--render') {
       o.render = [];
       while (argv[i + 1] && !argv[i + 1].startsWith('--')) o.render.push(argv[++i]);
     }
     else if (a === '--help' || a === '-h') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 14).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -233,6 +235,7 @@ async function runProfile(name, o, shim) {
       spec: {...self.spec, args: [...self.spec.args, '--concurrency', String(c)]}}));
     tools = [self, ...windows, tools.find((t) => t.id === 'jq')];
   }
+  if (o.tools) tools = tools.filter((t) => o.tools.includes(t.id));
   const haveJq = !!which('jq');
 
   let reference = null;
