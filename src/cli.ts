@@ -47,9 +47,10 @@ Examples:
 
 Refused (exit 2): --key-by with --format ndjson, --flatten or --mode tar|zip; --expect with
 --expect-names; --max-missing without one of them; --max-invalid without --on-invalid skip;
---gzip with --mode zip; an -o name that says another format than the mode writes (-o x.tar.gz
-in json mode: add --mode tar); archive or gzip bytes to a terminal. Numbers are plain decimal
-digits (no sign, exponent, 0x or leading zero). A misspelt flag: the nearest one is suggested.`;
+--gzip with --mode zip; --schema with --mode tar|zip; an -o name that says another format
+than the mode writes (-o x.tar.gz in json mode: add --mode tar); archive or gzip bytes to a
+terminal. Numbers are plain decimal digits (no sign, exponent, 0x or leading zero). A misspelt
+flag: the nearest one is suggested.`;
 
 /**
  * Every flag but the booleans; each takes exactly one value per occurrence (see parser), always
@@ -68,12 +69,14 @@ const VALUE_FLAGS: Record<string, Flag> = {
   concurrency: { describe: 'Files read ahead when reads are slow (network volumes) [default: 32]' },
   shard: { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' },
   'key-by': { choices: KEY_BY as string[], describe: "One JSON object keyed by each fragment's path without its extension (exactly one value per fragment)" },
+  schema: { type: 'string', describe: 'JSON Schema file (draft 2020-12, or draft-07 by its $schema) every value must match; a value that does not makes its fragment invalid (json mode)' },
   expect: { type: 'string', describe: 'Number of files that must match (whole set, before --shard); otherwise exit 4, nothing written' },
-  'expect-names': { type: 'string', describe: 'File of the relative paths that must match (JSON array or one per line; - = stdin); otherwise exit 4' },
+  'expect-names': { type: 'string', describe: 'File of the relative paths that must match (JSON array, a --manifest as is, or one per line; - = stdin); otherwise exit 4' },
   'max-missing': { type: 'string', describe: 'With --expect(-names): tolerate N missing files, or P% of the expected count' },
   'max-invalid': { type: 'string', describe: 'With --on-invalid skip: tolerate N invalid fragments, or P% of the files read; past it exit 3' },
   level: { describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' },
   endpoint: { type: 'string', describe: 's3:// input: URL of an S3-compatible store (MinIO, Ceph); path-style [default: $AWS_ENDPOINT_URL]' },
+  timeout: { type: 'string', describe: 's3:// input: seconds a request may go without progress (connect, answer, next bytes) before it is retried [default: 30]' },
 };
 
 const BOOLEAN_FLAGS: Record<string, Flag> = {
@@ -216,6 +219,7 @@ function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: bo
     concurrency: one(args.concurrency as string | undefined),
     shard: one(args.shard as string | undefined),
     keyBy: one(args['key-by'] as Options['keyBy']),
+    schema: one(args.schema as string | undefined),
     expect: one(args.expect as string | undefined),
     expectNames: one(args['expect-names'] as string | undefined),
     maxMissing: one(args['max-missing'] as string | undefined),
@@ -223,6 +227,7 @@ function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: bo
     gzip: one(args.gzip as boolean | undefined),
     level: one(args.level as string | undefined),
     endpoint: one(args.endpoint as string | undefined),
+    timeout: one(args.timeout as string | undefined),
     signal,
     onWarning: (message) => process.stderr.write(`${NAME}: ${message}\n`),
     onProgress: quiet ? undefined : progressLine(),
@@ -306,6 +311,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Interrupted: leave now, not when a write a stopped reader will never take has drained.
+    if (code === ExitCode.sigint || code === ExitCode.sigterm) process.exit(code);
   },
   (error: unknown) => {
     process.stderr.write(`${NAME}: ${messageOf(error)}\n`);

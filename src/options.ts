@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import tty from 'node:tty';
-import { PLAIN_DECIMAL, decimalInteger } from './decimal.js';
+import { PLAIN_DECIMAL, decimalInteger, decimalNumber } from './decimal.js';
 import { parseExpectCount, parseTolerance, type Tolerance } from './contract.js';
 import { expectedNames, loadExpectedNames, type ExpectedNames } from './expected.js';
 import { UsageError, errnoCode } from './errors.js';
@@ -57,6 +57,11 @@ export interface Options {
   readonly shard?: { readonly index: number; readonly count: number } | string | undefined;
   /** Write one JSON object keyed by each fragment's path without its extension. */
   readonly keyBy?: KeyBy | undefined;
+  /**
+   * A JSON Schema file (draft 2020-12, or draft-07 by its `$schema`) every emitted value must
+   * satisfy (json mode); a value that does not makes its fragment invalid input.
+   */
+  readonly schema?: string | undefined;
   /** The number of files the run must match (before sharding), else exit 4. */
   readonly expect?: number | string | undefined;
   /** The relative paths the run must match: a list, or a file of them (`-`: stdin). */
@@ -71,6 +76,11 @@ export interface Options {
   readonly level?: number | string;
   /** S3 input: endpoint of an S3-compatible store (path-style addressing). @default AWS_ENDPOINT_URL */
   readonly endpoint?: string | undefined;
+  /**
+   * S3 input: seconds any request may go without progress (connect, first byte, next body byte,
+   * a listing page) before it is retried; a number > 0 (a string is parsed). @default 30
+   */
+  readonly timeout?: number | string | undefined;
   /** Aborts the run (SIGINT/SIGTERM); the output target stays untouched. */
   readonly signal?: AbortSignal | undefined;
   /** Warnings (skipped files) go here. @default nothing */
@@ -104,6 +114,8 @@ export interface Settings {
   readonly concurrency: number;
   readonly shard: { readonly index: number; readonly count: number } | undefined;
   readonly keyBy: KeyBy | undefined;
+  /** The --schema file as given (read and compiled once, before any fragment: json/schema.ts). */
+  readonly schema: string | undefined;
   readonly expect: number | undefined;
   /** The names --expect-names lists, packed and indexed by their bytes (expected.ts). */
   readonly expectNames: ExpectedNames | undefined;
@@ -112,6 +124,8 @@ export interface Settings {
   readonly gzip: boolean;
   readonly level: number;
   readonly endpoint: string | undefined;
+  /** Seconds without progress before a request is retried (S3 input). */
+  readonly timeout: number;
   readonly signal: AbortSignal | undefined;
   readonly onWarning: (message: string) => void;
   readonly onProgress: ((progress: Progress) => void) | undefined;
@@ -121,6 +135,19 @@ function oneOf<T extends string>(name: string, value: T | undefined, allowed: re
   if (value === undefined) return fallback;
   if (!allowed.includes(value)) throw new UsageError(`invalid ${name} '${value}': expected one of ${allowed.join(', ')}`);
   return value;
+}
+
+const DEFAULT_TIMEOUT = 30;
+/** A day: a step stalled longer is better failed (and a timer cannot hold much more). */
+const MAX_TIMEOUT = 86_400;
+
+/** `--timeout`: seconds, a number > 0 (`0.5` allowed, as decimal.ts reads it), at most a day. */
+export function parseTimeout(value: unknown): number {
+  const n = typeof value === 'string' ? decimalNumber(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT) {
+    throw new UsageError(`invalid --timeout '${String(value)}': expected seconds, a number > 0 and at most ${MAX_TIMEOUT} in ${PLAIN_DECIMAL} (a fraction allowed: 0.5)`);
+  }
+  return n;
 }
 
 /** Parse `i/N` (0-based i, decimal digits as decimal.ts allows). */
@@ -568,6 +595,10 @@ export function resolveSettings(options: Options): Settings {
     if (format === 'ndjson') throw new UsageError('--key-by writes one JSON object: it cannot be combined with --format ndjson; leave one of them out');
     if (flatten) throw new UsageError('--key-by takes one value per fragment: it cannot be combined with --flatten; leave one of them out');
   }
+  if (options.schema !== undefined) {
+    if (mode !== 'json') throw new UsageError(`--schema applies to json mode only; this run is ${modeText}: leave --schema out, or use --mode json`);
+    if (options.schema === '') throw new UsageError('empty --schema: give the file of a JSON Schema');
+  }
   checkNotTerminal(options.output, output, mode, gzip);
   const contract = resolveContract(options);
   const shard = resolveShard(options.shard);
@@ -578,6 +609,8 @@ export function resolveSettings(options: Options): Settings {
     if (!s3) throw new UsageError('--endpoint applies to an s3:// input only: give an s3://bucket/prefix/ input, or leave --endpoint out');
     endpointOf(endpoint);
   }
+  if (options.timeout !== undefined && !s3) throw new UsageError('--timeout applies to an s3:// input only: give an s3://bucket/prefix/ input, or leave --timeout out');
+  const timeout = options.timeout === undefined ? DEFAULT_TIMEOUT : parseTimeout(options.timeout);
   return Object.freeze({
     dir: s3 ? dir : path.resolve(dir),
     mode,
@@ -593,10 +626,12 @@ export function resolveSettings(options: Options): Settings {
     concurrency,
     shard,
     keyBy,
+    schema: options.schema,
     ...contract,
     gzip,
     level,
     endpoint,
+    timeout,
     signal: options.signal,
     onWarning: options.onWarning ?? (() => {}),
     onProgress: options.onProgress,
