@@ -25,7 +25,7 @@ import { type FastKernel, WASM_MAX, WASM_MIN, fastKernel } from './fast.js';
 export interface ValueSink {
   /** A new value starts. */
   begin(): void;
-  /** Bytes of the current value; `buf` is only valid during the call. */
+  /** Bytes of the current value; `buf` (the chunk, or the WebAssembly kernel's memory) is only valid during the call. */
   bytes(buf: Buffer, start: number, end: number): void;
   /** The current value is complete. */
   end(): void;
