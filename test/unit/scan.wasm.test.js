@@ -227,7 +227,7 @@ test('records of the bench shapes, pretty-printed and corrupted, in big random c
   const rand = rng(0x5eed);
   for (const base of [Buffer.from(text), Buffer.from(pretty)]) {
     for (const flatten of [false, true]) {
-      // More whitespace runs per chunk than the kernel reports at once (16,384): it stops and resumes.
+      // Tens of thousands of whitespace runs in one chunk, gathered by the kernel in one piece.
       const r = assertSame(base, [], { flatten }, 'whole');
       assert.equal(r.error, null);
       for (let k = 0; k < 4; k++) assertSame(base, randomSplits(base.length, rand, 2 + k * 10), { flatten }, `clean ${k}`);
