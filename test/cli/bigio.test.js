@@ -155,10 +155,11 @@ test('a read failing past the first chunks: the same error as before, exit 1, no
   if (!shim()) return t.skip('no C compiler for the read-failure shim');
   const f = fragment(10 * MiB);
   const dir = mk({ 'a.json': '1', 'big.json': f.bytes });
-  const out = mk({ 'all.json': 'previous' });
-  const target = path.join(out, 'all.json');
+  const out = mk({ 'all.json': 'previous', 'all.tar': 'previous' });
   const big = path.join(dir, 'big.json');
   for (const [mode, args] of [['json', []], ['tar', ['--mode', 'tar']]]) {
+    // Each mode writes a name of its own format (a .json name is refused in tar mode).
+    const target = path.join(out, `all.${mode}`);
     for (const readMode of ['sync', 'async']) {
       const env = { LD_PRELOAD: shim(), AGG_EIO_AFTER: String(3 * MiB), AGGREGATE_READ_MODE: readMode };
       const r = await run(['-q', ...args, dir, '-o', target], { env, timeout: 60_000 });
