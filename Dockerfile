@@ -12,7 +12,7 @@ ARG NODE_IMAGE=node:24-alpine
 # ---------------------------------------------------------------------------------------------
 # Build: compile the scanner's WebAssembly kernel (scripts/wasm.mjs: AssemblyScript, embedded
 # in the bundle as base64), compile TypeScript, bundle the CLI and its dependencies (scripts/bundle.mjs: main.cjs,
-# aws-sdk.cjs loaded only by s3:// runs, ajv.cjs only by --schema runs), and make the V8 code cache with this stage's node,
+# aws-sdk.cjs loaded only by s3:// runs, ajv.cjs only by --schema runs), and make their V8 code caches with this stage's node,
 # which is the runtime's node (same NODE_IMAGE).
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
@@ -32,9 +32,11 @@ RUN npm run build
 # Lay out exactly what the runtime stage gets, as a root file system overlay:
 #   /usr/local/lib/aggregate/bundle/aggregate.cjs   the bin: a launcher with `#!/usr/bin/env node`
 #   /usr/local/lib/aggregate/bundle/main.cjs        the CLI and its dependencies
-#   /usr/local/lib/aggregate/bundle/main.cjs.v8cache  V8 code cache for this node, made here by
-#                                                   one run of the laid-out bin: read-only at run
-#                                                   time (USER 65532, read-only root file system)
+#   /usr/local/lib/aggregate/bundle/aws-sdk.cjs, ajv.cjs  chunks main.cjs loads on demand
+#   /usr/local/lib/aggregate/bundle/*.cjs.v8cache   V8 code caches of main.cjs, aws-sdk.cjs and
+#                                                   ajv.cjs for this node, made here by runs of the
+#                                                   laid-out bin: read-only at run time (USER
+#                                                   65532, read-only root file system)
 #   /usr/local/lib/aggregate/package.json           name, version, "type": "module" only
 #   /usr/local/bin/aggregate                        symlink to the bin: `aggregate` on PATH
 #   /tmp, /tmp/out                                  world-writable (sticky): Argo output artifacts
@@ -50,7 +52,7 @@ RUN set -eu; \
     node -e 'const p = require("./package.json"); process.stdout.write(JSON.stringify({ name: p.name, version: p.version, license: p.license, type: "module", private: true }, null, 2) + "\n")' > "$app/package.json"; \
     ln -s ../lib/aggregate/bundle/aggregate.cjs /rootfs/usr/local/bin/aggregate; \
     node scripts/code-cache.mjs "$app/bundle"; \
-    chmod 0644 "$app/bundle/main.cjs" "$app/bundle/main.cjs.v8cache" "$app/bundle/aws-sdk.cjs" "$app/bundle/ajv.cjs"; \
+    chmod 0644 "$app/bundle/main.cjs" "$app/bundle/aws-sdk.cjs" "$app/bundle/ajv.cjs" "$app/bundle/main.cjs.v8cache" "$app/bundle/aws-sdk.cjs.v8cache" "$app/bundle/ajv.cjs.v8cache"; \
     chmod 1777 /rootfs/tmp /rootfs/tmp/out; \
     /rootfs/usr/local/bin/aggregate --version
 

@@ -5,7 +5,7 @@
 //
 //   npm run build && node bench/s3.mjs [--runs 3] [--delay 10[,30]] [--only small|medium] [--quick]
 //                                      [--server lite|s3rver] [--before-bin OLD.mjs] [--base-bin OLD.mjs]
-//   node bench/s3.mjs --objects 2000,20000 [--runs 5] [--delay 10] [--aws]
+//   node bench/s3.mjs --objects 2000,20000 [--runs 5] [--delay 10] [--aws] [--before-bin OLD]
 //
 // --objects N,M: the peers table instead: N and M objects of ~140 B in 100 prefixes, aggregate
 // (its lean GET path, and the SDK's GetObject with AGGREGATE_S3_GET=sdk) against `rclone copy
@@ -225,6 +225,7 @@ async function comparePeers(counts, delayMs) {
   const tools = {
     agg: ['aggregate s3://', (n) => ({ cmd: process.execPath, args: [BIN, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env })],
     sdk: ['aggregate s3://, SDK GetObject (AGGREGATE_S3_GET=sdk)', (n) => ({ cmd: process.execPath, args: [BIN, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env: { ...env, AGGREGATE_S3_GET: 'sdk' } })],
+    ...(beforeBin && { before: ['aggregate s3:// (--before-bin)', (n) => ({ cmd: process.execPath, args: [beforeBin, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env })] }),
     rclone: ['rclone copy --transfers 32, then jq -s', (n) => (fresh(), { cmd: 'sh', args: ['-c', `rclone copy lite:bench/o${n} ${dl} --transfers 32 --checkers 32 --fast-list -q && ${jq}`], env: rcloneEnv })],
     ...(useAws && { aws: ['aws s3 cp --recursive (32 concurrent), then jq -s', (n) => (fresh(), { cmd: 'sh', args: ['-c', `aws s3 cp --recursive --quiet --endpoint-url ${server.endpoint} s3://bench/o${n}/ ${dl} && ${jq}`], env: awsEnv })] }),
   };
@@ -240,7 +241,7 @@ async function comparePeers(counts, delayMs) {
             g.status = `FAILED (exit ${m.code}): ${m.stderr.trim().split('\n').pop()}`;
             continue;
           }
-          if (k === 'agg' || k === 'sdk') {
+          if (k === 'agg' || k === 'sdk' || k === 'before') {
             const values = JSON.parse(fs.readFileSync(path.join(tmp, 'a.json'), 'utf8')).length;
             if (values !== n) g.status = `WRONG: ${values} values`;
           }
@@ -266,7 +267,7 @@ async function comparePeers(counts, delayMs) {
   }
   if (counts.length >= 2) {
     const [lo, hi] = [Math.min(...counts), Math.max(...counts)];
-    for (const k of ['agg', 'sdk']) {
+    for (const k of ['agg', 'sdk', ...(beforeBin ? ['before'] : [])]) {
       const perGet = ((median(got[`${k}/${hi}`].cpu) - median(got[`${k}/${lo}`].cpu)) / (hi - lo)) * 1000;
       out.push('', `${tools[k][0]}: CPU per GET (${hi} - ${lo} objects) = ${perGet.toFixed(3)} ms`);
     }

@@ -6,7 +6,8 @@
  *   aggregate.mjs     the former bin, a shim that requires aggregate.cjs (scripts/launcher-shim.mjs)
  *   main.cjs          the CLI and its dependencies, one CommonJS file (vm.Script takes a cache
  *                     for a classic script, not for an ES module)
- *   main.cjs.v8cache  written by scripts/code-cache.mjs (npm run build), not here
+ *   *.cjs.v8cache     the code caches of main.cjs, aws-sdk.cjs and ajv.cjs, written by
+ *                     scripts/code-cache.mjs (npm run build), not here
  *   aws-sdk.cjs       the AWS SDK's S3 client, required by main.cjs only for an s3:// input
  *                     (1.4 MB of JavaScript a local run never parses)
  *   ajv.cjs           ajv and ajv-formats (dist/json/ajv.js), required by main.cjs only for a
@@ -71,8 +72,8 @@ const externalAjv = {
   },
 };
 
-// A cache made for the previous main.cjs would only be rejected: remove it with the bundle.
-rmSync('bundle/main.cjs.v8cache', { force: true });
+// A cache made for the previous bundle would only be rejected: remove it with the bundle.
+for (const file of ['main.cjs', 'aws-sdk.cjs', 'ajv.cjs']) rmSync(`bundle/${file}.v8cache`, { force: true });
 await build({
   entryPoints: ['dist/cli.js'],
   bundle: true,

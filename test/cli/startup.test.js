@@ -1,5 +1,6 @@
-// Start-up remedies of the bin (scripts/launcher.cjs, scripts/bundle.mjs): the V8 code cache is
-// only ever an optimisation, and string-width (Intl.Segmenter) is loaded for --help only.
+// Start-up remedies of the bin (scripts/launcher.cjs, scripts/bundle.mjs): the V8 code caches (of
+// main.cjs and of the chunks it loads on demand, aws-sdk.cjs and ajv.cjs) are used, and are only
+// ever an optimisation; string-width (Intl.Segmenter) is loaded for --help only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,17 +13,30 @@ const BUNDLE = path.dirname(BIN);
 const CACHE = 'main.cjs.v8cache';
 // Every temp dir of this file but the bundle copies (removed by their tests) goes when it ends.
 const mk = tempTrees('agg-startup-');
+const CHUNKS = ['main.cjs', 'aws-sdk.cjs', 'ajv.cjs'];
+
+// An s3:// run that loads the SDK and fails fast: nothing listens on port 1, one attempt.
+const S3_ENV = {
+  AWS_ACCESS_KEY_ID: 'x',
+  AWS_SECRET_ACCESS_KEY: 'x',
+  AWS_REGION: 'us-east-1',
+  AWS_MAX_ATTEMPTS: '1',
+  AWS_CONFIG_FILE: '/nonexistent',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
 
 function runBin(bin, args, nodeArgs = []) {
-  const r = spawnSync(process.execPath, [...nodeArgs, bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_'))), ...S3_ENV };
+  const r = spawnSync(process.execPath, [...nodeArgs, bin, ...args], { encoding: 'utf8', timeout: 60_000, env });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A copy of the built bundle/ in a temp dir, whose cache file `damage` may replace or remove. */
+/** A copy of the built bundle/ in a temp dir, whose cache files `damage` may replace or remove. */
 function bundleCopy(damage) {
   const dir = tmpdir('agg-startup-');
   for (const f of fs.readdirSync(BUNDLE)) fs.copyFileSync(path.join(BUNDLE, f), path.join(dir, f));
-  damage(path.join(dir, CACHE), fs.readFileSync(path.join(dir, 'main.cjs')));
+  for (const chunk of CHUNKS) damage(path.join(dir, `${chunk}.v8cache`), fs.readFileSync(path.join(dir, chunk)));
   return dir;
 }
 
@@ -39,18 +53,62 @@ const fragments = mk({
   'b/3.json': '{"nested":{"deep":[true,false]}}',
 });
 const broken = mk({ 'ok.json': '{"a":1}', 'bad.json': '{"a": tru}' });
+const schema = path.join(mk({ 'schema.json': '{"type": "object", "required": ["id"]}' }), 'schema.json');
+const S3_RUN = ['--mode', 'json', 's3://bucket/prefix/', '--endpoint', 'http://127.0.0.1:1'];
 const CASES = [
   ['--version'],
   ['--mode', 'json', '--quiet', fragments],
   ['--mode', 'json', broken],
   ['--mode', 'json', '--no-such-flag', fragments],
+  ['--mode', 'json', '--schema', schema, fragments],
+  S3_RUN,
 ];
 
-test('the build writes a code cache next to the bundle', () => {
-  const cache = fs.readFileSync(path.join(BUNDLE, CACHE));
-  const source = fs.readFileSync(path.join(BUNDLE, 'main.cjs'));
-  assert.ok(cache.length > 1000, 'cache is not empty');
-  assert.equal(cache.readUInt32LE(0), crc32(cache.subarray(4), crc32(source)), 'cache header matches main.cjs');
+test('the build writes a code cache next to the bundle and next to each chunk it loads on demand', () => {
+  for (const chunk of CHUNKS) {
+    const cache = fs.readFileSync(path.join(BUNDLE, `${chunk}.v8cache`));
+    const source = fs.readFileSync(path.join(BUNDLE, chunk));
+    assert.ok(cache.length > 1000, `${chunk}: cache is not empty`);
+    assert.equal(cache.readUInt32LE(0), crc32(cache.subarray(4), crc32(source)), `cache header matches ${chunk}`);
+  }
+});
+
+// A preload that reports each vm.Script the launcher compiles, and whether V8 took its cache.
+const scriptProbe = path.join(mk(), 'script-probe.cjs');
+fs.writeFileSync(scriptProbe, `const vm = require('node:vm');
+const S = vm.Script;
+vm.Script = class extends S {
+  constructor(source, options) {
+    super(source, options);
+    const taken = options && options.cachedData ? (this.cachedDataRejected ? 'rejected' : 'taken') : 'none';
+    process.stderr.write('[compiled ' + require('node:path').basename(options.filename) + ': cache ' + taken + ']\\n');
+  }
+};
+`);
+
+test('the launcher compiles main.cjs, the SDK chunk (s3:// runs) and the ajv chunk (--schema runs) from their caches', () => {
+  const local = runBin(BIN, ['--quiet', fragments], ['-r', scriptProbe]);
+  assert.equal(local.code, 0, local.stderr);
+  assert.deepEqual(local.stderr.match(/\[compiled [^\]]*\]/g), ['[compiled main.cjs: cache taken]']);
+  const s3 = runBin(BIN, S3_RUN, ['-r', scriptProbe]);
+  assert.equal(s3.code, 1, s3.stderr);
+  assert.match(s3.stderr, /cannot list s3:\/\/bucket\/prefix\//);
+  assert.deepEqual(s3.stderr.match(/\[compiled [^\]]*\]/g), ['[compiled main.cjs: cache taken]', '[compiled aws-sdk.cjs: cache taken]']);
+  const valid = runBin(BIN, ['--quiet', '--schema', schema, fragments], ['-r', scriptProbe]);
+  assert.equal(valid.code, 3, valid.stderr); // the fragments include arrays: not objects
+  assert.deepEqual(valid.stderr.match(/\[compiled [^\]]*\]/g), ['[compiled main.cjs: cache taken]', '[compiled ajv.cjs: cache taken]']);
+  // The probe sees a rejection: a cache whose V8 version hash differs (what another Node makes).
+  const dir = bundleCopy((file, source) => {
+    const data = fs.readFileSync(file).subarray(4);
+    data.writeUInt32LE((data.readUInt32LE(4) ^ 0xffff) >>> 0, 4);
+    fs.writeFileSync(file, withHeader(source, data));
+  });
+  try {
+    const foreign = runBin(path.join(dir, path.basename(BIN)), S3_RUN, ['-r', scriptProbe]);
+    assert.deepEqual(foreign.stderr.match(/\[compiled [^\]]*\]/g), ['[compiled main.cjs: cache rejected]', '[compiled aws-sdk.cjs: cache rejected]']);
+  } finally {
+    rm(dir);
+  }
 });
 
 const DAMAGES = {
@@ -177,13 +235,13 @@ test('concurrent reads get a thread pool of --concurrency threads (the bin sizes
 });
 
 // A preload that reports at exit whether the JSON Schema validator (bundle/ajv.cjs) was loaded.
-const ajvProbe = path.join(tmpdir(), 'ajv-probe.cjs');
+const ajvProbe = path.join(mk(), 'ajv-probe.cjs');
 fs.writeFileSync(ajvProbe, `process.on('exit', () => process.stderr.write(Object.keys(require.cache).some((f) => /[\\\\/]ajv(\\.cjs$|[\\\\/])/.test(f)) ? '[ajv loaded]\\n' : '[no ajv]\\n'));`);
 
 test('ajv is loaded only by a run given --schema, and is not part of main.cjs', () => {
   const out = tmpdir('agg-ajv-');
   try {
-    for (const args of [...CASES, ['--quiet', fragments, '--format', 'ndjson', '--stats', path.join(out, 's.json')], ['--quiet', '--mode', 'tar', fragments, '-o', path.join(out, 'o.tar')]]) {
+    for (const args of [...CASES.filter((args) => !args.includes('--schema')), ['--quiet', fragments, '--format', 'ndjson', '--stats', path.join(out, 's.json')], ['--quiet', '--mode', 'tar', fragments, '-o', path.join(out, 'o.tar')]]) {
       const r = runBin(BIN, args, ['-r', ajvProbe]);
       assert.match(r.stderr, /\[no ajv\]/, args.join(' '));
     }
