@@ -27,7 +27,7 @@ if (process.argv[2] === '--child') {
   } else if (how === 'aggregate') {
     const { walk } = await import(path.join(ROOT, 'dist/walk.js'));
     const { compilePatterns } = await import(path.join(ROOT, 'dist/patterns.js'));
-    n = walk(dir, { patterns: compilePatterns(['**/*.json'], []), reportDirectories: true, mtimes: false, exclude: [] }).files.length;
+    n = (await walk(dir, { patterns: compilePatterns(['**/*.json'], []), reportDirectories: true, mtimes: false, exclude: [], concurrency: 32 })).files.length;
   } else {
     const rec = (d) => {
       for (const e of fs.readdirSync(d, { withFileTypes: true })) {

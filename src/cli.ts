@@ -66,7 +66,7 @@ const VALUE_FLAGS: Record<string, Flag> = {
   format: { choices: JSON_FORMATS, describe: 'JSON output: one array, or one value per line [default: array]' },
   stats: { type: 'string', describe: 'Write a JSON summary to this file (failed runs too)' },
   manifest: { type: 'string', describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' },
-  concurrency: { describe: 'Files read ahead when reads are slow (network volumes) [default: 32]' },
+  concurrency: { describe: 'Files read ahead (and directories listed at once) when opens are slow (network volumes) [default: 32]' },
   shard: { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' },
   'key-by': { choices: KEY_BY as string[], describe: "One JSON object keyed by each fragment's path without its extension (exactly one value per fragment)" },
   schema: { type: 'string', describe: 'JSON Schema file (draft 2020-12, or draft-07 by its $schema) every value must match; a value that does not makes its fragment invalid (json mode)' },

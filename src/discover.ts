@@ -13,7 +13,7 @@ import { PackedNames } from './names.js';
 import { compilePatterns } from './patterns.js';
 import { stdoutFile } from './sink.js';
 import { compareBytesAt } from './sort.js';
-import { KINDS, walk } from './walk.js';
+import { KINDS, walk, type WalkMode, type WalkStats } from './walk.js';
 
 export interface FileEntry {
   /** Path relative to the input root, '/'-separated: the exact bytes of the name. */
@@ -49,6 +49,8 @@ export interface Listed {
   readonly matched: number;
   /** Every matched name, and their run order before sharding (what --expect-names checks). */
   readonly all: { readonly names: PackedNames; readonly order: Uint32Array };
+  /** How a local walk listed the directories (undefined for an S3 listing). */
+  readonly walk?: WalkStats;
 }
 
 export interface Discovery extends Listed {
@@ -111,8 +113,8 @@ class LocalEntry implements FileEntry {
   }
 }
 
-/** List, filter, order and shard the input files. */
-export function discover(settings: Settings): Discovery {
+/** List, filter, order and shard the input files (`walkMode`: forced by tests, see walk.ts). */
+export async function discover(settings: Settings, walkMode: WalkMode = 'auto'): Promise<Discovery> {
   const patterns = compilePatterns(settings.patterns, settings.ignore);
   checkRoot(settings.dir);
   const root = realRoot(settings.dir);
@@ -126,11 +128,13 @@ export function discover(settings: Settings): Discovery {
     if (real.length > root.length && real.subarray(0, root.length).equals(root)) exclude.push(real.subarray(root.length));
   }
 
-  const listing = walk(settings.dir, {
+  const listing = await walk(settings.dir, {
     patterns,
     reportDirectories: settings.mode === 'json',
     mtimes: settings.sort === 'mtime',
     exclude,
+    concurrency: settings.concurrency,
+    mode: walkMode,
   });
   const { files, mtimes, skipped, kinds } = listing;
   const { order, all, matched } = arrange(files, settings, mtimes);
@@ -141,6 +145,7 @@ export function discover(settings: Settings): Discovery {
     skipped: skippedInOrder(skipped, (i) => KINDS[kinds[i]!]!),
     matched,
     root,
+    walk: listing.stats,
   };
 }
 

@@ -21,20 +21,16 @@ import { performance } from 'node:perf_hooks';
 import type { FileEntry, FileList, Listed } from './discover.js';
 import { IoError, errnoCode } from './errors.js';
 import { quoteName } from './quote.js';
+import { SlowProbe } from './slow.js';
 
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
 /** Chunk size for streaming large files, and the reused buffer of the synchronous path. */
 export const CHUNK_SIZE = 1 << 20;
 /** Largest head read ahead per file in the asynchronous window (bounds its memory). */
 const PREFETCH_HEAD = 256 << 10;
-/**
- * Median open+read time above which reads go concurrent (ms). A page-cache hit on a local disk
- * takes ~0.02 ms here; a network volume's round trip is ~0.5-2 ms. The median ignores the odd
- * stall (GC, first-call warm-up).
- */
-const SLOW_OPEN_MS = 0.25;
-/** Files timed per decision. */
+/** Files timed per round of the slow-open probe (slow.ts), and slow rounds in a row that decide. */
 const PROBE_FILES = 16;
+const PROBE_ROUNDS = 2;
 
 export type ReadMode = 'auto' | 'sync' | 'async';
 
@@ -606,9 +602,7 @@ export class FileReader implements Reader {
   private readonly dirs: Directories | undefined;
   private mode: ReadMode;
   private i = 0;
-  private readonly times = new Float64Array(PROBE_FILES);
-  private timed = 0;
-  private slowRounds = 0;
+  private readonly slow = new SlowProbe(PROBE_FILES, PROBE_ROUNDS);
   /** The asynchronous read-ahead window, once reads went asynchronous. */
   private ahead: ReadAhead<FileEntry> | undefined;
   /** entries.at(i), once looked at (see Directories.pathOf). */
@@ -647,12 +641,7 @@ export class FileReader implements Reader {
    * volume in 1 of 5 runs of 10k local files under a load average of 9 (see bench/README.md).
    */
   private probe(ms: number): void {
-    this.times[this.timed++] = ms;
-    if (this.timed < PROBE_FILES) return;
-    this.timed = 0;
-    this.times.sort();
-    this.slowRounds = this.times[PROBE_FILES >> 2]! > SLOW_OPEN_MS ? this.slowRounds + 1 : 0;
-    if (this.slowRounds >= 2) {
+    if (this.slow.add(ms)) {
       this.mode = 'async';
       this.dirs?.close();
     }
