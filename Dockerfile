@@ -20,7 +20,9 @@ WORKDIR /src
 
 # Dependencies first, so this layer is cached until package*.json changes.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: the package's prepare script (the build, for git and path installs) would run
+# here, before the sources are copied; the build runs below. No dependency needs its install script.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 
 COPY tsconfig.json ./
 COPY scripts ./scripts

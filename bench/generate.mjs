@@ -19,49 +19,81 @@ const GENERATOR_HASH = createHash('sha256').update(fs.readFileSync(fileURLToPath
 const MB = 1e6;
 const MiB = 1 << 20;
 
+/** `4020` -> `4k`, `12345` -> `12k`, `1900000` -> `1.9M`: counts in titles. */
+const count = (n) => (n >= 1e6 ? `${+(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${+(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)}k` : String(n));
+const mb = (bytes) => `${+(bytes / MB).toFixed(1)} MB`;
+/** Sizes of the one-fragment profiles. */
+const ONE_FRAGMENT = {full: {bytes: 256 * MB}, quick: {bytes: 32 * MB}, smoke: {bytes: 2 * MB}};
+
 /**
- * Profiles. `kind` is json or bin; `sizes` gives the parameters per mode (full, quick, smoke).
- * @type {Record<string, {kind: 'json'|'bin', title: string, sizes: Record<'full'|'quick'|'smoke', object>}>}
+ * Profiles. `kind` is json or bin; `sizes` gives the parameters per mode (full, quick, smoke);
+ * `title(size)` describes the data of one mode (the headings of a quick run name its own sizes).
+ * @type {Record<string, {kind: 'json'|'bin', title: (size: object) => string, sizes: Record<'full'|'quick'|'smoke', object>}>}
  */
 export const PROFILES = {
   small: {
     kind: 'json',
-    title: '10k JSON fragments of ~140 B (objects, nested arrays, 2% with an integer beyond 2^53)',
+    title: (s) => `${count(s.files)} JSON fragments of ~140 B (objects, nested arrays, 2% with an integer beyond 2^53)`,
     sizes: {full: {files: 10_000}, quick: {files: 10_000}, smoke: {files: 200}},
   },
   medium: {
     kind: 'json',
-    title: '60 JSON fragments of 0.6 MB (an object holding ~4k records each)',
+    title: (s) => `${count(s.files)} JSON fragments of ${mb(s.bytes)} (an object holding ~${count(Math.round((s.bytes / MB) * 6.7e3))} records each)`,
     sizes: {full: {files: 60, bytes: 0.6 * MB}, quick: {files: 20, bytes: 0.6 * MB}, smoke: {files: 4, bytes: 50_000}},
   },
   large: {
     kind: 'json',
-    title: 'one JSON fragment of 256 MB (an array of ~1.9M records)',
-    sizes: {full: {bytes: 256 * MB}, quick: {bytes: 32 * MB}, smoke: {bytes: 2 * MB}},
+    title: (s) => `one JSON fragment of ${mb(s.bytes)} (an array of ~${count(Math.round((s.bytes / MB) * 7.4e3))} records)`,
+    sizes: ONE_FRAGMENT,
   },
   dense: {
     kind: 'json',
-    title: 'one JSON fragment of 256 MB of dense records (8 one-letter keys, 17-digit floats, ~1.2M records)',
-    sizes: {full: {bytes: 256 * MB}, quick: {bytes: 32 * MB}, smoke: {bytes: 2 * MB}},
+    title: (s) => `one JSON fragment of ${mb(s.bytes)} of dense records (8 one-letter keys, 17-digit floats, ~${count(Math.round((s.bytes / MB) * 4.7e3))} records)`,
+    sizes: ONE_FRAGMENT,
   },
   many: {
     kind: 'json',
-    title: '100k tiny JSON fragments (~16 B; every 1000th pair is two bare numbers, the first without a trailing newline)',
+    title: (s) => `${count(s.files)} tiny JSON fragments (~16 B; every 1000th pair is two bare numbers, the first without a trailing newline)`,
     sizes: {full: {files: 100_000}, quick: {files: 10_000}, smoke: {files: 500}},
+  },
+  python: {
+    kind: 'json',
+    title: (s) => `one JSON fragment of ${mb(s.bytes)} as Python's json.dump writes it by default (', ' and ': ' separators, one line)`,
+    sizes: ONE_FRAGMENT,
+  },
+  indent: {
+    kind: 'json',
+    title: (s) => `one JSON fragment of ${mb(s.bytes)} as json.dump(indent=2) writes it (LF line ends)`,
+    sizes: ONE_FRAGMENT,
+  },
+  'indent-crlf': {
+    kind: 'json',
+    title: (s) => `one JSON fragment of ${mb(s.bytes)} as json.dump(indent=2) writes it on Windows (CRLF line ends)`,
+    sizes: ONE_FRAGMENT,
+  },
+  'medium-python': {
+    kind: 'json',
+    title: (s) => `${count(s.files)} JSON fragments of ${mb(s.bytes)} written with Python's default separators (the medium profile's shape)`,
+    sizes: {full: {files: 60, bytes: 0.6 * MB}, quick: {files: 20, bytes: 0.6 * MB}, smoke: {files: 4, bytes: 50_000}},
   },
   netvol: {
     kind: 'json',
-    title: 'the small profile\'s fragments (first 2,000) read through a 1 ms per-open latency shim (network volume)',
+    title: (s) => `the small profile's fragments (first ${count(s.files)}) read through a ${s.delayUs / 1000} ms per-open latency shim (network volume)`,
     sizes: {full: {files: 2_000, delayUs: 1000}, quick: {files: 500, delayUs: 1000}, smoke: {files: 50, delayUs: 1000}},
+  },
+  'netvol-fuse': {
+    kind: 'json',
+    title: (s) => `${count(s.files)} small JSON fragments in ${s.dirs} directories on an object store mounted through FUSE: ${s.delayUs / 1000} ms per open and per page of a directory listing (netvol-shim.so)`,
+    sizes: {full: {files: 10_000, dirs: 100, delayUs: 20_000}, quick: {files: 2_000, dirs: 20, delayUs: 20_000}, smoke: {files: 100, dirs: 5, delayUs: 2_000}},
   },
   'bin-large': {
     kind: 'bin',
-    title: '3 binaries of 120 MB (seeded 1 MiB block of 6-bit symbols, stamped per MiB; gzip gets ~25%)',
+    title: (s) => `${count(s.files)} binaries of ${mb(s.bytes)} (seeded 1 MiB block of 6-bit symbols, stamped per MiB; gzip gets ~25%)`,
     sizes: {full: {files: 3, bytes: 120 * MB}, quick: {files: 3, bytes: 16 * MB}, smoke: {files: 3, bytes: 1 * MB}},
   },
   'bin-small': {
     kind: 'bin',
-    title: '10k binaries of 200 B (random bytes)',
+    title: (s) => `${count(s.files)} binaries of ${s.bytes} B (random bytes)`,
     sizes: {full: {files: 10_000, bytes: 200}, quick: {files: 5_000, bytes: 200}, smoke: {files: 200, bytes: 200}},
   },
 };
@@ -112,23 +144,67 @@ function denseRecord(r) {
   return s + '}';
 }
 
-/** The text of one large fragment: `[` records separated by `,\n` `]`, in chunks of ~1 MiB. */
-export function* largeChunks(bytes, seed, dense = false) {
-  const r = prng(seed);
-  let chunk = '[';
-  let size = 1;
-  let j = 0;
-  while (size < bytes) {
-    const rec = (j ? ',\n' : '\n') + (dense ? denseRecord(r) : record(r, j, j % 10_007 === 3));
+/** An array of `next(j)` records: `open`, records joined by `sep`, `close`, in chunks of ~1 MiB, up to `bytes`. */
+function* arrayChunks(bytes, open, sep, close, next) {
+  let chunk = open;
+  let size = open.length;
+  for (let j = 0; size < bytes; j++) {
+    const rec = (j ? sep : '') + next(j);
     chunk += rec;
     size += rec.length;
-    j++;
     if (chunk.length > MiB) {
       yield chunk;
       chunk = '';
     }
   }
-  yield chunk + '\n]\n';
+  yield chunk + close;
+}
+
+/** The text of one large fragment: `[` records separated by `,\n` `]`, in chunks of ~1 MiB. */
+export function largeChunks(bytes, seed, dense = false) {
+  const r = prng(seed);
+  return arrayChunks(bytes, '[\n', ',\n', '\n]\n', (j) => (dense ? denseRecord(r) : record(r, j, j % 10_007 === 3)));
+}
+
+/**
+ * Compact JSON text laid out as Python's json.dumps lays it out: `indent` 0 gives its defaults
+ * (`", "` between items, `": "` after keys, one line); `indent` 2 gives `indent=2` (items on their
+ * own lines, `",\n"` + spaces, empty containers kept as `[]`/`{}`), `eol` between lines. Strings
+ * and numbers are copied as they are, so only whitespace differs from the compact text.
+ * `level` is the nesting the text starts at.
+ */
+export function pythonLayout(text, indent = 0, eol = '\n', level = 0) {
+  let out = '';
+  const pad = (l) => eol + ' '.repeat(indent * l);
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j;
+    } else if (c === '{' || c === '[') {
+      if (text[i + 1] === (c === '{' ? '}' : ']')) {
+        out += c + text[++i];
+      } else {
+        level++;
+        out += indent ? c + pad(level) : c;
+      }
+    } else if (c === '}' || c === ']') {
+      level--;
+      out += indent ? pad(level) + c : c;
+    } else if (c === ',') out += indent ? ',' + pad(level) : ', ';
+    else if (c === ':') out += ': ';
+    else out += c;
+  }
+  return out;
+}
+
+/** A 256 MB fragment as Python writes a list of the bench's records (`pythonLayout`), ~1 MiB a chunk. */
+export function pythonChunks(bytes, seed, indent = 0, eol = '\n') {
+  const r = prng(seed);
+  const pad = indent ? eol + ' '.repeat(indent) : '';
+  return arrayChunks(bytes, '[' + pad, indent ? ',' + pad : ', ', indent ? eol + ']' : ']', (j) => pythonLayout(record(r, j, j % 10_007 === 3), indent, eol, 1));
 }
 
 /** Seed of a profile: its name hashed (FNV-1a). */
@@ -140,15 +216,18 @@ function natural(a, b) {
   return a.localeCompare(b, 'en', {numeric: true});
 }
 
-function writeSmall(dir, files, seed) {
+function writeSmall(dir, files, seed, dirs = 0) {
   const r = prng(seed);
+  for (let d = 1; d <= dirs; d++) fs.mkdirSync(path.join(dir, `d${d}`));
   for (let i = 1; i <= files; i++) {
     const big = i % 50 === 7; // 2% of fragments carry an integer beyond 2^53
-    fs.writeFileSync(path.join(dir, `part-${i}.json`), record(r, i, big) + '\n');
+    // With `dirs`, fragment i goes to directory d((i - 1) % dirs + 1): each holds files / dirs.
+    const sub = dirs ? `d${((i - 1) % dirs) + 1}` : '';
+    fs.writeFileSync(path.join(dir, sub, `part-${i}.json`), record(r, i, big) + '\n');
   }
 }
 
-function writeMedium(dir, files, bytes, seed) {
+function writeMedium(dir, files, bytes, seed, python = false) {
   const r = prng(seed);
   for (let i = 1; i <= files; i++) {
     const rows = [];
@@ -160,14 +239,20 @@ function writeMedium(dir, files, bytes, seed) {
       size += rec.length + 1;
       j++;
     }
-    fs.writeFileSync(path.join(dir, `part-${i}.json`), `{"part":${i},"rows":[\n${rows.join(',\n')}\n]}\n`);
+    // Python's json.dump writes the whole object on one line, with no newline at the end.
+    const text = python ? pythonLayout(`{"part":${i},"rows":[${rows.join(',')}]}`) : `{"part":${i},"rows":[\n${rows.join(',\n')}\n]}\n`;
+    fs.writeFileSync(path.join(dir, `part-${i}.json`), text);
   }
 }
 
 function writeLarge(dir, bytes, seed, dense) {
-  const fd = fs.openSync(path.join(dir, 'part-1.json'), 'w');
+  writeChunks(path.join(dir, 'part-1.json'), largeChunks(bytes, seed, dense));
+}
+
+function writeChunks(file, chunks) {
+  const fd = fs.openSync(file, 'w');
   try {
-    for (const chunk of largeChunks(bytes, seed, dense)) fs.writeSync(fd, chunk);
+    for (const chunk of chunks) fs.writeSync(fd, chunk);
   } finally {
     fs.closeSync(fd);
   }
@@ -223,9 +308,18 @@ export function dataDirFor(name, mode) {
   return path.join(DATA_DIR, mode === 'full' ? name : `${name}-${mode}`);
 }
 
-/** Files of a folder in natural order (part-2 before part-10), as absolute paths. */
+/** Files of a folder and its subfolders in natural order of their relative paths (part-2 before part-10), as absolute paths. */
 export function listFiles(dir) {
-  return fs.readdirSync(dir).sort(natural).map((f) => path.join(dir, f));
+  const rel = [];
+  const walk = (sub) => {
+    for (const e of fs.readdirSync(path.join(dir, sub), {withFileTypes: true})) {
+      const name = sub ? `${sub}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(name);
+      else rel.push(name);
+    }
+  };
+  walk('');
+  return rel.sort(natural).map((f) => path.join(dir, f));
 }
 
 /**
@@ -250,9 +344,14 @@ export function ensureData(name, mode = 'full') {
     switch (name) {
       case 'small': writeSmall(dir, p.files, seed); break;
       case 'netvol': writeSmall(dir, p.files, seed); break;
+      case 'netvol-fuse': writeSmall(dir, p.files, seed, p.dirs); break;
       case 'medium': writeMedium(dir, p.files, p.bytes, seed); break;
       case 'large': writeLarge(dir, p.bytes, seed, false); break;
       case 'dense': writeLarge(dir, p.bytes, seed, true); break;
+      case 'python': writeChunks(path.join(dir, 'part-1.json'), pythonChunks(p.bytes, seed)); break;
+      case 'indent': writeChunks(path.join(dir, 'part-1.json'), pythonChunks(p.bytes, seed, 2)); break;
+      case 'indent-crlf': writeChunks(path.join(dir, 'part-1.json'), pythonChunks(p.bytes, seed, 2, '\r\n')); break;
+      case 'medium-python': writeMedium(dir, p.files, p.bytes, seed, true); break;
       case 'many': writeMany(dir, p.files, seed); break;
       case 'bin-large': writeBinLarge(dir, p.files, p.bytes, seed); break;
       case 'bin-small': writeBinSmall(dir, p.files, p.bytes, seed); break;

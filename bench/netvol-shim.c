@@ -8,6 +8,13 @@
  *
  * Paths through /proc/<pid>/fd/N/ count by the directory behind descriptor N.
  *
+ * Directory listings are delayed too, as an object store mounted through FUSE (Cloud Storage
+ * FUSE, Mountpoint for Amazon S3, BlobFuse2) lists a prefix by paged requests: opendir of a
+ * directory under $NETVOL_DIR costs one delay (the first page), and every $NETVOL_PAGE entries
+ * (default 1000) read from it with readdir/readdir64 cost one more; scandir/scandir64 (what
+ * Node's readdirSync uses) cost one delay per page of their result. $NETVOL_LIST_DELAY_US sets
+ * the listing delay apart (default: $NETVOL_DELAY_US).
+ *
  * Interposed: open, open64, openat, openat64, their _FORTIFY_SOURCE variants (__open_2,
  * __open64_2, __openat_2, __openat64_2), and fopen/fopen64 (glibc's fopen opens through an
  * internal, non-interposable symbol, and jq reads its files with fopen). The delay is a sleep
@@ -15,7 +22,9 @@
  * overlaps them, as it would on a real network volume.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -29,6 +38,8 @@
 static char g_dir[PATH_MAX];
 static size_t g_dir_len = 0;
 static long g_delay_us = 1000;
+static long g_list_delay_us = -1;
+static long g_page = 1000;
 static int g_ready = 0;
 
 static void init(void) {
@@ -41,6 +52,10 @@ static void init(void) {
   }
   const char *us = getenv("NETVOL_DELAY_US");
   if (us && *us) g_delay_us = atol(us);
+  const char *list = getenv("NETVOL_LIST_DELAY_US");
+  g_list_delay_us = list && *list ? atol(list) : g_delay_us;
+  const char *page = getenv("NETVOL_PAGE");
+  if (page && *page && atol(page) > 0) g_page = atol(page);
   g_ready = 1;
 }
 
@@ -86,12 +101,57 @@ static int matches(int dirfd, const char *path) {
   return under_dir(base);
 }
 
-static void delay(int dirfd, const char *path) {
-  if (g_delay_us <= 0 || !matches(dirfd, path)) return;
+static void sleep_us(long us) {
+  if (us <= 0) return;
   int saved = errno;
-  struct timespec ts = {g_delay_us / 1000000, (g_delay_us % 1000000) * 1000};
+  struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
   while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {}
   errno = saved;
+}
+
+static void delay(int dirfd, const char *path) {
+  if (g_delay_us <= 0 || !matches(dirfd, path)) return;
+  sleep_us(g_delay_us);
+}
+
+/* Open directory streams under NETVOL_DIR and the entries read from each (a small table: a
+   walk holds few streams open at once). */
+#define MAX_STREAMS 1024
+static struct { DIR *dir; long entries; } g_streams[MAX_STREAMS];
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void track(DIR *dir) {
+  pthread_mutex_lock(&g_lock);
+  for (int i = 0; i < MAX_STREAMS; i++) {
+    if (!g_streams[i].dir) {
+      g_streams[i].dir = dir;
+      g_streams[i].entries = 0;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&g_lock);
+}
+
+/* One more entry read from `dir`: whether it starts a new page (a delay is due). */
+static int next_entry(DIR *dir) {
+  int due = 0;
+  pthread_mutex_lock(&g_lock);
+  for (int i = 0; i < MAX_STREAMS; i++) {
+    if (g_streams[i].dir == dir) {
+      due = ++g_streams[i].entries % g_page == 0;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&g_lock);
+  return due;
+}
+
+static void untrack(DIR *dir) {
+  pthread_mutex_lock(&g_lock);
+  for (int i = 0; i < MAX_STREAMS; i++) {
+    if (g_streams[i].dir == dir) g_streams[i].dir = NULL;
+  }
+  pthread_mutex_unlock(&g_lock);
 }
 
 typedef int (*open_fn)(const char *, int, ...);
@@ -161,4 +221,53 @@ FILE *fopen64(const char *path, const char *mode) {
   REAL(fopen64, fopen_fn);
   delay(AT_FDCWD, path);
   return real_fopen64(path, mode);
+}
+
+typedef DIR *(*opendir_fn)(const char *);
+typedef struct dirent *(*readdir_fn)(DIR *);
+typedef struct dirent64 *(*readdir64_fn)(DIR *);
+typedef int (*closedir_fn)(DIR *);
+typedef int (*scandir_fn)(const char *, struct dirent ***, int (*)(const struct dirent *),
+                          int (*)(const struct dirent **, const struct dirent **));
+typedef int (*scandir64_fn)(const char *, struct dirent64 ***, int (*)(const struct dirent64 *),
+                            int (*)(const struct dirent64 **, const struct dirent64 **));
+
+DIR *opendir(const char *path) {
+  REAL(opendir, opendir_fn);
+  int slow = g_list_delay_us != 0 && matches(AT_FDCWD, path);
+  if (slow) sleep_us(g_list_delay_us); /* the listing's first page */
+  DIR *dir = real_opendir(path);
+  if (dir && slow) track(dir);
+  return dir;
+}
+struct dirent *readdir(DIR *dir) {
+  REAL(readdir, readdir_fn);
+  struct dirent *e = real_readdir(dir);
+  if (e && next_entry(dir)) sleep_us(g_list_delay_us);
+  return e;
+}
+struct dirent64 *readdir64(DIR *dir) {
+  REAL(readdir64, readdir64_fn);
+  struct dirent64 *e = real_readdir64(dir);
+  if (e && next_entry(dir)) sleep_us(g_list_delay_us);
+  return e;
+}
+int closedir(DIR *dir) {
+  REAL(closedir, closedir_fn);
+  untrack(dir);
+  return real_closedir(dir);
+}
+int scandir(const char *path, struct dirent ***list, int (*filter)(const struct dirent *),
+            int (*compar)(const struct dirent **, const struct dirent **)) {
+  REAL(scandir, scandir_fn);
+  int n = real_scandir(path, list, filter, compar);
+  if (n >= 0 && g_list_delay_us != 0 && matches(AT_FDCWD, path)) sleep_us(g_list_delay_us * (1 + n / g_page));
+  return n;
+}
+int scandir64(const char *path, struct dirent64 ***list, int (*filter)(const struct dirent64 *),
+              int (*compar)(const struct dirent64 **, const struct dirent64 **)) {
+  REAL(scandir64, scandir64_fn);
+  int n = real_scandir64(path, list, filter, compar);
+  if (n >= 0 && g_list_delay_us != 0 && matches(AT_FDCWD, path)) sleep_us(g_list_delay_us * (1 + n / g_page));
+  return n;
 }

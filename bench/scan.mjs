@@ -13,13 +13,14 @@
 // Shapes: `large` (the bench's records: ids, words, two-decimal floats, nested arrays, escapes)
 // and `dense` (8 one-letter keys, 17-digit floats), both `[` records joined by `,\n` `]`, plus
 // `large-ws` (the large shape pretty-printed: 2-space indent, the worst case for whitespace
-// dropping). The scanner gets 1 MiB chunks, as the CLI reads them.
+// dropping), and `python`, `indent`, `indent-crlf` (the bench profiles of those names: Python's
+// json.dump defaults, indent=2, indent=2 with CRLF). The scanner gets 1 MiB chunks, as the CLI reads them.
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
-import {ensureData, largeChunks, seedOf} from './generate.mjs';
+import {ensureData, largeChunks, pythonChunks, seedOf} from './generate.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -47,6 +48,10 @@ if (!o.outs.length) o.outs.push('file');
 for (const out of o.outs) if (out !== 'file' && out !== 'stdout') throw new Error(`--out: file or stdout, not ${out}`);
 
 function makeBuffer(shape, bytes) {
+  if (shape === 'python' || shape === 'indent' || shape === 'indent-crlf') {
+    const chunks = pythonChunks(bytes, seedOf(shape), shape === 'python' ? 0 : 2, shape === 'indent-crlf' ? '\r\n' : '\n');
+    return Buffer.concat([...chunks].map((c) => Buffer.from(c)));
+  }
   const dense = shape === 'dense';
   const parts = [];
   for (const c of largeChunks(bytes, seedOf(dense ? 'dense' : 'large'), dense)) parts.push(Buffer.from(c));

@@ -51,15 +51,15 @@ export function parseExpectCount(value: unknown): number {
   return n;
 }
 
-/** What the expectation found; `missing`/`extra` are full lists (capped where they are shown). */
+/** What the expectation found: counts, and the full lists of names (capped where they are shown). */
 export interface ContractReport {
   readonly expected: number | null;
   readonly found: number;
   readonly missing: number;
   readonly extra: number;
-  /** Names of the missing files (only with --expect-names). */
-  readonly missingNames: readonly Name[];
-  readonly extraNames: readonly Name[];
+  /** Names of the missing and the unexpected files; null when no names were expected (no --expect-names). */
+  readonly missingNames: readonly Name[] | null;
+  readonly extraNames: readonly Name[] | null;
 }
 
 export interface Expectation {
@@ -68,7 +68,7 @@ export interface Expectation {
   readonly maxMissing: Tolerance | undefined;
 }
 
-const NONE: ContractReport = Object.freeze({ expected: null, found: 0, missing: 0, extra: 0, missingNames: [], extraNames: [] });
+const NONE: ContractReport = Object.freeze({ expected: null, found: 0, missing: 0, extra: 0, missingNames: null, extraNames: null });
 
 /** A matched file the artifact will not hold, and why (a name the format cannot carry, a file gone). */
 export interface LeftOut {
@@ -98,7 +98,8 @@ export function checkExpectation(settings: Expectation, dir: string, matched: Or
     report = { expected: expectNames.length, found, missing: missing.length, extra: extra.length, missingNames: missing, extraNames: extra };
   } else {
     const n = expect!;
-    report = { expected: n, found, missing: Math.max(0, n - found), extra: Math.max(0, matched.order.length - n), missingNames: [], extraNames: [] };
+    // A count says how many, not which: the names are unknown (null), not none.
+    report = { expected: n, found, missing: Math.max(0, n - found), extra: Math.max(0, matched.order.length - n), missingNames: null, extraNames: null };
   }
   const allowedMissing = maxMissing ? allowed(maxMissing, report.expected!) : 0;
   if (report.extra > 0 || report.missing > allowedMissing) {
@@ -125,34 +126,41 @@ function incompleteMessage(r: ContractReport, dir: string, maxMissing: Tolerance
   return `${parts.join('; ')}. Nothing was written${retry} (exit 4). Check the fan-out's outputs, --pattern/--ignore and the mount.`;
 }
 
-function listed(names: readonly Name[], count: number): string {
-  if (names.length === 0) return '';
+function listed(names: readonly Name[] | null, count: number): string {
+  if (names === null || names.length === 0) return '';
   const shown = names.slice(0, MESSAGE_NAMES).map(quoteName).join(', ');
   return `: ${shown}${count > MESSAGE_NAMES ? ` and ${count - MESSAGE_NAMES} more` : ''}`;
 }
 
-/** The contract's stats fields: counts, and the first STATS_NAMES names of each list. */
+/**
+ * The contract's stats fields: counts, and the first STATS_NAMES names of each list; the lists
+ * are null when names are unknown (no --expect-names: `--expect N` counts files, it does not name them).
+ */
 export function contractStats(r: ContractReport): {
   expected: number | null;
   missing: number;
   extra: number;
-  missingFiles: { path: string; pathBase64?: string }[];
-  extraFiles: { path: string; pathBase64?: string }[];
+  missingFiles: { path: string; pathBase64?: string }[] | null;
+  extraFiles: { path: string; pathBase64?: string }[] | null;
 } {
   return {
     expected: r.expected,
     missing: r.missing,
     extra: r.extra,
-    missingFiles: r.missingNames.slice(0, STATS_NAMES).map(nameFields),
-    extraFiles: r.extraNames.slice(0, STATS_NAMES).map(nameFields),
+    missingFiles: r.missingNames?.slice(0, STATS_NAMES).map(nameFields) ?? null,
+    extraFiles: r.extraNames?.slice(0, STATS_NAMES).map(nameFields) ?? null,
   };
 }
 
 export type ContractStats = ReturnType<typeof contractStats>;
 
-/** The contract's manifest fields: the full lists. */
-export function contractManifest(r: ContractReport): { expected: number | null; missing: { path: string; pathBase64?: string }[]; extra: { path: string; pathBase64?: string }[] } {
-  return { expected: r.expected, missing: r.missingNames.map(nameFields), extra: r.extraNames.map(nameFields) };
+/** The contract's manifest fields: the full lists (null when names are unknown, as in --stats). */
+export function contractManifest(r: ContractReport): {
+  expected: number | null;
+  missing: { path: string; pathBase64?: string }[] | null;
+  extra: { path: string; pathBase64?: string }[] | null;
+} {
+  return { expected: r.expected, missing: r.missingNames?.map(nameFields) ?? null, extra: r.extraNames?.map(nameFields) ?? null };
 }
 
 /**

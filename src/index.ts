@@ -1,7 +1,7 @@
 /**
  * aggregate: fan-in for Argo Workflows. Library entry point.
  *
- *   import { aggregate } from 'aggregate';
+ *   import { aggregate } from 'argo-aggregate';
  *   const stats = await aggregate({ dir: '/mnt', output: '/tmp/out.json' });
  */
 import { archiveHandler } from './archive/mode.js';

@@ -43,8 +43,11 @@ export interface Stats {
   readonly bytesOut: number;
   /** Files left out: not regular files, and invalid ones under `skip`. */
   readonly skippedCount: number;
-  /** The first LIST_CAP of them, with the reason (and for an invalid fragment, what kind). */
-  readonly skipped: readonly (NameFields & { readonly reason: string; readonly kind?: InvalidKind; readonly matched?: true })[];
+  /**
+   * The first LIST_CAP of them, with the reason; `position` (as in `invalid`) for an invalid
+   * fragment left out under `skip`, null for any other file; `kind` for an invalid fragment.
+   */
+  readonly skipped: readonly (NameFields & { readonly reason: string; readonly position: Position | null; readonly kind?: InvalidKind; readonly matched?: true })[];
   /**
    * Invalid fragments found: under `--on-invalid fail` the run then fails (exit 3); under `skip`
    * they are left out (and also in `skipped`), and more than `--max-invalid` fails the run (exit 3).
@@ -68,7 +71,7 @@ export interface Stats {
   /** Expected files not found (tolerated up to --max-missing), and found files not expected. */
   readonly missing: number;
   readonly extra: number;
-  /** The first names of each (with --expect-names); the full lists are in --manifest. */
+  /** The first names of each with --expect-names; null without (a count names no file). The full lists are in --manifest. */
   readonly missingFiles: ContractStats['missingFiles'];
   readonly extraFiles: ContractStats['extraFiles'];
   /** The run succeeded with nothing missing and nothing left out as invalid. */
@@ -259,9 +262,9 @@ export async function runPipeline(
         pacer.bytesIn += file.bytesRead;
         tally.invalid(file.entry.rel, error);
         if (settings.onInvalid === 'skip') {
-          const reason = error.reason + (error.position ? ` at ${formatPosition(error.position)}` : '');
-          tally.skip(file.entry.rel, reason, true, error.message, error.kind);
-          budget.add(file.entry.rel, reason); // past --max-invalid: exit 3, nothing written
+          tally.skip(file.entry.rel, error.reason, true, error.message, error.kind, error.position);
+          // past --max-invalid: exit 3, nothing written
+          budget.add(file.entry.rel, error.reason + (error.position ? ` at ${formatPosition(error.position)}` : ''));
         } else {
           // Nothing will be written: drop the output now, and go on validating to the end so
           // that the report lists every invalid fragment, not just the first.
@@ -360,22 +363,23 @@ class Tally {
   unnamable = new Set<string>();
   /** Matched files left out that the contract has not counted yet. */
   readonly late: LeftOut[] = [];
-  /** Every skipped file: the manifest lists them all. */
-  readonly allSkipped: SkippedFile[] = [];
+  /** Every skipped file (names made printable only when listed): the manifest lists them all. */
+  readonly allSkipped: Skipped[] = [];
   private readonly invalidList: Stats['invalid'][number][] = [];
   /** What the expectation found; until it is checked, only what was expected. */
   contract: ContractStats;
 
   constructor(private readonly settings: Settings) {
-    this.contract = contractStats({ expected: settings.expect ?? settings.expectNames?.length ?? null, found: 0, missing: 0, extra: 0, missingNames: [], extraNames: [] });
+    const names = settings.expectNames !== undefined ? [] : null;
+    this.contract = contractStats({ expected: settings.expect ?? settings.expectNames?.length ?? null, found: 0, missing: 0, extra: 0, missingNames: names, extraNames: names });
   }
 
   /**
    * A file not in the output. `matched`: one the run matched (so --expect-names counts it), not
-   * one discovery passed over (a symlink, a directory). `kind`: an invalid fragment's.
+   * one discovery passed over (a symlink, a directory). `kind`, `position`: an invalid fragment's.
    */
-  skip(path: SkippedFile['path'], reason: string, matched = false, message = `${quoteName(path)}: ${reason}`, kind?: InvalidKind): void {
-    this.allSkipped.push({ path, reason, ...(kind !== undefined && { kind }), ...(matched && { matched }) });
+  skip(path: SkippedFile['path'], reason: string, matched = false, message = `${quoteName(path)}: ${reason}`, kind?: InvalidKind, position?: Position): void {
+    this.allSkipped.push({ path, reason, position, ...(kind !== undefined && { kind }), ...(matched && { matched }) });
     if (matched) this.leftOut++;
     this.settings.onWarning(`skipped ${message}`);
   }
@@ -447,7 +451,7 @@ class ManifestWriter {
     this.target.write(Buffer.from((this.entries++ === 0 ? '\n' : ',\n') + indent(JSON.stringify(entry, null, 2), '    ')));
   }
 
-  finish(skipped: readonly SkippedFile[], contract: object): void {
+  finish(skipped: readonly Skipped[], contract: object): void {
     const list = skipped.map(skippedFields);
     let tail = `${this.entries > 0 ? '\n  ' : ''}],\n  "skipped": ${indent(JSON.stringify(list, null, 2), '  ').trimStart()}`;
     for (const [key, value] of Object.entries(contract)) tail += `,\n  ${JSON.stringify(key)}: ${indent(JSON.stringify(value, null, 2), '  ').trimStart()}`;
@@ -459,9 +463,21 @@ class ManifestWriter {
   }
 }
 
-/** A skipped file as stats and manifests list it; `matched` marks a file the run matched. */
-function skippedFields(s: SkippedFile): NameFields & { reason: string; kind?: InvalidKind; matched?: true } {
-  return { ...nameFields(s.path), reason: s.reason, ...(s.kind !== undefined && { kind: s.kind }), ...(s.matched === true && { matched: true as const }) };
+type Skipped = SkippedFile & { readonly position?: Position | undefined };
+
+/**
+ * A skipped file as stats and manifests list it: the shape of an `invalid` entry (`position` null
+ * for a file that is not an invalid fragment); `matched` marks a file the run matched.
+ */
+function skippedFields(s: Skipped): Stats['skipped'][number] {
+  const p = s.position;
+  return {
+    ...nameFields(s.path),
+    reason: s.reason,
+    position: p ? { line: p.line, column: p.column, offset: p.offset } : null,
+    ...(s.kind !== undefined && { kind: s.kind }),
+    ...(s.matched === true && { matched: true as const }),
+  };
 }
 
 function indent(text: string, by: string): string {

@@ -259,7 +259,7 @@ export function sortNamesAt(buf: Buffer, ends: Uint32Array, n: number, natural: 
     (a: number, b: number): number =>
       cmp(buf, a === 0 ? 0 : ends[a - 1]!, ends[a]!, b === 0 ? 0 : ends[b - 1]!, ends[b]!);
   // A NUL byte would read as the padding after a name's end (see above): the comparator then.
-  if (n >= 2 ** 31 || buf.subarray(0, ends[n - 1]!).indexOf(0) >= 0) return order.sort(at(natural ? compareNaturalAt : compareBytesAt));
+  if (n >= 2 ** 31 || buf.subarray(0, ends[n - 1]).indexOf(0) >= 0) return order.sort(at(natural ? compareNaturalAt : compareBytesAt));
   const bytesThenIndex = at(compareBytesAt);
   const byIndex = (a: number, b: number): number => bytesThenIndex(a, b) || a - b;
 

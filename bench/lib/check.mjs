@@ -499,7 +499,6 @@ export async function listTar(file) {
   let cur = null; // {name,type,size,left,pad,hash,data?}
   let longName = null;
   let paxPath = null;
-  let zeros = 0;
   const parseOctal = (b) => {
     if (b[0] & 0x80) {
       let v = 0;
@@ -545,7 +544,6 @@ export async function listTar(file) {
       const h = pending.subarray(off, off + 512);
       off += 512;
       if (h.every((b) => b === 0)) {
-        zeros++;
         continue;
       }
       let name = cstr(h.subarray(0, 100));
@@ -567,7 +565,6 @@ export async function listTar(file) {
       const collect = type === 'L' || type === 'x' || type === 'g' ? [] : null;
       cur = {name, type, size, left: size, pad: (512 - (size % 512)) % 512, hash: createHash('sha256'), collect,
         mode: parseOctal(h.subarray(100, 108)), mtime: parseOctal(h.subarray(136, 148))};
-      zeros = 0;
     }
     pending = pending.subarray(off);
   }

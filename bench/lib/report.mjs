@@ -52,9 +52,11 @@ export function renderMarkdown(report, saved) {
     lines.push('');
     lines.push('## Targets');
     lines.push('');
+    const ungraded = report.targets.find((t) => t.graded)?.graded;
+    if (ungraded) lines.push(`The targets apply to the full sizes (\`npm run bench\`); ${ungraded}, the figures only.`, '');
     for (const t of report.targets) {
-      const word = t.pass === true ? 'PASS' : t.pass === false ? 'FAIL' : 'N/A ';
-      lines.push(`    ${word}  ${t.text}: ${t.detail}`);
+      const word = t.graded ? '----' : t.pass === true ? 'PASS' : t.pass === false ? 'FAIL' : 'N/A ';
+      lines.push(`    ${word}  ${t.text}: ${t.detail}${t.graded ? ` (${t.graded})` : ''}`);
     }
   }
   return lines.join('\n') + '\n';
@@ -64,29 +66,55 @@ export function compareLine(saved) {
   return `\n(compared with ${saved.meta?.mode ?? '?'} run of ${saved.meta?.date ?? '?'} on ${saved.meta?.cpu ?? '?'})`;
 }
 
+/** Rough width in px of a text at 11 px sans-serif (the SVG has no layout engine to ask). */
+const textWidth = (s, px = 11) => String(s).length * px * 0.6;
+
 /** Horizontal log-scale bars: per profile, each other tool's wall / aggregate's wall. */
 export function renderSvg(report) {
   const bars = [];
   for (const p of report.profiles) {
-    bars.push({group: `${p.name} (${p.files} files, ${sizeText(p.bytes)})`});
+    bars.push({group: `${p.name}: ${p.files} file${p.files === 1 ? '' : 's'}, ${sizeText(p.bytes)}`});
     for (const r of p.rows) {
       if (r.kind === 'self') continue;
-      bars.push({label: r.label, ratio: r.ratio, ok: r.ok, status: r.status, kind: r.kind, vs: r.vs});
+      const value = `${fin(r.ratio) ? (r.ratio >= 10 ? r.ratio.toFixed(0) : r.ratio.toFixed(2)) + 'x' : ''}`;
+      const tail = r.ok || r.kind === 'floor' ? '' : fin(r.ratio) ? ' ' + r.status.split(':')[0] : r.status;
+      bars.push({label: r.label, ratio: r.ratio, ok: r.ok, kind: r.kind, note: `${value}${tail}`});
     }
   }
   const values = bars.filter((b) => fin(b.ratio)).map((b) => b.ratio);
   const lo = Math.min(0.1, ...values.map((v) => v / 1.5));
   const hi = Math.max(100, ...values.map((v) => v * 1.5));
-  const [L, W, rowH, top] = [330, 900, 18, 50];
-  const plotW = W - L - 90;
+  // Columns sized to their longest text, so no label is cut: names | bars | ratio and status.
+  const L = Math.ceil(Math.max(200, ...bars.filter((b) => b.label).map((b) => textWidth(b.label))) + 16);
+  const plotW = 480;
+  const right = Math.ceil(Math.max(60, ...bars.filter((b) => b.note).map((b) => textWidth(b.note))) + 12);
+  const m = report.meta;
+  const title = 'Tool wall time / aggregate wall time (log scale; right of 1: aggregate is faster)';
+  const sub = `${m.cpu}, ${m.cores} cores, node ${m.node} (aggregate: node ${m.aggregateNode ?? m.node}), ${m.date.slice(0, 10)}, ${m.mode} sizes`;
+  const legend = [
+    ['#2a7', 'tool slower than aggregate'],
+    ['#e90', 'tool faster than aggregate'],
+    ['#d33', 'wrong or failed output'],
+    ['#999', 'I/O floor (no answer)'],
+  ];
+  const legendW = legend.reduce((w, [, text]) => w + 18 + textWidth(text) + 18, 10);
+  const W = Math.ceil(Math.max(L + plotW + right, textWidth(title, 14) + 20, textWidth(sub) + 20, legendW));
+  const rowH = 18;
+  const top = 78;
   const x = (v) => L + ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotW;
   const H = top + bars.length * rowH + 40;
   const t = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const out = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
-  out.push(`<text x="10" y="20" font-size="14" font-weight="bold">Tool wall time / aggregate wall time (log scale; right of 1: aggregate is faster)</text>`);
-  out.push(`<text x="10" y="36" fill="#555">${t(report.meta.cpu)}, ${report.meta.cores} cores, node ${t(report.meta.node)} (aggregate: node ${t(report.meta.aggregateNode ?? report.meta.node)}), ${t(report.meta.date.slice(0, 10))}, ${t(report.meta.mode)} mode. Red: wrong or failed output; grey: I/O floor.</text>`);
+  out.push(`<text x="10" y="20" font-size="14" font-weight="bold">${t(title)}</text>`);
+  out.push(`<text x="10" y="37" fill="#555">${t(sub)}</text>`);
+  let lx = 10;
+  for (const [color, text] of legend) {
+    out.push(`<rect x="${lx}" y="46" width="12" height="12" fill="${color}"/>`);
+    out.push(`<text x="${lx + 17}" y="56">${t(text)}</text>`);
+    lx += 18 + textWidth(text) + 18;
+  }
   for (let e = Math.ceil(Math.log10(lo)); e <= Math.floor(Math.log10(hi)); e++) {
     const v = 10 ** e;
     out.push(`<line x1="${x(v).toFixed(1)}" y1="${top - 4}" x2="${x(v).toFixed(1)}" y2="${H - 30}" stroke="${e === 0 ? '#000' : '#ddd'}"/>`);
@@ -98,16 +126,15 @@ export function renderSvg(report) {
       out.push(`<text x="10" y="${y + 13}" font-weight="bold">${t(b.group)}</text>`);
       return;
     }
-    out.push(`<text x="${L - 6}" y="${y + 13}" text-anchor="end">${t(b.label.length > 52 ? b.label.slice(0, 50) + '…' : b.label)}</text>`);
+    out.push(`<text x="${L - 6}" y="${y + 13}" text-anchor="end">${t(b.label)}</text>`);
     if (!fin(b.ratio)) {
-      out.push(`<text x="${x(1) + 4}" y="${y + 13}" fill="#c00">${t(b.status)}</text>`);
+      out.push(`<text x="${x(1) + 4}" y="${y + 13}" fill="#c00">${t(b.note)}</text>`);
       return;
     }
     const x0 = x(1), x1 = x(b.ratio);
     const color = b.kind === 'floor' ? '#999' : !b.ok ? '#d33' : b.ratio >= 1 ? '#2a7' : '#e90';
     out.push(`<rect x="${Math.min(x0, x1).toFixed(1)}" y="${y + 3}" width="${Math.max(1, Math.abs(x1 - x0)).toFixed(1)}" height="${rowH - 6}" fill="${color}"/>`);
-    const lab = `${b.ratio >= 10 ? b.ratio.toFixed(0) : b.ratio.toFixed(2)}x${b.ok ? '' : b.kind === 'floor' ? '' : ' ' + b.status.split(':')[0]}`;
-    out.push(`<text x="${(Math.max(x0, x1) + 4).toFixed(1)}" y="${y + 13}">${t(lab)}</text>`);
+    out.push(`<text x="${(Math.max(x0, x1) + 4).toFixed(1)}" y="${y + 13}">${t(b.note)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n') + '\n';

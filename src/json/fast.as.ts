@@ -4,17 +4,24 @@
 // valid within the chunk, and stops at the first byte it cannot handle, where the JS code takes
 // over from the same state and reports any error. It never reports an error itself.
 //
-// Memory layout (fixed; the JS side grows the memory to fit the chunk):
-//   OUT    i32 results: state, depth, whitespace runs, newlines, index of the last newline
+// Whitespace between tokens is skipped 16 bytes at a time, and the output is compacted here: the
+// bytes from `span` up to the last whitespace run dropped, without the runs, are gathered at
+// `dst`, so the JS side hands them to the sink in one call, not one per run (on Python's `", "`
+// separators that was a call every ~8 bytes). The bytes after the last run stay where they are,
+// as they would in the JS paths (which hand output on at each run): so every path has handed the
+// sink the same bytes at every point, an error's included.
+//
+// Memory layout (fixed; the JS side grows the memory to fit the chunk and the output):
+//   OUT    i32 results: state, depth, output length (-1: nothing dropped), newlines, index of
+//          the last newline, end of the last whitespace run dropped
 //   STACK  the nesting stack (1 = array, 2 = object), STACK_CAP bytes
-//   RUNS   [start, end) of each whitespace run dropped, as i32 pairs, RUNS_CAP of them
-//   CHUNK  the chunk's bytes, followed by at least 16 bytes of slack (16-byte loads)
+//   CHUNK  the chunk's bytes, followed by at least 16 bytes of slack (16-byte loads); the
+//          compacted output goes to `dst`, past the chunk, with 16 bytes of slack too
+//          (16-byte stores)
 
 const OUT: usize = 0x100;
 const STACK: usize = 0x400;
 const STACK_CAP: i32 = 0xc00;
-const RUNS: usize = 0x1000;
-const RUNS_CAP: i32 = 0x4000;
 const CHUNK: usize = 0x30000;
 
 const S_VALUE = 2;
@@ -29,7 +36,6 @@ const OBJECT = 2;
 export const LAYOUT_OUT: i32 = <i32>OUT;
 export const LAYOUT_STACK: i32 = <i32>STACK;
 export const LAYOUT_STACK_CAP: i32 = STACK_CAP;
-export const LAYOUT_RUNS: i32 = <i32>RUNS;
 export const LAYOUT_CHUNK: i32 = <i32>CHUNK;
 
 // @ts-ignore: decorator
@@ -145,32 +151,73 @@ function numberEnd(i: i32, n: i32): i32 {
   }
 }
 
+/** Copy `len` bytes from `src` to `dst` (below it, or in another region), 16 at a time. */
+// @ts-ignore: decorator
+@inline function gather(dst: usize, src: usize, len: i32): void {
+  if (len > 256) {
+    memory.copy(dst, src, <usize>len);
+    return;
+  }
+  // May read up to 15 bytes past the end (the chunk's slack) and write as many past dst + len
+  // (the output's slack): never into bytes not yet scanned, as the output is its own region.
+  for (let k = 0; k < len; k += 16) v128.store(dst + <usize>k, v128.load(src + <usize>k));
+}
+
 /**
  * Scan chunk bytes [j, n) from `state` at `depth` (stack at STACK); returns the index where it
- * stopped, and leaves state, depth, whitespace runs and newlines at OUT.
+ * stopped, and leaves state, depth, output length, newlines, the last newline and the new span
+ * at OUT. The output is the bytes of [span, new span) with the dropped whitespace left out, at
+ * `dst` (an address); its length is -1 when no whitespace was dropped (the span is unchanged).
  */
-export function scan(n: i32, j: i32, state: i32, depth: i32, emitDepth: i32): i32 {
-  let runs = 0;
+export function scan(n: i32, j: i32, state: i32, depth: i32, emitDepth: i32, span: i32, dst: usize): i32 {
+  // Output: [span, pending) less the runs dropped, `w` bytes at dst (-1 while nothing was
+  // dropped: nothing gathered at all). Bytes from `pending` on are not gathered yet.
+  let pending = span;
+  let w = -1;
   let newlines = 0;
   let lastNl = -1;
+  const sp = i8x16.splat(0x20);
+  const lf = i8x16.splat(0x0a);
+  const cr = i8x16.splat(0x0d);
+  const tab = i8x16.splat(0x09);
   let kind = <i32>load<u8>(STACK + <usize>(depth - 1));
   while (j < n) {
     let c = at(j);
     if (c <= 0x20) {
       if (c != 0x20 && c != 0x0a && c != 0x0d && c != 0x09) break;
-      if (runs == RUNS_CAP) break;
       const start = j;
-      for (; j < n; j++) {
-        c = at(j);
-        if (c == 0x0a) {
-          newlines++;
-          lastNl = j;
-        } else if (c != 0x20 && c != 0x0d && c != 0x09) break;
+      // The run's end, 16 bytes at a time; newlines counted on the way (error positions).
+      while (true) {
+        const v = v128.load(CHUNK + <usize>j);
+        const lfs = i8x16.eq(v, lf);
+        const ws = v128.or(v128.or(i8x16.eq(v, sp), lfs), v128.or(i8x16.eq(v, cr), i8x16.eq(v, tab)));
+        let stop = ~i8x16.bitmask(ws) & 0xffff;
+        const left = n - j;
+        if (left < 16) stop |= -1 << left; // bytes past the chunk end the run
+        let nl = i8x16.bitmask(lfs);
+        if (stop != 0) {
+          const k = ctz(stop);
+          nl &= (1 << k) - 1;
+          if (nl != 0) {
+            newlines += popcnt(nl);
+            lastNl = j + 31 - clz(nl);
+          }
+          j += k;
+          break;
+        }
+        if (nl != 0) {
+          newlines += popcnt(nl);
+          lastNl = j + 31 - clz(nl);
+        }
+        j += 16;
       }
-      store<i32>(RUNS + (<usize>runs << 3), start);
-      store<i32>(RUNS + (<usize>runs << 3), j, 4);
-      runs++;
+      // Gather what came before the run.
+      if (w < 0) w = 0;
+      gather(dst + <usize>w, CHUNK + <usize>pending, start - pending);
+      w += start - pending;
+      pending = j;
       if (j >= n) break;
+      c = at(j);
     }
     if (state == S_AFTER) {
       if (c == 0x2c) {
@@ -247,8 +294,9 @@ export function scan(n: i32, j: i32, state: i32, depth: i32, emitDepth: i32): i3
   }
   store<i32>(OUT, state);
   store<i32>(OUT, depth, 4);
-  store<i32>(OUT, runs, 8);
+  store<i32>(OUT, w, 8);
   store<i32>(OUT, newlines, 12);
   store<i32>(OUT, lastNl, 16);
+  store<i32>(OUT, pending, 20);
   return j;
 }

@@ -24,18 +24,22 @@ declare namespace WebAssembly {
 }
 
 export interface FastKernel {
-  /** Scan chunk bytes [j, n) (see `load`); returns where it stopped. Results are in `out`. */
-  readonly scan: (n: number, j: number, state: number, depth: number, emitDepth: number) => number;
+  /**
+   * Scan chunk bytes [j, n) (see `load`); returns where it stopped. Results are in `out`; the
+   * output of [span, new span) without the whitespace dropped is at `dst` (an address in `bytes`).
+   */
+  readonly scan: (n: number, j: number, state: number, depth: number, emitDepth: number, span: number, dst: number) => number;
   /** The chunk is at CHUNK of `bytes`; the stack at STACK. Views are replaced when memory grows. */
-  bytes: Uint8Array;
-  /** [state, depth, runs, newlines, lastNewline] at OUT/4, whitespace runs at RUNS/4. */
+  bytes: Buffer;
+  /** [state, depth, output length or -1, newlines, lastNewline, new span] at OUT/4. */
   words: Int32Array;
   readonly out: number;
   readonly stack: number;
   readonly stackCap: number;
-  readonly runs: number;
   readonly chunk: number;
-  /** Copy `buf` into the kernel's memory (growing it as needed). */
+  /** Where the loaded chunk's compacted output goes (past the chunk and its slack). */
+  dst: number;
+  /** Copy `buf` into the kernel's memory (growing it to hold the chunk and its output). */
   load(buf: Uint8Array): void;
   /** Whether a scan is using it (then a nested one, started from a sink call, must not). */
   busy: boolean;
@@ -69,18 +73,20 @@ function instantiate(): FastKernel | null {
   const num = (name: string): number => (ex[name] as WebAssembly.Global).value as number;
   const k: FastKernel = {
     scan: ex.scan as FastKernel['scan'],
-    bytes: new Uint8Array(memory.buffer),
+    bytes: Buffer.from(memory.buffer),
     words: new Int32Array(memory.buffer),
     out: num('LAYOUT_OUT') >> 2,
     stack: num('LAYOUT_STACK'),
     stackCap: num('LAYOUT_STACK_CAP'),
-    runs: num('LAYOUT_RUNS') >> 2,
     chunk: num('LAYOUT_CHUNK'),
+    dst: 0,
     load(buf) {
-      const need = this.chunk + buf.length + 16;
+      // The chunk and 16 bytes of slack, then the output (never longer than the chunk) and 16.
+      this.dst = this.chunk + ((buf.length + 16 + 15) & ~15);
+      const need = this.dst + buf.length + 16;
       if (need > memory.buffer.byteLength) {
         memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-        this.bytes = new Uint8Array(memory.buffer);
+        this.bytes = Buffer.from(memory.buffer);
         this.words = new Int32Array(memory.buffer);
       }
       this.bytes.set(buf, this.chunk);

@@ -25,7 +25,7 @@ import { type FastKernel, WASM_MAX, WASM_MIN, fastKernel } from './fast.js';
 export interface ValueSink {
   /** A new value starts. */
   begin(): void;
-  /** Bytes of the current value; `buf` is only valid during the call. */
+  /** Bytes of the current value; `buf` (the chunk, or the WebAssembly kernel's memory) is only valid during the call. */
   bytes(buf: Buffer, start: number, end: number): void;
   /** The current value is complete. */
   end(): void;
@@ -212,6 +212,7 @@ export class JsonScanner {
     const emitDepth = this.emitDepth;
     const fastDepth = this.fastDepth;
     let i = 0;
+    // eslint-disable-next-line no-useless-assignment -- a number from the start, for the JIT's sake in the hot loop
     let c = 0;
     let state = this.state;
     let depth = this.depth;
@@ -225,7 +226,8 @@ export class JsonScanner {
     while (i < n) {
       if (kernel !== null && depth > fastDepth && state <= S_AFTER && depth < kernel.stackCap) {
         // The same fast path in WebAssembly (see fast.as.ts): it stops where the loop below would,
-        // and reports the whitespace runs it dropped, which become the same sink calls here.
+        // and gathers the output from the span to the end of the last whitespace run it dropped,
+        // which goes to the sink in one call (the loop below makes one per run).
         if (!loaded) {
           kernel.load(buf);
           loaded = true;
@@ -233,16 +235,15 @@ export class JsonScanner {
         const bytes = kernel.bytes;
         const stack = this.stack;
         for (let d = 0, at = kernel.stack; d < depth; d++) bytes[at + d] = stack[d]!;
-        const j = kernel.scan(n, i, state, depth, emitDepth);
+        const j = kernel.scan(n, i, state, depth, emitDepth, span, kernel.dst);
         const words = kernel.words;
         const out = kernel.out;
         state = words[out]!;
         const newDepth = words[out + 1]!;
-        const runs = words[out + 2]!;
-        for (let r = 0, at = kernel.runs; r < runs; r++, at += 2) {
-          const start = words[at]!;
-          if (span < start) sink.bytes(buf, span, start);
-          span = words[at + 1]!;
+        const length = words[out + 2]!;
+        if (length >= 0) {
+          if (length > 0) sink.bytes(bytes, kernel.dst, kernel.dst + length);
+          span = words[out + 5]!;
         }
         const newlines = words[out + 3]!;
         if (newlines > 0) {
@@ -263,6 +264,7 @@ export class JsonScanner {
         let j = i;
         const stack = this.stack;
         let kind = stack[depth - 1]!;
+        // eslint-disable-next-line no-unused-labels -- the loop the WebAssembly kernel mirrors, named so in fast.as.ts and the docs
         fast: while (j < n) {
           c = buf[j]!;
           if (c <= 0x20) {

@@ -28,6 +28,11 @@ function unsafeKey(rel: string): boolean {
   return rel.split('/').some((s) => s === '' || s === '.' || s === '..');
 }
 
+/** The length in UTF-8 bytes of the longest '/'-separated segment of `rel`. */
+function longestSegment(rel: string): number {
+  return Math.max(...rel.split('/').map((s) => Buffer.byteLength(s)));
+}
+
 /** `rel` without its empty, '.' and '..' segments: the name the patterns are tried on for a report. */
 function cleaned(rel: string): string {
   return rel
@@ -38,6 +43,8 @@ function cleaned(rel: string): string {
 
 const UNSAFE = "key is not a relative path (empty, '.' or '..' segment)";
 const SLASHED = "key ends in '/' but the object is not empty: no file can have this name";
+const NAME_MAX = 255;
+const TOO_LONG = `a segment of the key is longer than ${NAME_MAX} bytes: no file system can extract it from an archive`;
 const CONFLICT = "key is also the 'directory' of other keys: an archive cannot hold a file and a directory of one name";
 
 const MAX_EMPTY_PAGES = 1000;
@@ -134,6 +141,11 @@ export async function listS3(
       }
       if (!selects(rel)) continue;
       if (dirs) {
+        // S3 allows 1,024 bytes in one segment; file systems hold 255 (NAME_MAX).
+        if (bytes.length - where.prefix.length > NAME_MAX && longestSegment(rel) > NAME_MAX) {
+          skip(rel, TOO_LONG);
+          continue;
+        }
         for (let end = rel.lastIndexOf('/'); end > 0; end = rel.lastIndexOf('/', end - 1)) {
           const dir = rel.slice(0, end);
           if (dirs.has(dir)) break;

@@ -387,7 +387,7 @@ describe('--mode zip', { concurrency: 4 }, () => {
       { path: 'a', size: 1, sha256: sha256('A'), mode: '0644' },
       { path: 'x', size: 1, sha256: sha256('X'), mode: '0755' },
     ]);
-    assert.deepEqual(m.skipped, [{ path: 'link', reason: 'symbolic link (not followed)' }]);
+    assert.deepEqual(m.skipped, [{ path: 'link', reason: 'symbolic link (not followed)', position: null }]);
   });
 });
 
@@ -481,30 +481,6 @@ describe('--mode zip: names, memory, dates, zip64', { concurrency: 4 }, () => {
     assert.deepEqual((await zipEntries(path.join(outs, 'sync.zip'))).map((e) => e.name), ['a.bin', 'b.bin', 'c.txt']);
   });
 
-  test('250 small files then a 600 MB one: peak RSS under 150 MiB, no warning with -q', async (t) => {
-    if (!fs.existsSync('/usr/bin/time')) return t.skip('no /usr/bin/time');
-    const src = scratch('mem');
-    for (let i = 0; i < 250; i++) fs.writeFileSync(path.join(src, `a-${i}.bin`), `small file ${i}\n`.repeat(20));
-    // Sparse but not all zeros: 8 MiB of varied bytes at the start, then a hole.
-    const fd = fs.openSync(path.join(src, 'z-big.bin'), 'w');
-    const block = Buffer.alloc(1 << 20);
-    for (let i = 0; i < 8; i++) {
-      for (let k = 0; k < block.length; k += 4) block.writeUInt32LE((k * 2654435761 + i) >>> 0, k);
-      fs.writeSync(fd, block);
-    }
-    fs.ftruncateSync(fd, 600e6);
-    fs.closeSync(fd);
-    const out = path.join(scratch('out'), 'o.zip');
-    const r = await sh('/usr/bin/time', ['-f', '%M', process.execPath, BIN, '--mode', 'zip', src, '-o', out, '-q'], { env: cleanEnv() });
-    assert.equal(r.status, 0, r.stderr);
-    const lines = r.stderr.trim().split('\n');
-    const kb = Number(lines.pop());
-    assert.deepEqual(lines, [], 'nothing on stderr but the RSS figure');
-    assert.ok(kb < 150 * 1024, `peak RSS ${kb} KiB`);
-    const py = await sh('python3', ['-c', 'import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); l=z.infolist(); print(len(l), l[-1].filename, l[-1].file_size)', out]);
-    assert.equal(py.stdout.toString().trim(), '251 z-big.bin 600000000');
-  });
-
   test('SOURCE_DATE_EPOCH outside 1980..2107 is clamped with a warning; inside, exact', async () => {
     const src = scratch('src');
     populate(src, [['f', 'x']]);
@@ -529,31 +505,5 @@ describe('--mode zip: names, memory, dates, zip64', { concurrency: 4 }, () => {
     }
     const u = await sh('unzip', ['-Z', '-T', path.join(outs, '5.zip')]);
     assert.match(u.stdout.toString(), / 21071231\.235958 f\n/);
-  });
-
-  test('more than 65535 entries: zip64 end record, every entry readable', async () => {
-    const src = scratch('count');
-    const N = 70_000;
-    for (let d = 0; d < 70; d++) {
-      const dir = path.join(src, `d${d}`);
-      fs.mkdirSync(dir);
-      for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(dir, `${i}`), `${d}.${i}`);
-    }
-    const out = path.join(scratch('out'), 'o.zip');
-    await ok(['--mode', 'zip', src, '-o', out, '-q']);
-    const py = await sh('python3', ['-c', `
-import sys, zipfile
-z = zipfile.ZipFile(sys.argv[1])
-l = z.infolist()
-assert all(z.read(i).decode() == i.filename[1:].replace('/', '.') for i in l)
-print(len(l), l[0].filename, l[-1].filename)`, out]);
-    assert.equal(py.status, 0, py.stderr);
-    assert.equal(py.stdout.toString().trim(), `${N} d0/0 d69/999`);
-    const u = await sh('unzip', ['-tq', out]);
-    assert.equal(u.status, 0, u.stdout.toString() + u.stderr);
-    assert.match(u.stdout.toString(), /No errors/);
-    const buf = fs.readFileSync(out);
-    assert.equal(buf.readUInt16LE(buf.length - 22 + 10), 0xffff, 'classic end record says: see zip64');
-    assert.equal(buf.readUInt32LE(buf.length - 22 - 20), 0x07064b50, 'zip64 locator before it');
   });
 });

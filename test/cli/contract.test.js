@@ -101,7 +101,8 @@ describe('--expect N', () => {
     const s = readJson(st);
     assert.deepEqual([s.ok, s.exitCode, s.expected, s.missing, s.extra, s.complete], [false, 4, 3, 1, 0, false]);
     assert.match(s.error, /^incomplete input under .*: expected 3 files, found 2; 1 missing/);
-    assert.deepEqual([s.missingFiles, s.extraFiles], [[], []]);
+    // --expect N counts files, it does not name them: the name lists are unknown (null), not empty.
+    assert.deepEqual([s.missingFiles, s.extraFiles], [null, null]);
     assert.equal(s.bytesOut, 0);
   });
 
@@ -129,6 +130,28 @@ describe('--max-missing', () => {
     assert.deepEqual([s.expected, s.missing, s.extra, s.complete], [10, 2, 0, false]);
     const f = await failsUntouched(d, ['--expect', '11', '--max-missing', '2'], 4);
     assert.match(f.stderr, /3 missing \(--max-missing 2 allows 2\)/);
+  });
+
+  test('the name lists say whether names are known: null under --expect N (stats and manifest), lists under --expect-names', async () => {
+    const d = mk(parts(8));
+    const o = mk();
+    const [st, man] = [path.join(o, 'stats.json'), path.join(o, 'manifest.json')];
+    ok(await run([d, '--expect', '10', '--max-missing', '2', '--stats', st, '--manifest', man, '-o', path.join(o, 'out.json'), '-q']));
+    let s = readJson(st);
+    assert.deepEqual([s.missing, s.missingFiles, s.extra, s.extraFiles], [2, null, 0, null]);
+    let m = readJson(man);
+    assert.deepEqual([m.expected, m.missing, m.extra], [10, null, null]);
+    // Without any expectation: nothing expected, no names known.
+    ok(await run([d, '--stats', st, '-q']));
+    s = readJson(st);
+    assert.deepEqual([s.expected, s.missingFiles, s.extraFiles], [null, null, null]);
+    // With names: the lists, empty when nothing is missing or extra.
+    const names = Object.keys(parts(9)).join('\n');
+    ok(await run([d, '--expect-names', '-', '--max-missing', '1', '--stats', st, '--manifest', man, '-o', path.join(o, 'out.json'), '-q'], { input: names }));
+    s = readJson(st);
+    assert.deepEqual([s.missing, s.missingFiles, s.extra, s.extraFiles], [1, [{ path: 'part-8.json' }], 0, []]);
+    m = readJson(man);
+    assert.deepEqual([m.expected, m.missing, m.extra], [9, [{ path: 'part-8.json' }], []]);
   });
 
   test('a percentage of the expected count, rounded down', async () => {

@@ -158,7 +158,8 @@ describe('semantics', () => {
     const files = {};
     for (let i = 0; i < 40; i++) files[`f-${i}.json`] = `${i}\n`;
     const d = mk(files);
-    const st = path.join(d, '..', `stats-${path.basename(d)}.json`);
+    // Outside the input (a stats file inside would be read as a fragment), in a temp dir of its own.
+    const st = path.join(mk(), 'stats.json');
     ok(await run([d, '-q', '--stats', st], { env: { AGGREGATE_READ_MODE: 'sync' } }));
     assert.deepEqual(JSON.parse(fs.readFileSync(st)).readAhead, { mode: 'sync', window: 32, maxInFlight: 0 });
     ok(await run([d, '-q', '--stats', st, '--concurrency', '7'], { env: { AGGREGATE_READ_MODE: 'async' } }));
@@ -226,8 +227,13 @@ describe('--on-invalid skip', () => {
       assert.match(r.stderr, /p-4\.json/);
       const stats = JSON.parse(fs.readFileSync(st));
       assert.deepEqual(stats.skipped.map((s) => s.path), ['p-2.json', 'p-4.json']);
-      assert.match(stats.skipped[0].reason, /end of input.*2:4.*byte offset 28/);
-      assert.match(stats.skipped[1].reason, /1:8.*byte offset 7/);
+      // The shape of invalid[]: the reason, and the position as its own field.
+      assert.match(stats.skipped[0].reason, /end of input/);
+      assert.deepEqual(stats.skipped[0].position, { line: 2, column: 4, offset: 28 });
+      assert.deepEqual(stats.skipped[1].position, { line: 1, column: 8, offset: 7 });
+      assert.doesNotMatch(stats.skipped[1].reason, /byte offset/);
+      const shape = ({ path, reason, position, kind }) => ({ path, reason, position, kind });
+      assert.deepEqual(stats.skipped.map(shape), stats.invalid.map(shape));
       assert.equal(stats.files, 2);
       assert.equal(stats.values, 2);
     }
@@ -341,7 +347,7 @@ describe('stats and manifest', () => {
     assert.equal(s.bytesOut, fs.statSync(out).size);
     assert.equal(s.output, out);
     assert.equal(s.shard, null);
-    assert.deepEqual(s.skipped, [{ path: 'fifo-less/dir.json', reason: 'directory' }]);
+    assert.deepEqual(s.skipped, [{ path: 'fifo-less/dir.json', reason: 'directory', position: null }]);
     assert.equal(typeof s.elapsedMs, 'number');
     assert.ok(s.elapsedMs >= 0);
   });
@@ -357,7 +363,7 @@ describe('stats and manifest', () => {
       man.entries.map(({ path: p, size, values, sha256 }) => ({ p, size, values, sha256 })),
       ['p-1.json', 'p-2.json', 'p-10.json'].map((p) => ({ p, size: Buffer.byteLength(files[p]), values: [0, 1, 2][['p-1.json', 'p-2.json', 'p-10.json'].indexOf(p)], sha256: sha(files[p]) })),
     );
-    assert.deepEqual(man.skipped, [{ path: 'x.json', reason: 'directory' }]);
+    assert.deepEqual(man.skipped, [{ path: 'x.json', reason: 'directory', position: null }]);
   });
   test('manifest sha256 of a multi-chunk file', async () => {
     const content = Buffer.from('[' + '1234567,'.repeat(400_000) + '0]');

@@ -383,7 +383,7 @@ test('--stats caps the skipped list (the manifest has all); values is null in ta
   assert.equal(stats.error, null);
   assert.equal(stats.skippedCount, 30);
   assert.equal(stats.skipped.length, 20);
-  assert.deepEqual(stats.skipped[0], { path: 'd-0.json', reason: 'directory' });
+  assert.deepEqual(stats.skipped[0], { path: 'd-0.json', reason: 'directory', position: null });
   const manifest = JSON.parse(fs.readFileSync(m, 'utf8'));
   assert.equal(manifest.skipped.length, 30);
   assert.equal(manifest.entries.length, 1);

@@ -3,28 +3,16 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { run, rm, tempFilesIn, have, BIN, tempTrees } from '../helpers/cli.js';
+import { run, tempFilesIn, have, BIN, tempTrees } from '../helpers/cli.js';
 import { aggregate, exitCodeOf, IoError } from '../../dist/index.js';
 import { FileReader } from '../../dist/read.js';
 import { rng } from '../helpers/json-ref.js';
+import { MiB, writeBig } from '../helpers/big.js';
 
 const mk = tempTrees('agg-rel-');
 const ok = (r) => assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-const MiB = 1 << 20;
-
-/** Write `[` + body repeated to ~`size` bytes + `]` fast, from a 1 MiB buffer. */
-function writeBig(file, open, unit, size, close) {
-  const fd = fs.openSync(file, 'w');
-  const block = Buffer.from(unit.repeat(Math.floor(MiB / unit.length)));
-  fs.writeSync(fd, open);
-  for (let n = 0; n < size; n += block.length) fs.writeSync(fd, block);
-  fs.writeSync(fd, close);
-  fs.closeSync(fd);
-  return fs.statSync(file).size;
-}
 
 // Run the CLI as an unprivileged user (root ignores permission bits).
 const NOBODY = 65534;
@@ -150,22 +138,6 @@ describe('broken and odd inputs', { concurrency: 3 }, () => {
     }
   });
 
-  test('100k empty files: no EMFILE, both read paths', async () => {
-    const d = mk();
-    const empty = Buffer.alloc(0);
-    for (let i = 0; i < 100_000; i++) fs.writeFileSync(path.join(d, `e${i}.json`), empty);
-    fs.writeFileSync(path.join(d, 'e50000.json'), '"mid"');
-    for (const mode of ['sync', 'async']) {
-      const st = path.join(mk(), 'st.json');
-      const r = await run([d, '--stats', st, '--concurrency', '256'], { env: { AGGREGATE_READ_MODE: mode }, timeout: 120_000 });
-      ok(r);
-      assert.equal(r.stdout.toString(), '["mid"]\n');
-      const s = JSON.parse(fs.readFileSync(st));
-      assert.equal(s.files, 100_000);
-      assert.equal(s.emptyFiles, 99_999);
-    }
-  });
-
   test('200,000-deep nesting: exit 0, output equals input', async () => {
     const text = '['.repeat(200_000) + '{"a":' + '[1]' + '}' + ']'.repeat(200_000);
     const d = mk({ 'deep.json': text });
@@ -244,61 +216,5 @@ describe('signals', () => {
       assert.deepEqual(tempFilesIn(od), []);
       if (od === d) fs.unlinkSync(out);
     }
-  });
-});
-
-/** Peak RSS of a CLI run in KiB: GNU time when present, else polling /proc/<pid>/status VmHWM. */
-async function peakRss(args) {
-  if (fs.existsSync('/usr/bin/time')) {
-    const r = await run(args, { prefix: ['/usr/bin/time', '-f', 'PEAK_RSS_KB %M'], timeout: 300_000 });
-    const m = /PEAK_RSS_KB (\d+)/.exec(r.stderr);
-    assert.ok(m, r.stderr);
-    return { r, kb: Number(m[1]) };
-  }
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (c) => (stderr += c));
-  let kb = 0;
-  const poll = setInterval(() => {
-    try {
-      const m = /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) kb = Math.max(kb, Number(m[1]));
-    } catch {
-      // exited
-    }
-  }, 10);
-  const code = await new Promise((res) => child.on('close', res));
-  clearInterval(poll);
-  return { r: { code, stderr }, kb };
-}
-
-describe('bounded memory', () => {
-  const LIMIT_KB = 150 * 1024;
-  test('a 600 MB single string streams through with peak RSS < 150 MiB', async () => {
-    const d = mk();
-    const size = writeBig(path.join(d, 'str.json'), '["', 'abcdefgh', 600 * MiB, '"]');
-    const out = path.join(mk(), 'o.json');
-    const { r, kb } = await peakRss([d, '-o', out, '-q']);
-    ok(r);
-    assert.equal(fs.statSync(out).size, size + 3); // [ ... ]\n
-    rm(d);
-    rm(out);
-    assert.ok(kb < LIMIT_KB, `peak RSS ${kb} KiB`);
-  });
-  test('a 2 GB fragment streams through with peak RSS < 150 MiB', async () => {
-    const d = mk();
-    const size = writeBig(path.join(d, 'big.json'), '[', '{"k":[1,2.5,"s"]},', 2048 * MiB, '0]');
-    const out = path.join(mk(), 'o.json');
-    const { r, kb } = await peakRss([d, '-o', out, '-q']);
-    ok(r);
-    assert.equal(fs.statSync(out).size, size + 3);
-    const fd = fs.openSync(out, 'r');
-    const tail = Buffer.alloc(16);
-    fs.readSync(fd, tail, 0, 16, size + 3 - 16);
-    fs.closeSync(fd);
-    assert.equal(tail.toString(), '1,2.5,"s"]},0]]\n'.slice(-16));
-    rm(d);
-    rm(out);
-    assert.ok(kb < LIMIT_KB, `peak RSS ${kb} KiB`);
   });
 });

@@ -259,6 +259,33 @@ describe('keys no archive entry can be named after: skipped and reported, never 
     assert.doesNotMatch(only.stderr, /skipped/);
   });
 
+  test('tar and zip: a key segment longer than 255 bytes (S3 allows 1,024) is skipped and reported; 255 is archived', async () => {
+    const bkt = await bucket();
+    await s3.putTree(bkt, 'in/', { 'ok.json': '1' });
+    const long = `${'é'.repeat(128)}.json`; // 261 bytes in UTF-8, 133 characters
+    const fits = `${'x'.repeat(250)}.json`; // 255 bytes
+    for (const [mode, name] of [['tar', 'o.tar'], ['zip', 'o.zip']]) {
+      if (mode === 'zip' && !HAVE_UNZIP) continue;
+      const d = scratch(`long-${mode}`);
+      const out = path.join(d, name);
+      const stats = path.join(d, 'stats.json');
+      // s3rver cannot store either name (its files add a suffix): the proxy lists both and serves the one read.
+      const serve = async (req, res) => {
+        if (isList(req) || keyOf(req) !== `in/d/${fits}`) return false;
+        res.writeHead(200, { etag: '"0cc175b9c0f1b6a831c399e269772661"', 'content-length': 1 });
+        res.end('a');
+        return true;
+      };
+      const r = await viaProxy({ hook: serve, rewrite: withKeys([`in/d/${long}`, `in/d/${fits}`]) }, ['--mode', mode, `s3://${bkt}/in/`, '-o', out, '--stats', stats]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /a segment of the key is longer than 255 bytes/);
+      assert.deepEqual(JSON.parse(fs.readFileSync(stats, 'utf8')).skipped.map((k) => k.path), [`d/${long}`]);
+      const x = extract(mode, out);
+      assert.equal(x.status, 0, x.stderr);
+      assert.deepEqual(x.files, { 'ok.json': '1', [`d/${fits}`]: 'a' });
+    }
+  });
+
   test('json mode, --key-by path too: no conflict, every value kept', async () => {
     const bkt = await bucket();
     await s3.putTree(bkt, 'in/', { 'x/a.json': '1', 'x/a.json/b.json': '2' });

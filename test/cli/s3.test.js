@@ -91,7 +91,10 @@ describe('S3 input: same output as the same files on disk', () => {
     // One level up: keys are relative to runs/1/, so the patterns see fragments/..., fragments-old/...
     const up = await run(['-q', `s3://${bkt}/runs/1`, '-p', '*/part-[01].json'], { env: s3.env });
     assert.equal(up.code, 0, up.stderr);
-    assert.deepEqual(JSON.parse(up.stdout), ['not in the input', { a: 1, big: 12345678901234567890 }]);
+    assert.deepEqual(JSON.parse(up.stdout).length, 2);
+    assert.equal(JSON.parse(up.stdout)[0], 'not in the input');
+    // As text: a 20-digit integer does not survive JSON.parse, and must survive the run.
+    assert.match(up.stdout.toString(), /\{\s*"a":\s*1,\s*"big":\s*12345678901234567890\s*\}/);
   });
 
   test('manifest and stats: every key with its size, ETag and sha256; spaces and non-ASCII kept', async () => {

@@ -6,10 +6,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { BIN, rm, tmpdir, writeTree } from '../helpers/cli.js';
+import { BIN, rm, tempTrees, tmpdir } from '../helpers/cli.js';
 
 const BUNDLE = path.dirname(BIN);
 const CACHE = 'main.cjs.v8cache';
+// Every temp dir of this file but the bundle copies (removed by their tests) goes when it ends.
+const mk = tempTrees('agg-startup-');
 
 function runBin(bin, args, nodeArgs = []) {
   const r = spawnSync(process.execPath, [...nodeArgs, bin, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -31,12 +33,12 @@ function withHeader(source, data) {
   return Buffer.concat([header, data]);
 }
 
-const fragments = writeTree(tmpdir(), {
+const fragments = mk({
   'a/1.json': '{"id":1,"tags":["x","y"]}',
   'a/2.json': '[1.5, null, "\\u00e9"]',
   'b/3.json': '{"nested":{"deep":[true,false]}}',
 });
-const broken = writeTree(tmpdir(), { 'ok.json': '{"a":1}', 'bad.json': '{"a": tru}' });
+const broken = mk({ 'ok.json': '{"a":1}', 'bad.json': '{"a": tru}' });
 const CASES = [
   ['--version'],
   ['--mode', 'json', '--quiet', fragments],
@@ -108,7 +110,7 @@ test('a cache made for an older main.cjs of the same length is not used: the new
 });
 
 // A preload that reports every Intl.Segmenter construction (string-width builds one at import).
-const probe = path.join(tmpdir(), 'segmenter-probe.cjs');
+const probe = path.join(mk(), 'segmenter-probe.cjs');
 fs.writeFileSync(probe, `const S = Intl.Segmenter;
 Intl.Segmenter = class extends S { constructor(...a) { super(...a); process.stderr.write('[segmenter constructed]\\n'); } };
 `);
@@ -124,11 +126,11 @@ test('string-width (Intl.Segmenter) is not evaluated by a normal run, only by --
 });
 
 // A preload that reports at exit whether node:crypto was loaded.
-const cryptoProbe = path.join(tmpdir(), 'crypto-probe.cjs');
+const cryptoProbe = path.join(mk(), 'crypto-probe.cjs');
 fs.writeFileSync(cryptoProbe, `process.on('exit', () => process.stderr.write(process.moduleLoadList.includes('NativeModule crypto') ? '[crypto loaded]\\n' : '[no crypto]\\n'));`);
 
 test('node:crypto is loaded only for a manifest (its digests); a run writing its output atomically does not', () => {
-  const out = tmpdir('agg-crypto-');
+  const out = mk();
   for (const args of [['--quiet', fragments], ['--quiet', fragments, '-o', path.join(out, 'o.json')], ['--mode', 'tar', '--quiet', fragments, '-o', path.join(out, 'o.tar')]]) {
     const r = runBin(BIN, args, ['-r', cryptoProbe]);
     assert.equal(r.code, 0, r.stderr);
@@ -156,7 +158,7 @@ test("package.json's bin is the built launcher", () => {
 // A preload that prints, at exit, how many threads the process has: libuv starts its whole
 // thread pool on first use, so 32 more threads show that the CLI's UV_THREADPOOL_SIZE (from
 // --concurrency) was read. On Node 20 an ES module entry started the pool at 4 before that.
-const threads = path.join(tmpdir(), 'thread-count.cjs');
+const threads = path.join(mk(), 'thread-count.cjs');
 fs.writeFileSync(threads, `process.on('exit', () => process.stderr.write('[threads ' + require('fs').readdirSync('/proc/self/task').length + ']\\n'));\n`);
 
 test('concurrent reads get a thread pool of --concurrency threads (the bin sizes it before its first use)', { skip: !fs.existsSync('/proc/self/task') }, () => {

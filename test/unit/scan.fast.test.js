@@ -180,3 +180,17 @@ test('generated records with random mutations: fast path and byte-at-a-time path
   }
   assert.ok(errors > 1000, `only ${errors} errors: the mutations do not exercise error paths`);
 });
+
+test('whitespace of every kind around every token, runs of 1 to 40 bytes, before values and before errors, split at every position', () => {
+  for (const unit of [' ', '\t', '\n', '\r\n', ' \t\r\n']) {
+    for (const len of [1, 3, 16, 17, 40]) {
+      const w = unit.repeat(Math.ceil(len / unit.length)).slice(0, len);
+      const good = assertEverySplit(Buffer.from(`[${w}{${w}"a"${w}:${w}[${w}1${w},${w}"x"${w}]${w},${w}"b"${w}:${w}null${w}}${w},${w}2${w}]${w}`));
+      assert.deepEqual(good.values, [Buffer.from('[{"a":[1,"x"],"b":null},2]').toString('hex')]);
+      for (const bad of [`[${w}1${w},${w}]`, `{"a"${w}${w}1}`, `[1,${w}\u0001]`, `[[${w}]${w}x]`, `{"a":1${w},${w}2}`]) {
+        const r = assertEverySplit(Buffer.from(bad));
+        assert.ok(r.error, bad);
+      }
+    }
+  }
+});

@@ -181,7 +181,7 @@ test('random byte mutations: accepted exactly when the reference accepts, same v
       try {
         r = scanBytes(buf, { splits });
       } catch (error) {
-        throw new Error(`crash on ${buf.toString('hex')}: ${error.stack}`);
+        throw new Error(`crash on ${buf.toString('hex')}: ${error.stack}`, { cause: error });
       }
       if (ref.ok) {
         accepted++;
@@ -266,4 +266,35 @@ test('differential: on mutated valid-UTF-8 inputs, stream-json and the scanner a
     opts(600),
   );
   assert.ok(compared > 150, `only ${compared} comparable cases`);
+});
+
+test('whitespace-heavy documents of 64 KiB and more (chunks the WebAssembly kernel takes): exact compact text and values, against JSON.parse', () => {
+  // Runs of spaces, tabs, LF and CRLF, long ones too, between every token of generated nodes.
+  const heavy = fc.array(fc.constantFrom(' ', '  ', '\t', '\n', '\r\n', '\r\n    ', '\n\t\t', ' '.repeat(20), '\r\n'.repeat(9)), { maxLength: 3 }).map((a) => a.join(''));
+  const item = fc.tuple(heavy, node, heavy);
+  fc.assert(
+    fc.property(fc.array(item, { minLength: 1, maxLength: 12 }), fc.integer(), ([...items], seed) => {
+      // Repeat the items up to 70 KB: an array of them, whitespace around every element.
+      let text = '[';
+      const compact = [];
+      for (let k = 0; text.length < 70_000; k++) {
+        const [a, n, b] = items[k % items.length];
+        text += (k ? ',' : '') + a + n.text + b;
+        compact.push(n.compact);
+      }
+      text += '\r\n]';
+      const buf = Buffer.from(text, 'utf8');
+      // Chunks of at least 64 KiB go to the kernel: one whole, or a big one and small ones.
+      const cut = 65_536 + (Math.abs(seed) % (buf.length - 65_536));
+      for (const splits of [[], [cut], [cut, Math.min(buf.length, cut + 7)]]) {
+        const r = scanBytes(buf, { splits });
+        if (r.error) throw new Error(`rejected: ${r.error.message}`);
+        assert.equal(r.values.length, 1);
+        const out = r.values[0].toString('utf8');
+        assert.equal(out, '[' + compact.join(',') + ']', 'byte-exact compact serialization');
+        assert.deepEqual(JSON.parse(out), JSON.parse(text));
+      }
+    }),
+    opts(60),
+  );
 });

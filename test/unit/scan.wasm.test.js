@@ -1,8 +1,8 @@
 // The scanner's WebAssembly fast path (src/json/fast.as.ts) against its two JS paths, the JS fast
-// path (`wasm: false`) and the byte-at-a-time one (`bytewise`): the same sink calls (every
-// `bytes(buf, start, end)` with the same bytes and indices, every begin and end) and the same
-// errors (message, offset, line, column), on the JSONTestSuite corpus, generated and mutated
-// inputs, whatever the chunking. The kernel serves chunks of 64 KiB or more; `wasmMin: 0` (an
+// path (`wasm: false`) and the byte-at-a-time one (`bytewise`): the same output (the bytes handed
+// to the sink within each chunk, every begin and end; the kernel hands over its compacted output
+// in fewer calls, from its own memory) and the same errors (message, offset, line, column), on the
+// JSONTestSuite corpus, generated and mutated inputs, whatever the chunking. The kernel serves chunks of 64 KiB or more; `wasmMin: 0` (an
 // internal option) makes it serve every chunk here, so small cases can be cut at every position.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { JsonScanner, JsonSyntaxError } from '../../dist/json/scan.js';
 import { fastKernel } from '../../dist/json/fast.js';
-import { largeChunks } from '../../bench/generate.mjs';
+import { largeChunks, pythonChunks } from '../../bench/generate.mjs';
 import { rng, randomSplits } from '../helpers/json-ref.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -36,12 +36,27 @@ const PATHS = {
   bytewise: { bytewise: true },
 };
 
+/**
+ * Record bytes handed to a sink: consecutive calls join into one entry (the output, not the
+ * calls), an array of hex pieces until `joined` (appending to one growing string would copy it).
+ */
+function pushBytes(calls, b, s, e) {
+  assert.ok(s < e, `an empty span ${s}..${e}`);
+  const hex = b.toString('hex', s, e);
+  const last = calls[calls.length - 1];
+  if (Array.isArray(last)) last.push(hex);
+  else calls.push([hex]);
+}
+
+/** The calls with each run of bytes as one `bytes HEX` entry. */
+const joined = (calls) => calls.map((c) => (Array.isArray(c) ? `bytes ${c.join('')}` : c));
+
 /** Every sink call and the error (if any) of one scan of `buf` cut at `splits`. */
 function trace(buf, options, splits = []) {
   const calls = [];
   const sink = {
     begin: () => calls.push('begin'),
-    bytes: (b, s, e) => calls.push(`bytes ${s} ${e} ${b.toString('hex', s, e)}`),
+    bytes: (b, s, e) => pushBytes(calls, b, s, e),
     end: () => calls.push('end'),
   };
   const sc = new JsonScanner(sink, options);
@@ -59,7 +74,7 @@ function trace(buf, options, splits = []) {
     if (!(e instanceof JsonSyntaxError)) throw e;
     error = { message: e.message, offset: e.offset, line: e.line, column: e.column };
   }
-  return { calls, error, values: sc.values };
+  return { calls: joined(calls), error, values: sc.values };
 }
 
 /** The three paths agree on `buf` cut at `splits`; returns the common trace. */
@@ -212,7 +227,7 @@ test('records of the bench shapes, pretty-printed and corrupted, in big random c
   const rand = rng(0x5eed);
   for (const base of [Buffer.from(text), Buffer.from(pretty)]) {
     for (const flatten of [false, true]) {
-      // More whitespace runs per chunk than the kernel reports at once (16,384): it stops and resumes.
+      // Tens of thousands of whitespace runs in one chunk, gathered by the kernel in one piece.
       const r = assertSame(base, [], { flatten }, 'whole');
       assert.equal(r.error, null);
       for (let k = 0; k < 4; k++) assertSame(base, randomSplits(base.length, rand, 2 + k * 10), { flatten }, `clean ${k}`);
@@ -267,25 +282,78 @@ test('a sink that scans another big chunk meanwhile (the kernel is shared) chang
   const nested = (options) => {
     const calls = [];
     let innerValues = 0;
+    let fromKernel = 0;
     const sink = {
       begin: () => calls.push('begin'),
       bytes: (b, s, e) => {
-        calls.push(`bytes ${s} ${e} ${b.toString('hex', s, e)}`);
-        // Scan an unrelated chunk in the middle of the outer chunk's scan.
+        if (b.buffer === kernel.bytes.buffer) fromKernel++;
+        // Scan an unrelated chunk in the middle of the outer chunk's scan (the bytes handed over
+        // may be in the kernel's memory: they must still be there after it).
         const other = new JsonScanner({ begin() {}, bytes() {}, end: () => innerValues++ }, options);
         other.write(inner);
         other.finish();
+        pushBytes(calls, b, s, e);
       },
       end: () => calls.push('end'),
     };
     const sc = new JsonScanner(sink, { ...options, flatten: true });
     sc.write(outer);
     sc.finish();
-    return { calls, innerValues, values: sc.values };
+    return { calls: joined(calls), innerValues, fromKernel, values: sc.values };
   };
   const before = kernelCalls;
   const wasm = nested({});
   assert.ok(kernelCalls - before >= 2, `kernel called ${kernelCalls - before} times`);
-  assert.deepEqual(wasm, nested({ wasm: false }));
-  assert.ok(wasm.values === 2 && wasm.innerValues > 1000, `${wasm.values} values, ${wasm.innerValues} nested scans`);
+  const js = nested({ wasm: false });
+  // The kernel hands its output over in fewer calls, so fewer nested scans ran: same output.
+  assert.deepEqual(wasm.calls, js.calls);
+  assert.equal(wasm.values, 2);
+  assert.ok(wasm.fromKernel >= 2 && wasm.innerValues >= wasm.fromKernel, `${wasm.fromKernel} calls from the kernel's memory, ${wasm.innerValues} nested values`);
+  assert.ok(js.fromKernel === 0 && js.innerValues > 1000, `${js.innerValues} nested values`);
+});
+
+// ---- whitespace: runs of every kind and length, at every 16-byte alignment ---------------------
+
+/** A run of `len` whitespace bytes of one kind (CRLF pairs, LF, spaces, tabs, or all mixed). */
+function wsRun(kind, len) {
+  const unit = { crlf: '\r\n', lf: '\n', space: ' ', tab: '\t', mixed: ' \t\r\n  \n' }[kind];
+  return unit.repeat(Math.ceil(len / unit.length) + 1).slice(0, len);
+}
+
+test('whitespace runs of every kind and of lengths around 16 and 32, at every alignment, before values and before errors', () => {
+  let kernelRan = 0;
+  for (const kind of ['crlf', 'lf', 'space', 'tab', 'mixed']) {
+    for (const len of [1, 2, 15, 16, 17, 32, 33, 70]) {
+      const w = wsRun(kind, len);
+      for (let pad = 0; pad < 17; pad += len > 17 ? 4 : 1) {
+        const p = 'p'.repeat(pad);
+        const good = `[${w}{${w}"${p}"${w}:${w}[${w}1${w},${w}"x"${w},${w}true${w}]${w},${w}"k"${w}:${w}{${w}}${w}}${w},${w}-2.5e3${w}]${w}`;
+        kernelRan += assertEverySplit(Buffer.from(good), { flatten: pad % 2 === 1 }, `${kind} ${len} pad ${pad}`).kernelCalls;
+        // An error right after a run (and a raw control byte inside one): same message and
+        // position (the line and column count the run's newlines).
+        if (pad % 5 !== 0) continue;
+        for (const bad of [`[${w}"${p}",${w}tru]`, `[${w}1${w},${w}]`, `{"${p}"${w}${w}1}`, `[1,${w}\u0001${w}2]`, `[[${w}]${w}x]`, `{"a":${w}1${w},${w}2}`]) {
+          const r = assertEverySplit(Buffer.from(bad), {}, `${kind} ${len} pad ${pad} bad`);
+          assert.ok(r.error, bad);
+        }
+      }
+    }
+  }
+  assert.ok(kernelRan > 300, `the kernel ran ${kernelRan} times`);
+});
+
+test('Python-shaped documents (json.dump defaults, indent=2, CRLF): the paths agree, cut at random places', () => {
+  const rand = rng(0x9e7);
+  for (const [indent, eol] of [[0, '\n'], [2, '\n'], [2, '\r\n'], [4, '\r\n']]) {
+    let text = '';
+    for (const c of pythonChunks(300_000, 77 + indent, indent, eol)) text += c;
+    const buf = Buffer.from(text);
+    for (const flatten of [false, true]) {
+      const r = assertSame(buf, [], { flatten }, `indent ${indent}`);
+      assert.equal(r.error, null);
+      assert.ok(r.kernelCalls >= 1);
+      for (let k = 0; k < 6; k++) assertSame(buf, randomSplits(buf.length, rand, 1 + k * 7), { flatten }, `indent ${indent} split ${k}`);
+      for (let k = 0; k < 12; k++) assertSame(corrupt(buf, rand), randomSplits(buf.length, rand, k % 3), { flatten }, `indent ${indent} corrupt ${k}`);
+    }
+  }
 });

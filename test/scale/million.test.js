@@ -1,6 +1,6 @@
 // Issue 10: a million fragments, flat and over 1,000 directories, in bounded memory, in the
 // order today's rules give. Peak RSS measured with GNU time on the spawned CLI.
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,8 +10,6 @@ import { compareNatural } from '../../dist/sort.js';
 const N = 1_000_000;
 const DIRS = 1_000;
 const LIMIT_KB = 150 * 1024;
-const dirs = [];
-after(() => dirs.forEach(rm));
 const haveTime = fs.existsSync('/usr/bin/time');
 
 /** Creates N files `part-<k>.json` holding `k` (flat, or DIRS directories `d<i>`); returns the rel paths by k. */
@@ -70,14 +68,15 @@ function tarNames(file) {
 describe('a million fragments', { skip: !haveTime && 'needs GNU time (/usr/bin/time)', timeout: 1_800_000 }, () => {
   for (const spread of [false, true]) {
     const layout = spread ? `over ${DIRS} directories` : 'in one directory';
-    test(`${layout}: json and tar under 150 MiB peak RSS, today's order; --shard never above`, async () => {
+    test(`${layout}: json and tar under 150 MiB peak RSS, today's order; --shard never above`, async (ctx) => {
+      // Each test's million files go when it ends, not when the file does: one tree on disk at a time.
       const d = tmpdir('agg-1m-');
-      dirs.push(d);
+      ctx.after(() => rm(d));
       const rels = createFragments(d, spread);
       // Today's order: the string comparator of the fast-glob era on the relative paths.
       const order = Array.from(rels.keys()).sort((a, b) => compareNatural(rels[a], rels[b]));
       const od = tmpdir('agg-1m-out-');
-      dirs.push(od);
+      ctx.after(() => rm(od));
 
       const json = path.join(od, 'out.json');
       const full = await measured([d, '-o', json, '-q']);
