@@ -277,7 +277,7 @@ function pathOf(item: unknown, what: string): string | Buffer {
 }
 
 /** Offset of the first byte that does not start or continue a valid UTF-8 sequence (for messages only). */
-function firstInvalidUtf8(b: Buffer): number {
+export function firstInvalidUtf8(b: Buffer): number {
   let i = 0;
   while (i < b.length) {
     const c = b[i]!;

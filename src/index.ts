@@ -13,7 +13,7 @@ import { runPipeline, type Stats } from './run.js';
 export async function aggregate(options: Options): Promise<Stats> {
   const settings = resolveSettings(options);
   // ajv loads only for a run given --schema; a bad schema is a usage error before any input is read.
-  const check = settings.schema !== undefined ? (await import('./json/schema.js')).loadSchema(settings.schema, settings.onWarning) : undefined;
+  const check = settings.schema !== undefined ? await (await import('./json/schema.js')).loadSchema(settings.schema, settings.onWarning, settings.signal) : undefined;
   return runPipeline(
     settings,
     (out, files) => (settings.mode === 'json' ? jsonHandler(settings, out, check) : archiveHandler(settings, out, files)),

@@ -13,8 +13,10 @@
  *   would make the check depend on what sits next to the schema.
  * - numbers: see json/numbers.ts.
  */
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import { UsageError, errnoCode } from '../errors.js';
+import { firstInvalidUtf8 } from '../expected.js';
 import { quoteName } from '../quote.js';
 import { Ajv2020, AjvDraft07, MissingRefError, addFormats, metaValidators } from './ajv.js';
 import { parseForSchema } from './numbers.js';
@@ -37,18 +39,26 @@ const DRAFTS = {
   '07': { id: 'http://json-schema.org/draft-07/schema#', pattern: /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/ },
 } as const;
 
-/** Read, check and compile the schema in `file`; every problem is a UsageError naming the file. */
-export function loadSchema(file: string, onWarning: (message: string) => void): ValueCheck {
+/**
+ * Read, check and compile the schema in `file`; every problem is a UsageError naming the file.
+ * Read off the main thread: a FIFO no one writes to waits as `cat` would, and a signal (`signal`)
+ * still ends the run.
+ */
+export async function loadSchema(file: string, onWarning: (message: string) => void, signal?: AbortSignal): Promise<ValueCheck> {
   const where = `--schema ${quoteName(file)}`;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    bytes = await abortable(fs.promises.readFile(file), signal, () => unblockFifo(file));
   } catch (error) {
+    if (signal?.aborted) throw signal.reason;
     const code = errnoCode(error);
     const why =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a JSON Schema file' : code === 'EACCES' ? 'permission denied' : `cannot read it (${code ?? String(error)})`;
     throw new UsageError(`${where}: ${why}`);
   }
+  // JSON text is UTF-8: a stray byte would otherwise become U+FFFD in a "const" or "pattern".
+  if (!isUtf8(bytes)) throw new UsageError(`${where}: not valid UTF-8 at byte ${firstInvalidUtf8(bytes)} (JSON text is UTF-8)`);
+  const text = bytes.toString('utf8');
   let schema: unknown;
   try {
     schema = JSON.parse(text.replace(/^\uFEFF/, ''));
@@ -88,6 +98,17 @@ export function loadSchema(file: string, onWarning: (message: string) => void): 
   } catch (error) {
     throw new UsageError(`${where}: ${compileProblem(error, schema, draft)}`);
   }
+  // A $ref that leads back to itself without going into the value ({"$ref": "#"}) recurses
+  // until the stack overflows on any value: found here on the simplest values, before any
+  // fragment is read, and below on a value that is not deep (a loop taken only for some shapes).
+  for (const probe of [null, true, 0, '', {}, []]) {
+    try {
+      validate(probe);
+    } catch (error) {
+      if (error instanceof RangeError) throw schemaLoop(where);
+      throw error;
+    }
+  }
   return (value) => {
     const parsed = parseForSchema(value);
     try {
@@ -96,6 +117,7 @@ export function loadSchema(file: string, onWarning: (message: string) => void): 
       // ajv recurses with the schema ($ref to an enclosing schema): a deep enough value (the
       // scanner takes any depth) overflows the stack. The data's doing, not a reason to retry.
       if (!(error instanceof RangeError)) throw error;
+      if (depthBelow(parsed, LOOP_DEPTH)) throw schemaLoop(where);
       return { pointer: '', keyword: '$ref', message: 'is nested too deeply to check: the recursion of the schema went past the JavaScript stack', schemaPath: '#' };
     }
     const errors = validate.errors!;
@@ -106,6 +128,55 @@ export function loadSchema(file: string, onWarning: (message: string) => void): 
     const message = (e.message ?? 'fails') + (typeof prop === 'string' ? ` (property ${quoteName(prop)})` : '');
     return { pointer: e.instancePath, keyword: e.keyword, message, schemaPath: e.schemaPath };
   };
+}
+
+/**
+ * A value nested less than this cannot overflow the stack through a schema that follows the
+ * value down (ajv takes a few frames a level; the stack holds thousands): the schema loops.
+ */
+const LOOP_DEPTH = 200;
+
+function schemaLoop(where: string): UsageError {
+  return new UsageError(`${where}: a $ref loops: it leads back to itself without going deeper into the value (as {"$ref": "#"} does), so no value can be checked`);
+}
+
+/** Whether `value` nests fewer than `limit` arrays and objects deep (iterative: any depth). */
+function depthBelow(value: unknown, limit: number): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth >= limit) return false;
+    const next: unknown[] = [];
+    for (const v of level) if (v !== null && typeof v === 'object') next.push(...Object.values(v as object));
+    level = next;
+  }
+  return true;
+}
+
+/** `promise`, or the abort's reason as soon as `signal` aborts (then `onAbort` runs). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, stop: () => void): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      stop();
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Our own open of the FIFO `file`, waiting for a writer in a libuv thread, would hold the
+ * process at exit (Node joins its threads): open it once as a writer, which lets it return.
+ */
+function unblockFifo(file: string): void {
+  try {
+    if (!fs.statSync(file).isFIFO()) return;
+    fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+  } catch {
+    // ENXIO: no reader waits (the open had returned); anything else: nothing to unblock.
+  }
 }
 
 /** The draft the root's `$schema` names (2020-12 when it names none). */
@@ -140,6 +211,7 @@ function compileProblem(error: unknown, schema: unknown, draft: string): string 
     }
     return `$ref ${quoteName(error.missingRef)} does not resolve to anything in the schema`;
   }
+  if (error instanceof RangeError) return "a $ref loops (its definitions refer to each other without end), or the schema nests too deeply: ajv ran out of stack compiling it";
   const message = error instanceof Error ? error.message : String(error);
   if (/^unknown format /.test(message)) return `${message.replace(/ ignored in schema/, ' in schema')}; the formats known are those of ajv-formats (date, date-time, email, uri, uuid, ...)`;
   return `not a usable JSON Schema (draft ${draft}): ${message}`;

@@ -60,13 +60,23 @@ class ObjectBody {
   private stall: NodeJS.Timeout | undefined;
   private waiting = false;
 
+  /**
+   * The ETag of the version being read (listed, else the first answer's): a resume must show it,
+   * or its bytes could belong to a version written since (a store may ignore If-Match).
+   */
+  private readonly version: string | undefined;
+
   constructor(
     private readonly cx: Context,
     private readonly entry: S3Entry,
-    private body: Readable,
+    first: ObjectAnswer,
   ) {
-    this.chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.body = first.body;
+    this.version = entry.etag || first.etag || undefined;
+    this.chunks = this.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   }
+
+  private body: Readable;
 
   /** The next chunk, or null once exactly the listed size was read. */
   async next(): Promise<Buffer | null> {
@@ -137,7 +147,11 @@ class ObjectBody {
       throw cx.signal.reason;
     });
     this.attempts++;
-    const res = await get(cx, entry, this.received);
+    const res = await get(cx, entry, this.received, this.version);
+    if (!res.etag || res.etag !== this.version) {
+      res.body.destroy();
+      throw changed(entry, this.version ? `the resumed answer has ${res.etag ? `ETag ${res.etag}` : 'no ETag'}, the first had ${this.version}` : 'no ETag to show that the resumed answer is the same version');
+    }
     this.body = res.body;
     this.chunks = this.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.range ?? '');
@@ -158,10 +172,10 @@ class ObjectBody {
   }
 }
 
-/** GET `entry` (from byte `from` on when > 0), checked against the listing. */
-async function get(cx: Context, entry: S3Entry, from: number): Promise<ObjectAnswer> {
+/** GET `entry` (from byte `from` on when > 0, If-Match `version`), checked against the listing. */
+async function get(cx: Context, entry: S3Entry, from: number, version = entry.etag): Promise<ObjectAnswer> {
   try {
-    const res = cx.lean ? await cx.lean.get(entry.key, entry.etag, from) : await sdkGet(cx, entry, from);
+    const res = cx.lean ? await cx.lean.get(entry.key, version, from) : await sdkGet(cx, entry, from, version);
     const etag = res.etag;
     if (entry.etag && etag !== undefined && etag !== entry.etag) {
       res.body.destroy();
@@ -178,12 +192,12 @@ async function get(cx: Context, entry: S3Entry, from: number): Promise<ObjectAns
   }
 }
 
-async function sdkGet(cx: Context, entry: S3Entry, from: number): Promise<ObjectAnswer> {
+async function sdkGet(cx: Context, entry: S3Entry, from: number, version: string | undefined): Promise<ObjectAnswer> {
   const res = await cx.client.send(
     new GetObjectCommand({
       Bucket: cx.where.bucket,
       Key: entry.key,
-      ...(entry.etag && { IfMatch: `"${entry.etag}"` }),
+      ...(version && { IfMatch: `"${version}"` }),
       ...(from > 0 && { Range: `bytes=${from}-` }),
     }),
   );
@@ -233,7 +247,7 @@ class S3File extends OpenedFile {
 
 async function fetch(cx: Context, entry: S3Entry): Promise<ReadResult> {
   const res = await get(cx, entry, 0);
-  const body = new ObjectBody(cx, entry, res.body);
+  const body = new ObjectBody(cx, entry, res);
   const parts: Buffer[] = [];
   let n = 0;
   let complete = false;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { startLite } from '../../bench/lib/s3-lite.mjs';
 import { startProxy } from '../../bench/lib/s3-proxy.mjs';
 import { BIN, have, run, writeTree } from '../helpers/cli.js';
@@ -366,6 +367,42 @@ describe('a body cut mid-stream is resumed with a ranged GET', () => {
       await proxy.close();
     }
   });
+});
+
+test('a resume answered without an ETag (the store ignores If-Match and Range) by other bytes: exit 1, never two versions spliced', async () => {
+  const b = await bucket();
+  const v1 = JSON.stringify('x'.repeat(200));
+  await s3.putTree(b, 'in/', { 'a.json': v1, 'b.json': '2' });
+  const keyOf = (req) => decodeURIComponent(new URL(req.url, 'http://x').pathname).split('/').slice(2).join('/');
+  for (const variant of ['no ETag', 'quoted empty ETag']) {
+    let gets = 0;
+    const proxy = await startProxy({
+      target: s3.port,
+      hook: async (req, res) => {
+        if (keyOf(req) !== 'in/a.json') return false;
+        if (++gets === 1) {
+          // The first answer, cut after 50 bytes.
+          res.writeHead(200, { 'content-length': v1.length, etag: `"${createHash('md5').update(v1).digest('hex')}"` });
+          res.write(v1.slice(0, 50), () => res.socket.destroy());
+          return true;
+        }
+        // The object was overwritten: the whole new version, same size, no way to tell it apart but its ETag.
+        const v2 = JSON.stringify('y'.repeat(200));
+        res.writeHead(200, { 'content-length': v2.length, ...(variant === 'quoted empty ETag' && { etag: '""' }) });
+        res.end(v2);
+        return true;
+      },
+    });
+    try {
+      const d = scratch('resume-no-etag');
+      const r = await run([`s3://${b}/in/`, '-o', path.join(d, 'all.json')], { env: { ...s3.env, AWS_ENDPOINT_URL: proxy.endpoint } });
+      assert.equal(r.code, 1, `${variant}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^aggregate: cannot read s3://${b}/in/a\\.json: .*ETag`), variant);
+      assert.deepEqual(fs.readdirSync(d), []);
+    } finally {
+      await proxy.close();
+    }
+  }
 });
 
 describe('server and credential failures: one line, documented exit code, no secret', () => {

@@ -1,9 +1,10 @@
 // --schema FILE as a user runs it: the built bin on real temp dirs.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, tempTrees } from '../helpers/cli.js';
+import { BIN, run, tempTrees } from '../helpers/cli.js';
 
 const mk = tempTrees('agg-schema-');
 
@@ -341,4 +342,57 @@ describe('memory: the size limit of a value', () => {
     assert.equal(h.code, 3, h.stderr);
     assert.match(h.stderr, /value 0 is larger than 16 MiB, the most --schema parses to check one value/);
   });
+});
+
+describe('schema files that are not what they seem', () => {
+  test('a FIFO no one writes: the run waits as cat would, and SIGTERM still ends it (143, nothing written)', async () => {
+    const { root, dir, out } = setup({ 'a.json': '{}' }, true);
+    const fifo = path.join(root, 'schema.fifo');
+    const made = spawnSync('mkfifo', [fifo]);
+    if (made.status !== 0) return;
+    const child = spawn(process.execPath, [BIN, dir, '--schema', fifo, '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(killer);
+    assert.equal(code, 143, stderr);
+    assert.ok(!fs.existsSync(out));
+    // With a writer, a FIFO is read as a file is (as `--schema <(...)` gives one).
+    const writer = spawn('sh', ['-c', 'printf %s "$1" > "$2"', 'sh', '{"type":"object"}', fifo]);
+    const written = new Promise((resolve) => writer.once('exit', resolve));
+    const r = await run([dir, '-q', '--schema', fifo]);
+    await written;
+    ok(r);
+    assert.equal(r.stdout.toString(), '[{}]\n');
+  });
+
+  test('a schema that is not UTF-8: exit 2 naming the byte offset', async () => {
+    const { dir, schema } = setup({ 'a.json': '"b\u00ff"' }, true);
+    fs.writeFileSync(schema, Buffer.concat([Buffer.from('{"const": "b'), Buffer.from([0xff]), Buffer.from('"}')]));
+    const r = await run([dir, '-q', '--schema', schema]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--schema .*schema\.json: not valid UTF-8 at byte 12 /);
+  });
+
+  for (const [what, loop] of [
+    ['the root refers to itself', { $ref: '#' }],
+    ['through allOf', { allOf: [{ $ref: '#' }] }],
+    ['a $dynamicRef without its anchor', { $dynamicRef: '#meta' }],
+    ['only for objects', { if: { type: 'object' }, then: { $ref: '#' } }],
+    ['only when a property is there', { properties: { a: { allOf: [{ $ref: '#/properties/a' }] } } }],
+  ]) {
+    test(`a $ref that loops without going into the value (${what}) is the schema's fault: exit 2, not invalid data`, async () => {
+      const { dir, schema } = setup({ 'a.json': '{"a": 1}', 'b.json': '[1]' }, loop);
+      for (const extra of [[], ['--on-invalid', 'skip']]) {
+        const r = await run([dir, '-q', '--schema', schema, ...extra]);
+        assert.equal(r.code, 2, `${extra}: ${r.stderr}`);
+        assert.match(r.stderr, /--schema .*schema\.json: .*\$ref.* loop/);
+        assert.equal(r.stdout.length, 0);
+      }
+    });
+  }
 });
