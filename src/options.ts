@@ -133,6 +133,7 @@ export interface Settings {
 
 function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
+  if (typeof value !== 'string') throw new UsageError(`invalid ${name}: expected one of ${allowed.join(', ')} (a string), got ${shown(value)}`);
   if (!allowed.includes(value)) throw new UsageError(`invalid ${name} '${value}': expected one of ${allowed.join(', ')}`);
   return value;
 }
@@ -182,12 +183,12 @@ export function descriptorOf(resolved: string): number | undefined {
 }
 
 function tolerance(flag: string, value: number | string | undefined): Tolerance | undefined {
-  return value === undefined ? undefined : parseTolerance(flag, String(value));
+  return value === undefined ? undefined : parseTolerance(flag, String(numberOrText(`--${flag}`, value)));
 }
 
 /** --expect, --expect-names and the tolerances, checked against each other. */
 function resolveContract(options: Options): Pick<Settings, 'expect' | 'expectNames' | 'maxMissing' | 'maxInvalid'> {
-  const expect = options.expect === undefined ? undefined : parseExpectCount(options.expect);
+  const expect = options.expect === undefined ? undefined : parseExpectCount(numberOrText('--expect', options.expect));
   if (expect !== undefined && options.expectNames !== undefined) {
     throw new UsageError('give either --expect or --expect-names, not both (--expect-names implies the count)');
   }
@@ -391,7 +392,22 @@ function openFileLimit(): number | undefined {
 
 /** How a value from a library caller is named in a message. */
 function shown(value: unknown): string {
-  return typeof value === 'number' ? `the number ${String(value)}` : typeof value === 'string' ? `'${value}'` : `a ${value === null ? 'null' : typeof value}`;
+  if (typeof value === 'number') return `the number ${String(value)}`;
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'bigint') return `the bigint ${String(value)}n`;
+  if (value === null || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (Buffer.isBuffer(value)) return 'a Buffer';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * A numeric option from a library caller: a number, or its text for the flag's parser. Anything
+ * else (an array, a bigint, null) is refused by type, never converted by String() (`[1]` is '1').
+ */
+function numberOrText(flag: string, value: unknown): number | string {
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  throw new UsageError(`invalid ${flag}: expected a number (or its text in ${PLAIN_DECIMAL}), got ${shown(value)}`);
 }
 
 /**
@@ -417,7 +433,8 @@ function flagOption(name: string, value: unknown): boolean | undefined {
 /** A whole number from `min` to `max`: a number from the library, decimal digits as text. */
 function integerOption(flag: string, value: number | string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  const n = typeof value === 'string' ? decimalInteger(value) : value;
+  const v = numberOrText(flag, value);
+  const n = typeof v === 'string' ? decimalInteger(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
     throw new UsageError(`invalid ${flag} '${String(value)}': expected an integer from ${min} to ${max} in ${PLAIN_DECIMAL}, e.g. ${fallback}`);
   }
@@ -431,6 +448,9 @@ export function requestedConcurrency(options: Pick<Options, 'concurrency'>): num
 
 function resolveShard(shard: Options['shard']): Settings['shard'] {
   if (shard === undefined || typeof shard === 'string') return shard === undefined ? undefined : parseShard(shard);
+  if (shard === null || typeof shard !== 'object' || Array.isArray(shard)) {
+    throw new UsageError(`invalid shard: expected the text 'i/N' or { index, count }, got ${shown(shard)}`);
+  }
   const { index, count } = shard;
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || index < 0) {
     throw new UsageError(`invalid shard { index: ${String(index)}, count: ${String(count)} }: expected integers 0 <= index < count`);
@@ -546,7 +566,22 @@ function checkNotTerminal(given: string | undefined, resolved: string | undefine
 }
 
 
+/** A callback option: a function or nothing (a string here would fail only at the first warning). */
+function callbackOption<T>(name: string, value: T | undefined): T | undefined {
+  if (value === undefined || typeof value === 'function') return value;
+  throw new UsageError(`invalid ${name}: expected a function, got ${shown(value)}`);
+}
+
 export function resolveSettings(options: Options): Settings {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new UsageError(`invalid options: expected an object such as { dir: '/mnt' }, got ${shown(options)}`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new UsageError(`invalid signal: expected an AbortSignal (new AbortController().signal), got ${shown(options.signal)}`);
+  }
+  const onWarning = callbackOption('onWarning', options.onWarning);
+  const onProgress = callbackOption('onProgress', options.onProgress);
+  const schema = textOption('--schema', options.schema);
   const dir = textOption('dir', options.dir);
   if (dir === undefined || dir === '') throw new UsageError('missing input directory: give the directory (or s3://bucket/prefix/) to read');
   const mode = oneOf('mode', options.mode, MODES, 'json');
@@ -595,9 +630,9 @@ export function resolveSettings(options: Options): Settings {
     if (format === 'ndjson') throw new UsageError('--key-by writes one JSON object: it cannot be combined with --format ndjson; leave one of them out');
     if (flatten) throw new UsageError('--key-by takes one value per fragment: it cannot be combined with --flatten; leave one of them out');
   }
-  if (options.schema !== undefined) {
+  if (schema !== undefined) {
     if (mode !== 'json') throw new UsageError(`--schema applies to json mode only; this run is ${modeText}: leave --schema out, or use --mode json`);
-    if (options.schema === '') throw new UsageError('empty --schema: give the file of a JSON Schema');
+    if (schema === '') throw new UsageError('empty --schema: give the file of a JSON Schema');
   }
   checkNotTerminal(options.output, output, mode, gzip);
   const contract = resolveContract(options);
@@ -610,7 +645,7 @@ export function resolveSettings(options: Options): Settings {
     endpointOf(endpoint);
   }
   if (options.timeout !== undefined && !s3) throw new UsageError('--timeout applies to an s3:// input only: give an s3://bucket/prefix/ input, or leave --timeout out');
-  const timeout = options.timeout === undefined ? DEFAULT_TIMEOUT : parseTimeout(options.timeout);
+  const timeout = options.timeout === undefined ? DEFAULT_TIMEOUT : parseTimeout(numberOrText('--timeout', options.timeout));
   return Object.freeze({
     dir: s3 ? dir : path.resolve(dir),
     mode,
@@ -626,14 +661,14 @@ export function resolveSettings(options: Options): Settings {
     concurrency,
     shard,
     keyBy,
-    schema: options.schema,
+    schema,
     ...contract,
     gzip,
     level,
     endpoint,
     timeout,
     signal: options.signal,
-    onWarning: options.onWarning ?? (() => {}),
-    onProgress: options.onProgress,
+    onWarning: onWarning ?? (() => {}),
+    onProgress,
   });
 }

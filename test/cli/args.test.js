@@ -326,4 +326,31 @@ describe('the library: names are strings, never numbers', () => {
     assert.match(call("{ dir: '1.0', shard: { index: 4, count: 4 } }", d), /^UsageError: invalid shard 4\/4: need 0 <= i < N \(i is 0-based\): the 4 shards are 0\/4 to 3\/4/);
     assert.equal(call("{ dir: '1.0', output: '/dev/null', concurrency: 8, level: '3', shard: '0/1', expect: 1 }", d), 'ok');
   });
+  test('every option of the wrong type is refused by name (UsageError), never String()-converted nor a TypeError', () => {
+    const d = numberLikeTree();
+    const base = "dir: '1.0', output: '/dev/null'";
+    for (const [extra, pattern] of [
+      ['maxMissing: [1], expect: 1', /^UsageError: invalid --max-missing: expected a number .*, got an array$/],
+      ['maxInvalid: [1], onInvalid: "skip"', /^UsageError: invalid --max-invalid: expected a number .*, got an array$/],
+      ['expect: [1]', /^UsageError: invalid --expect: expected a number .*, got an array$/],
+      ['expect: 1n', /^UsageError: invalid --expect: expected a number .*, got the bigint 1n$/],
+      ['expect: null', /^UsageError: invalid --expect: expected a number .*, got null$/],
+      ['concurrency: [8]', /^UsageError: invalid --concurrency: expected a number .*, got an array$/],
+      ['level: true', /^UsageError: invalid --level: expected a number .*, got true$/],
+      ["mode: ['json']", /^UsageError: invalid mode: expected one of json, tar, zip \(a string\), got an array$/],
+      ['sort: null', /^UsageError: invalid sort: expected one of natural, name, mtime, none \(a string\), got null$/],
+      ['shard: null', /^UsageError: invalid shard: expected the text 'i\/N' or \{ index, count \}, got null$/],
+      ['shard: [0, 1]', /^UsageError: invalid shard: .*, got an array$/],
+      ['schema: 1', /^UsageError: invalid --schema: expected a string, got the number 1/],
+      ["schema: Buffer.from('s.json')", /^UsageError: invalid --schema: expected a string, got a Buffer/],
+      ["stats: ['s.json']", /^UsageError: invalid --stats: expected a string, got an array/],
+      ["signal: 'x'", /^UsageError: invalid signal: expected an AbortSignal/],
+      ["onWarning: 'x'", /^UsageError: invalid onWarning: expected a function, got 'x'$/],
+      ['onProgress: 1', /^UsageError: invalid onProgress: expected a function, got the number 1$/],
+    ]) {
+      assert.match(call(`{ ${base}, ${extra} }`, d), pattern, extra);
+    }
+    for (const whole of ['null', 'undefined', "['1.0']"]) assert.match(call(whole, d), /^UsageError: invalid options: expected an object such as \{ dir: '\/mnt' \}/, whole);
+    assert.equal(call(`{ ${base}, signal: new AbortController().signal, onWarning() {}, onProgress() {}, expect: 1, maxMissing: 0 }`, d), 'ok');
+  });
 });
