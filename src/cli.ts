@@ -3,6 +3,7 @@
  * The command line: yargs -> Options, one call into the library, one exit point.
  * This is the only module that touches process.* (argv, exit code, signals, stderr).
  */
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import yargs, { type Options as Flag } from 'yargs';
 import { aggregate } from './index.js';
@@ -108,6 +109,78 @@ function checkNegations(argv: readonly string[]): void {
     const name = m && Object.keys(VALUE_FLAGS).find((n) => n === m[1] || VALUE_FLAGS[n]!.alias === m[1]);
     if (name) throw new UsageError(`${arg.split('=')[0]} is not an option: --${name} takes a value; leave it out for the default`);
   }
+}
+
+/**
+ * yargs reads `--gzip=yes`, `--quiet=1` and `-q=1` as false, and `--no-gzip=1` as an unknown
+ * flag: an on/off flag takes no value, except the exact `=true`/`=false` a template may write.
+ */
+function checkBooleanValues(argv: readonly string[]): void {
+  const names = new Map<string, string>([...Object.entries(BOOLEAN_FLAGS).flatMap(([name, f]) => [[name, name], [f.alias as string, name]] as [string, string][]), ['help', 'help'], ['h', 'help'], ['version', 'version'], ['V', 'version']]);
+  for (const arg of argv) {
+    if (arg === '--') return;
+    const long = /^--(no-)?([^=]+)=/s.exec(arg);
+    const name = long ? names.get(long[2]!) : /^-[A-Za-z]+=/.test(arg) && [...arg.slice(1, arg.indexOf('='))].every((l) => SHORT_BOOLEANS.has(l)) ? names.get(arg[arg.indexOf('=') - 1]!) : undefined;
+    if (name === undefined) continue;
+    const value = arg.slice(arg.indexOf('=') + 1);
+    if (long && !long[1] && (value === 'true' || value === 'false')) continue;
+    const off = name === 'help' || name === 'version' ? '' : ` or --no-${name}`;
+    throw new UsageError(`${quoteName(arg)}: --${name} takes no value: write --${name}${off}`);
+  }
+}
+
+/**
+ * Node decodes the command line as UTF-8 and puts U+FFFD for bytes that are not: `aggregate
+ * $'\xff'` would read the directory named U+FFFD, `-o $'\xff.json'` write another file. The
+ * bytes as typed are in /proc/self/cmdline; an argument that is not UTF-8 is refused, by flag.
+ */
+function checkUtf8Arguments(argv: readonly string[]): void {
+  let raw: Buffer[];
+  try {
+    const parts = fs.readFileSync('/proc/self/cmdline');
+    raw = [];
+    for (let start = 0; start < parts.length; ) {
+      const end = parts.indexOf(0, start);
+      raw.push(parts.subarray(start, end < 0 ? parts.length : end));
+      start = end < 0 ? parts.length : end + 1;
+    }
+  } catch {
+    return; // no /proc: nothing to compare with
+  }
+  const typed = raw.slice(raw.length - argv.length);
+  // Only when the tail of the command line is these arguments (node's own flags come before).
+  if (typed.length !== argv.length || typed.some((b, i) => b.toString('utf8') !== argv[i])) return;
+  const afterDashes = argv.indexOf('--');
+  for (let i = 0; i < argv.length; i++) {
+    if (isUtf8(typed[i]!)) continue;
+    const arg = argv[i]!;
+    const asFlag = afterDashes < 0 || i < afterDashes ? flagTaking(arg) : undefined;
+    const previous = i > 0 && (afterDashes < 0 || i <= afterDashes) ? flagTaking(argv[i - 1]!) : undefined;
+    // The value alone: after `--flag=` or `-o` in the same argument, else the whole argument.
+    const value = asFlag?.inline !== undefined ? typed[i]!.subarray(Buffer.byteLength(arg.slice(0, asFlag.inline))) : typed[i]!;
+    const what = asFlag?.inline !== undefined ? `the value of ${asFlag.flag}` : previous && previous.inline === undefined ? `the value of ${previous.flag}` : /^-/.test(arg) && asFlag === undefined && (afterDashes < 0 || i < afterDashes) ? 'the argument' : 'the input directory';
+    throw new UsageError(
+      `${what} ${quoteName(value)} is not valid UTF-8, and node reads such bytes as U+FFFD (another name): ` +
+        'give a UTF-8 name for it (a symbolic link: ln -s), or in a --pattern/--ignore glob a wildcard (?) for those bytes',
+    );
+  }
+}
+
+/**
+ * The flag `arg` is, when it takes a value: `inline` is where its value starts in `arg` itself
+ * (`--output=x`, `-ox`, `-qox`), undefined when the value is the next argument.
+ */
+function flagTaking(arg: string): { flag: string; inline: number | undefined } | undefined {
+  const long = /^--([^=]+)(=?)/.exec(arg);
+  if (long) {
+    const name = Object.keys(VALUE_FLAGS).find((n) => n === long[1] || VALUE_FLAGS[n]!.alias === long[1]);
+    return name === undefined && long[2] === '' ? undefined : { flag: `--${long[1]}`, inline: long[2] ? long[0].length : undefined };
+  }
+  const short = /^-([A-Za-z]+)/.exec(arg);
+  const at = short ? [...short[1]!].findIndex((letter) => SHORT_VALUE_FLAGS.has(letter)) : -1;
+  if (at < 0) return undefined;
+  const start = 2 + at + (arg[2 + at] === '=' ? 1 : 0);
+  return { flag: `-${arg[1 + at]}`, inline: start < arg.length ? start : undefined };
 }
 
 /**
@@ -279,7 +352,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   let progressShown = false;
   try {
+    checkUtf8Arguments(argv);
     checkNegations(argv);
+    checkBooleanValues(argv);
     const args = (await parser(argv).parseAsync()) as Record<string, unknown>;
     if (args.help || args.version) return ExitCode.ok;
     const quiet = args.quiet === true;

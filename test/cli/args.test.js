@@ -201,6 +201,62 @@ describe('a misspelt flag: the nearest one, and --help', () => {
   });
 });
 
+describe('on/off flags take no value; arguments that are not UTF-8 are refused', () => {
+  test('--gzip=yes, --quiet=1, -q=1, -qz=x, --no-gzip=1, --flatten=x: exit 2 (yargs read them as false)', async () => {
+    const d = mk({ 'a.json': '[1]' });
+    for (const [arg, flag, off] of [
+      ['--gzip=yes', 'gzip', true], ['--gzip=1', 'gzip', true], ['--gzip=TRUE', 'gzip', true], ['--gzip=', 'gzip', true], ['-z=true', 'gzip', true],
+      ['--quiet=1', 'quiet', true], ['-q=1', 'quiet', true], ['-qz=x', 'gzip', true], ['--no-gzip=1', 'gzip', true], ['--no-gzip=false', 'gzip', true],
+      ['--flatten=x', 'flatten', true], ['--z=1', 'gzip', true], ['--help=1', 'help', false],
+    ]) {
+      const shown = arg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      await usage([d, '-o', '/dev/null', arg], new RegExp(`^aggregate: ${shown}: --${flag} takes no value: write --${flag}${off ? ` or --no-${flag}` : ''}$`));
+    }
+    // The exact =true / =false a template writes keep working, and mean what they say.
+    assert.equal((await ok([d, '-q', '--flatten=true'])).stdout.toString(), '[1]\n');
+    assert.equal((await ok([d, '-q', '--flatten=false', '--gzip=false'])).stdout.toString(), '[[1]]\n');
+    assert.equal((await ok([d, '-q', '--gzip=true'])).stdout[0], 0x1f);
+    // After --, `--gzip=x` is the input directory.
+    const e = mk({ '--gzip=x/a.json': '2' });
+    assert.equal((await ok(['-q', '--', '--gzip=x'], { cwd: e })).stdout.toString(), '[2]\n');
+  });
+
+  /** Run the CLI through bash, so that `args` may hold $'\xff' (node cannot pass such bytes). */
+  function inBash(args, cwd) {
+    const r = spawnSync('bash', ['-c', `exec "$0" "$1" ${args}`, process.execPath, BIN], { cwd, input: '' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
+  }
+  test('an argument that is not UTF-8 is refused by flag, quoted, never read as U+FFFD', () => {
+    // The directories a lossy decoding would read: U+FFFD stands for the byte.
+    const d = mk({ '\ufffd/a.json': '"lossy"', 'ok/a.json': '1', 'ok/\ufffd.json': '"lossy"' });
+    fs.mkdirSync(path.join(d, 'x'));
+    for (const [args, what] of [
+      [`$'\\xff'`, `the input directory \\$'\\\\xff'`],
+      [`-- $'\\xff'`, `the input directory \\$'\\\\xff'`],
+      [`-q $'\\xff'`, `the input directory \\$'\\\\xff'`],
+      [`ok -o $'\\xff.json'`, `the value of -o \\$'\\\\xff\\.json'`],
+      [`ok -o$'\\xff.json'`, `the value of -o \\$'\\\\xff\\.json'`],
+      [`ok -qo$'\\xff.json'`, `the value of -o \\$'\\\\xff\\.json'`],
+      [`ok --output=x/$'\\xff'.json`, `the value of --output \\$'x/\\\\xff\\.json'`],
+      [`ok --stats $'\\xfe'`, `the value of --stats \\$'\\\\xfe'`],
+      [`ok --pattern $'*\\xff.json'`, `the value of --pattern \\$'\\*\\\\xff\\.json'`],
+      [`ok --ignore=$'\\xff.json'`, `the value of --ignore \\$'\\\\xff\\.json'`],
+      [`ok --expect-names $'\\xc0\\xaf'`, `the value of --expect-names \\$'\\\\xc0\\\\xaf'`],
+    ]) {
+      const r = inBash(args, d);
+      assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+      assert.equal(r.stdout.length, 0, args);
+      assert.match(r.stderr, new RegExp(`^aggregate: ${what} is not valid UTF-8, and node reads such bytes as U\\+FFFD \\(another name\\): give a UTF-8 name for it \\(a symbolic link: ln -s\\), or in a --pattern/--ignore glob a wildcard \\(\\?\\) for those bytes\n$`), args);
+    }
+    assert.deepEqual(fs.readdirSync(path.join(d, 'x')), []);
+    assert.ok(!fs.existsSync(path.join(d, '\ufffd.json')));
+    // The way out the message gives: a wildcard matches the byte.
+    const e = mk({ 'b.json': '2' });
+    fs.writeFileSync(Buffer.from(`${e}/a\xff.json`, 'latin1'), '1');
+    assert.equal(inBash(`. -q -p 'a?.json'`, e).stdout.toString(), '[1]\n');
+  });
+});
+
 describe('an output name that says another format than the run writes', () => {
   const refused = [
     [[], 'x.tar.gz', /names a gzipped tar archive, but json mode \(the default\) writes gzipped JSON: add --mode tar to archive the files, or name the output \S*x\.json\.gz$/],
