@@ -475,7 +475,7 @@ const COMPRESSED: Record<string, readonly [Mode | undefined, string]> = {
   '.xz': [undefined, 'xz'], '.txz': ['tar', 'xz'], '.lzma': [undefined, 'lzma'], '.tlz': ['tar', 'lzma'],
   '.bz2': [undefined, 'bzip2'], '.tbz': ['tar', 'bzip2'], '.tbz2': ['tar', 'bzip2'],
   '.zst': [undefined, 'zstd'], '.tzst': ['tar', 'zstd'], '.lz4': [undefined, 'lz4'], '.lz': [undefined, 'lzip'],
-  '.br': [undefined, 'brotli'],
+  '.br': [undefined, 'brotli'], '.z': [undefined, 'compress'], '.taz': ['tar', 'compress'], '.lzo': [undefined, 'lzop'], '.tzo': ['tar', 'lzop'],
 };
 const PACKED: Record<string, Mode> = { '.json': 'json', '.ndjson': 'json', '.jsonl': 'json', '.tar': 'tar', '.zip': 'zip' };
 
@@ -491,11 +491,11 @@ function namedFormat(name: string): NamedFormat | undefined {
 }
 
 function describeFormat(packing: Mode | undefined, compression: string | undefined): string {
-  const c = compression === undefined ? '' : compression === 'gzip' ? 'gzipped ' : `${compression}-compressed `;
+  const c = compression === undefined ? '' : compression === 'gzip' ? 'gzipped ' : compression === 'compress' ? 'LZW-compressed (compress) ' : `${compression}-compressed `;
   if (packing === 'json') return `${c}JSON`;
   if (packing === undefined) return `${c}data`;
   const words = `${c}${packing} archive`;
-  return `${/^(?:[aeiou]|xz|lz)/.test(words) ? 'an' : 'a'} ${words}`;
+  return `${/^(?:[aeiou]|xz|lz)/i.test(words) ? 'an' : 'a'} ${words}`;
 }
 
 /** The extension of what a run writes. */

@@ -277,6 +277,11 @@ describe('an output name that says another format than the run writes', () => {
     [['--mode', 'tar'], 'x.tar.zst', /names a zstd-compressed tar archive, but aggregate compresses with gzip only: name the output \S*x\.tar\.gz/],
     [['--mode', 'tar'], 'x.txz', /names an xz-compressed tar archive/],
     [['--mode', 'zip'], 'x.zip.gz', /ends in \.gz or \.tgz, which means gzip, .* name the output \S*x\.zip$/],
+    [[], 'x.tar.Z', /names an LZW-compressed \(compress\) tar archive, but json mode \(the default\) writes JSON: add --mode tar/],
+    [['--mode', 'tar'], 'x.tar.Z', /names an LZW-compressed \(compress\) tar archive, but aggregate compresses with gzip only: name the output \S*x\.tar\.gz, or pipe standard output through compress$/],
+    [['--mode', 'tar'], 'x.TAZ', /names an LZW-compressed \(compress\) tar archive, but aggregate compresses with gzip only: name the output \S*x\.tar\.gz/],
+    [[], 'x.json.Z', /names LZW-compressed \(compress\) JSON, but aggregate compresses with gzip only: name the output \S*x\.json\.gz/],
+    [['--mode', 'tar'], 'x.tar.lzo', /names an lzop-compressed tar archive, but aggregate compresses with gzip only/],
   ];
   for (const [flags, name, pattern] of refused) {
     test(`${flags.join(' ') || 'json mode (the default)'} -o ${name}: exit 2, nothing written`, async () => {
