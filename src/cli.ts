@@ -105,6 +105,8 @@ const KNOWN_FLAGS: readonly KnownFlag[] = [
 function checkNegations(argv: readonly string[]): void {
   for (const arg of argv) {
     if (arg === '--') return;
+    // yargs reads `---output x` as --output: a typo that would pass unseen.
+    if (arg.startsWith('---')) throw new UsageError(unknownFlagsMessage([quoteName(arg.split('=')[0]!)], KNOWN_FLAGS, `${NAME} --help`));
     const m = /^--no-([^=]+)/.exec(arg);
     const name = m && Object.keys(VALUE_FLAGS).find((n) => n === m[1] || VALUE_FLAGS[n]!.alias === m[1]);
     if (name) throw new UsageError(`${arg.split('=')[0]} is not an option: --${name} takes a value; leave it out for the default`);
@@ -263,8 +265,18 @@ function all(value: unknown): string[] | undefined {
   return value === undefined ? undefined : ([] as unknown[]).concat(value).map(String);
 }
 
-function one<T>(value: T | T[] | undefined): T | undefined {
-  return Array.isArray(value) ? value[value.length - 1] : value;
+/**
+ * The value of a flag given once. Given again with the same value it is the same run; with
+ * another (`--expect 1 --expect 2`, a template and a default both setting it) one of them is a
+ * mistake, and taking the last would hide it (an --expect-names file never read).
+ */
+function one<T>(flag: string, value: T | T[] | undefined): T | undefined {
+  if (!Array.isArray(value)) return value;
+  const distinct = [...new Set(value)];
+  if (distinct.length > 1) {
+    throw new UsageError(`--${flag} given ${value.length} times with different values (${distinct.map((v) => quoteName(String(v))).join(', ')}): give it once`);
+  }
+  return distinct[0];
 }
 
 /** The parsed flags as Options: every value the text typed; options.ts checks and resolves them. */
@@ -279,28 +291,28 @@ function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: bo
   }
   return {
     dir: positional[0]!,
-    mode: one(args.mode as Options['mode']),
-    output: one(args.output as string | undefined),
+    mode: one('mode', args.mode as Options['mode']),
+    output: one('output', args.output as string | undefined),
     patterns: all(args.pattern),
     ignore: all(args.ignore),
-    sort: one(args.sort as Options['sort']),
-    onInvalid: one(args['on-invalid'] as Options['onInvalid']),
-    format: one(args.format as Options['format']),
-    flatten: one(args.flatten as boolean | undefined),
-    stats: one(args.stats as string | undefined),
-    manifest: one(args.manifest as string | undefined),
-    concurrency: one(args.concurrency as string | undefined),
-    shard: one(args.shard as string | undefined),
-    keyBy: one(args['key-by'] as Options['keyBy']),
-    schema: one(args.schema as string | undefined),
-    expect: one(args.expect as string | undefined),
-    expectNames: one(args['expect-names'] as string | undefined),
-    maxMissing: one(args['max-missing'] as string | undefined),
-    maxInvalid: one(args['max-invalid'] as string | undefined),
-    gzip: one(args.gzip as boolean | undefined),
-    level: one(args.level as string | undefined),
-    endpoint: one(args.endpoint as string | undefined),
-    timeout: one(args.timeout as string | undefined),
+    sort: one('sort', args.sort as Options['sort']),
+    onInvalid: one('on-invalid', args['on-invalid'] as Options['onInvalid']),
+    format: one('format', args.format as Options['format']),
+    flatten: one('flatten', args.flatten as boolean | undefined),
+    stats: one('stats', args.stats as string | undefined),
+    manifest: one('manifest', args.manifest as string | undefined),
+    concurrency: one('concurrency', args.concurrency as string | undefined),
+    shard: one('shard', args.shard as string | undefined),
+    keyBy: one('key-by', args['key-by'] as Options['keyBy']),
+    schema: one('schema', args.schema as string | undefined),
+    expect: one('expect', args.expect as string | undefined),
+    expectNames: one('expect-names', args['expect-names'] as string | undefined),
+    maxMissing: one('max-missing', args['max-missing'] as string | undefined),
+    maxInvalid: one('max-invalid', args['max-invalid'] as string | undefined),
+    gzip: one('gzip', args.gzip as boolean | undefined),
+    level: one('level', args.level as string | undefined),
+    endpoint: one('endpoint', args.endpoint as string | undefined),
+    timeout: one('timeout', args.timeout as string | undefined),
     signal,
     onWarning: (message) => process.stderr.write(`${NAME}: ${message}\n`),
     onProgress: quiet ? undefined : progressLine(),

@@ -153,7 +153,8 @@ export function parseTimeout(value: unknown): number {
 
 /** Parse `i/N` (0-based i, decimal digits as decimal.ts allows). */
 export function parseShard(text: string): { index: number; count: number } {
-  const m = /^([^/]*)\/([^/]*)$/.exec(text);
+  // Spaces around the whole (a parameter read from a file) but not inside it: `0 /2` is a typo.
+  const m = /^(\S*)\/(\S*)$/.exec(text.trim());
   const index = m ? decimalInteger(m[1]!) : undefined;
   const count = m ? decimalInteger(m[2]!) : undefined;
   if (index === undefined || count === undefined) {

@@ -221,6 +221,31 @@ describe('on/off flags take no value; arguments that are not UTF-8 are refused',
     assert.equal((await ok(['-q', '--', '--gzip=x'], { cwd: e })).stdout.toString(), '[2]\n');
   });
 
+  test('a value flag given twice with different values is refused (the first never read); the same value twice is one', async () => {
+    const d = mk({ 'a.json': '1', 'b.json': '2' });
+    const list = path.join(mk({ 'l.txt': 'a.json\nb.json\n' }), 'l.txt');
+    for (const [args, flag, values] of [
+      [['--expect', '1', '--expect', '2'], 'expect', '1, 2'],
+      [['--expect-names', 'missing.txt', '--expect-names', list], 'expect-names', `missing.txt, ${list}`],
+      [['-m', 'json', '--mode=tar'], 'mode', 'json, tar'],
+      [['-o', '/dev/null', '--output', '-'], 'output', '/dev/null, -'],
+      [['--level', '1', '--level=9'], 'level', '1, 9'],
+      [['--shard', '0/2', '--shard', '1/2'], 'shard', '0/2, 1/2'],
+    ]) {
+      await usage([d, ...args], new RegExp(`^aggregate: --${flag} given 2 times with different values \\(${values.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\): give it once$`));
+    }
+    assert.equal((await ok([d, '-q', '--expect', '2', '--expect', '2', '-p', '*.json', '-p', 'a.json'])).stdout.toString(), '[1,2]\n');
+  });
+  test('---flag is an unknown option (yargs read ---output as --output); spaces inside i/N are refused', async () => {
+    const d = mk({ 'a.json': '1' });
+    const out = mk();
+    await usage([d, '---output', path.join(out, 'x.json')], /^aggregate: unknown option ---output: did you mean --output\? See aggregate --help for every option$/);
+    await usage([d, `---ouput=${path.join(out, 'x.json')}`], /^aggregate: unknown option ---ouput: did you mean --output\?/);
+    assert.deepEqual(fs.readdirSync(out), []);
+    for (const shard of ['0 /2', '0/ 2', '0\t/2']) await usage([d, '--shard', shard], /^aggregate: invalid --shard '0\s?\/\s?2': expected i\/N/);
+    await ok([d, '-q', '--shard', ' 0/1\n']);
+  });
+
   /** Run the CLI through bash, so that `args` may hold $'\xff' (node cannot pass such bytes). */
   function inBash(args, cwd) {
     const r = spawnSync('bash', ['-c', `exec "$0" "$1" ${args}`, process.execPath, BIN], { cwd, input: '' });
