@@ -10,7 +10,7 @@ import { aggregate } from './index.js';
 import { ExitCode, InterruptedError, UsageError, exitCodeOf, messageOf } from './errors.js';
 import { typedUnknownFlags, unknownFlagsMessage, type KnownFlag } from './did-you-mean.js';
 import { JSON_FORMATS, KEY_BY, MODES, ON_INVALID, SORT_ORDERS, requestedConcurrency, type Options, type Progress } from './options.js';
-import { quoteName } from './quote.js';
+import { quoteName, quoteValue } from './quote.js';
 import { removePendingTempFiles } from './sink.js';
 import type { Stats } from './run.js';
 
@@ -252,8 +252,12 @@ function parser(argv: readonly string[]) {
  * its "Invalid values: Argument: key-by, Given: -1, Choices: ..." is said as options.ts says it.
  */
 function reword(message: string): string {
-  const choice = /^Invalid values: Argument: (\S+), Given: "?(.*?)"?, Choices: (.*)$/.exec(message);
-  if (choice) return `invalid --${choice[1]} '${choice[2]}': expected one of ${choice[3]!.replace(/"/g, '')}`;
+  const choice = /^Invalid values: Argument: (\S+), Given: (".*"|.*?), Choices: (.*)$/.exec(message);
+  if (choice) {
+    // yargs shows a string value JSON-quoted: read it back, then quote it as every value is.
+    const given = choice[2]!.startsWith('"') ? (JSON.parse(choice[2]!) as string) : choice[2]!;
+    return `invalid --${choice[1]} ${quoteValue(given)}: expected one of ${choice[3]!.replace(/"/g, '')}`;
+  }
   const m = /^Not enough arguments following: (\S+)$/.exec(message);
   if (!m) return message;
   const long = Object.keys(VALUE_FLAGS).find((name) => VALUE_FLAGS[name]!.alias === m[1]) ?? m[1]!;

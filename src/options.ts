@@ -9,7 +9,7 @@ import { PLAIN_DECIMAL, decimalInteger, decimalNumber } from './decimal.js';
 import { parseExpectCount, parseTolerance, type Tolerance } from './contract.js';
 import { expectedNames, loadExpectedNames, type ExpectedNames } from './expected.js';
 import { UsageError, errnoCode } from './errors.js';
-import { quoteName } from './quote.js';
+import { quoteName, quoteValue } from './quote.js';
 import { checkPatterns } from './patterns.js';
 import { endpointOf, isS3Url, parseS3Url } from './s3/url.js';
 
@@ -134,7 +134,7 @@ export interface Settings {
 function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string') throw new UsageError(`invalid ${name}: expected one of ${allowed.join(', ')} (a string), got ${shown(value)}`);
-  if (!allowed.includes(value)) throw new UsageError(`invalid ${name} '${value}': expected one of ${allowed.join(', ')}`);
+  if (!allowed.includes(value)) throw new UsageError(`invalid ${name} ${quoteValue(value)}: expected one of ${allowed.join(', ')}`);
   return value;
 }
 
@@ -146,7 +146,7 @@ const MAX_TIMEOUT = 86_400;
 export function parseTimeout(value: unknown): number {
   const n = typeof value === 'string' ? decimalNumber(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT) {
-    throw new UsageError(`invalid --timeout '${String(value)}': expected seconds, a number > 0 and at most ${MAX_TIMEOUT} in ${PLAIN_DECIMAL} (a fraction allowed: 0.5)`);
+    throw new UsageError(`invalid --timeout ${quoteValue(String(value))}: expected seconds, a number > 0 and at most ${MAX_TIMEOUT} in ${PLAIN_DECIMAL} (a fraction allowed: 0.5)`);
   }
   return n;
 }
@@ -158,9 +158,9 @@ export function parseShard(text: string): { index: number; count: number } {
   const index = m ? decimalInteger(m[1]!) : undefined;
   const count = m ? decimalInteger(m[2]!) : undefined;
   if (index === undefined || count === undefined) {
-    throw new UsageError(`invalid --shard '${text}': expected i/N in ${PLAIN_DECIMAL}, e.g. 0/4 for the first of 4 shards (i is 0-based)`);
+    throw new UsageError(`invalid --shard ${quoteValue(text)}: expected i/N in ${PLAIN_DECIMAL}, e.g. 0/4 for the first of 4 shards (i is 0-based)`);
   }
-  checkShard(`--shard '${text}'`, index, count);
+  checkShard(`--shard ${quoteValue(text)}`, index, count);
   return { index, count };
 }
 
@@ -394,7 +394,7 @@ function openFileLimit(): number | undefined {
 /** How a value from a library caller is named in a message. */
 function shown(value: unknown): string {
   if (typeof value === 'number') return `the number ${String(value)}`;
-  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'string') return quoteValue(value);
   if (typeof value === 'bigint') return `the bigint ${String(value)}n`;
   if (value === null || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return 'an array';
@@ -437,7 +437,7 @@ function integerOption(flag: string, value: number | string | undefined, fallbac
   const v = numberOrText(flag, value);
   const n = typeof v === 'string' ? decimalInteger(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`invalid ${flag} '${String(value)}': expected an integer from ${min} to ${max} in ${PLAIN_DECIMAL}, e.g. ${fallback}`);
+    throw new UsageError(`invalid ${flag} ${quoteValue(String(value))}: expected an integer from ${min} to ${max} in ${PLAIN_DECIMAL}, e.g. ${fallback}`);
   }
   return n;
 }

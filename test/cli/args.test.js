@@ -242,7 +242,12 @@ describe('on/off flags take no value; arguments that are not UTF-8 are refused',
     await usage([d, '---output', path.join(out, 'x.json')], /^aggregate: unknown option ---output: did you mean --output\? See aggregate --help for every option$/);
     await usage([d, `---ouput=${path.join(out, 'x.json')}`], /^aggregate: unknown option ---ouput: did you mean --output\?/);
     assert.deepEqual(fs.readdirSync(out), []);
-    for (const shard of ['0 /2', '0/ 2', '0\t/2']) await usage([d, '--shard', shard], /^aggregate: invalid --shard '0\s?\/\s?2': expected i\/N/);
+    for (const shard of ['0 /2', '0/ 2']) await usage([d, '--shard', shard], /^aggregate: invalid --shard '0\s?\/\s?2': expected i\/N/);
+    // A control byte in a typed value is shown escaped, as names are, never raw on the terminal.
+    await usage([d, '--shard', '0\t/2'], /^aggregate: invalid --shard \$'0\\t\/2': expected i\/N/);
+    await usage([d, '--mode', 'x\x1b[2J'], /^aggregate: invalid --mode \$'x\\x1b\[2J': expected one of/);
+    await usage([d, '--pattern', '../\x07*.json'], /^aggregate: pattern \$'\.\.\/\\x07\*\.json' points outside/);
+    await usage(['s3://Bad\x1b/p/'], /^aggregate: invalid bucket name \$'Bad\\x1b'/);
     await ok([d, '-q', '--shard', ' 0/1\n']);
   });
 
