@@ -3,13 +3,14 @@
  * The command line: yargs -> Options, one call into the library, one exit point.
  * This is the only module that touches process.* (argv, exit code, signals, stderr).
  */
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import yargs, { type Options as Flag } from 'yargs';
 import { aggregate } from './index.js';
 import { ExitCode, InterruptedError, UsageError, exitCodeOf, messageOf } from './errors.js';
 import { typedUnknownFlags, unknownFlagsMessage, type KnownFlag } from './did-you-mean.js';
 import { JSON_FORMATS, KEY_BY, MODES, ON_INVALID, SORT_ORDERS, requestedConcurrency, type Options, type Progress } from './options.js';
-import { quoteName } from './quote.js';
+import { quoteName, quoteValue } from './quote.js';
 import { removePendingTempFiles } from './sink.js';
 import type { Stats } from './run.js';
 
@@ -104,10 +105,84 @@ const KNOWN_FLAGS: readonly KnownFlag[] = [
 function checkNegations(argv: readonly string[]): void {
   for (const arg of argv) {
     if (arg === '--') return;
+    // yargs reads `---output x` as --output: a typo that would pass unseen.
+    if (arg.startsWith('---')) throw new UsageError(unknownFlagsMessage([quoteName(arg.split('=')[0]!)], KNOWN_FLAGS, `${NAME} --help`));
     const m = /^--no-([^=]+)/.exec(arg);
     const name = m && Object.keys(VALUE_FLAGS).find((n) => n === m[1] || VALUE_FLAGS[n]!.alias === m[1]);
     if (name) throw new UsageError(`${arg.split('=')[0]} is not an option: --${name} takes a value; leave it out for the default`);
   }
+}
+
+/**
+ * yargs reads `--gzip=yes`, `--quiet=1` and `-q=1` as false, and `--no-gzip=1` as an unknown
+ * flag: an on/off flag takes no value, except the exact `=true`/`=false` a template may write.
+ */
+function checkBooleanValues(argv: readonly string[]): void {
+  const names = new Map<string, string>([...Object.entries(BOOLEAN_FLAGS).flatMap(([name, f]) => [[name, name], [f.alias as string, name]] as [string, string][]), ['help', 'help'], ['h', 'help'], ['version', 'version'], ['V', 'version']]);
+  for (const arg of argv) {
+    if (arg === '--') return;
+    const long = /^--(no-)?([^=]+)=/s.exec(arg);
+    const name = long ? names.get(long[2]!) : /^-[A-Za-z]+=/.test(arg) && [...arg.slice(1, arg.indexOf('='))].every((l) => SHORT_BOOLEANS.has(l)) ? names.get(arg[arg.indexOf('=') - 1]!) : undefined;
+    if (name === undefined) continue;
+    const value = arg.slice(arg.indexOf('=') + 1);
+    if (long && !long[1] && (value === 'true' || value === 'false')) continue;
+    const off = name === 'help' || name === 'version' ? '' : ` or --no-${name}`;
+    throw new UsageError(`${quoteName(arg)}: --${name} takes no value: write --${name}${off}`);
+  }
+}
+
+/**
+ * Node decodes the command line as UTF-8 and puts U+FFFD for bytes that are not: `aggregate
+ * $'\xff'` would read the directory named U+FFFD, `-o $'\xff.json'` write another file. The
+ * bytes as typed are in /proc/self/cmdline; an argument that is not UTF-8 is refused, by flag.
+ */
+function checkUtf8Arguments(argv: readonly string[]): void {
+  let raw: Buffer[];
+  try {
+    const parts = fs.readFileSync('/proc/self/cmdline');
+    raw = [];
+    for (let start = 0; start < parts.length; ) {
+      const end = parts.indexOf(0, start);
+      raw.push(parts.subarray(start, end < 0 ? parts.length : end));
+      start = end < 0 ? parts.length : end + 1;
+    }
+  } catch {
+    return; // no /proc: nothing to compare with
+  }
+  const typed = raw.slice(raw.length - argv.length);
+  // Only when the tail of the command line is these arguments (node's own flags come before).
+  if (typed.length !== argv.length || typed.some((b, i) => b.toString('utf8') !== argv[i])) return;
+  const afterDashes = argv.indexOf('--');
+  for (let i = 0; i < argv.length; i++) {
+    if (isUtf8(typed[i]!)) continue;
+    const arg = argv[i]!;
+    const asFlag = afterDashes < 0 || i < afterDashes ? flagTaking(arg) : undefined;
+    const previous = i > 0 && (afterDashes < 0 || i <= afterDashes) ? flagTaking(argv[i - 1]!) : undefined;
+    // The value alone: after `--flag=` or `-o` in the same argument, else the whole argument.
+    const value = asFlag?.inline !== undefined ? typed[i]!.subarray(Buffer.byteLength(arg.slice(0, asFlag.inline))) : typed[i]!;
+    const what = asFlag?.inline !== undefined ? `the value of ${asFlag.flag}` : previous && previous.inline === undefined ? `the value of ${previous.flag}` : /^-/.test(arg) && asFlag === undefined && (afterDashes < 0 || i < afterDashes) ? 'the argument' : 'the input directory';
+    throw new UsageError(
+      `${what} ${quoteName(value)} is not valid UTF-8, and node reads such bytes as U+FFFD (another name): ` +
+        'give a UTF-8 name for it (a symbolic link: ln -s), or in a --pattern/--ignore glob a wildcard (?) for those bytes',
+    );
+  }
+}
+
+/**
+ * The flag `arg` is, when it takes a value: `inline` is where its value starts in `arg` itself
+ * (`--output=x`, `-ox`, `-qox`), undefined when the value is the next argument.
+ */
+function flagTaking(arg: string): { flag: string; inline: number | undefined } | undefined {
+  const long = /^--([^=]+)(=?)/.exec(arg);
+  if (long) {
+    const name = Object.keys(VALUE_FLAGS).find((n) => n === long[1] || VALUE_FLAGS[n]!.alias === long[1]);
+    return name === undefined && long[2] === '' ? undefined : { flag: `--${long[1]}`, inline: long[2] ? long[0].length : undefined };
+  }
+  const short = /^-([A-Za-z]+)/.exec(arg);
+  const at = short ? [...short[1]!].findIndex((letter) => SHORT_VALUE_FLAGS.has(letter)) : -1;
+  if (at < 0) return undefined;
+  const start = 2 + at + (arg[2 + at] === '=' ? 1 : 0);
+  return { flag: `-${arg[1 + at]}`, inline: start < arg.length ? start : undefined };
 }
 
 /**
@@ -177,8 +252,12 @@ function parser(argv: readonly string[]) {
  * its "Invalid values: Argument: key-by, Given: -1, Choices: ..." is said as options.ts says it.
  */
 function reword(message: string): string {
-  const choice = /^Invalid values: Argument: (\S+), Given: "?(.*?)"?, Choices: (.*)$/.exec(message);
-  if (choice) return `invalid --${choice[1]} '${choice[2]}': expected one of ${choice[3]!.replace(/"/g, '')}`;
+  const choice = /^Invalid values: Argument: (\S+), Given: (".*"|.*?), Choices: (.*)$/.exec(message);
+  if (choice) {
+    // yargs shows a string value JSON-quoted: read it back, then quote it as every value is.
+    const given = choice[2]!.startsWith('"') ? (JSON.parse(choice[2]!) as string) : choice[2]!;
+    return `invalid --${choice[1]} ${quoteValue(given)}: expected one of ${choice[3]!.replace(/"/g, '')}`;
+  }
   const m = /^Not enough arguments following: (\S+)$/.exec(message);
   if (!m) return message;
   const long = Object.keys(VALUE_FLAGS).find((name) => VALUE_FLAGS[name]!.alias === m[1]) ?? m[1]!;
@@ -190,8 +269,18 @@ function all(value: unknown): string[] | undefined {
   return value === undefined ? undefined : ([] as unknown[]).concat(value).map(String);
 }
 
-function one<T>(value: T | T[] | undefined): T | undefined {
-  return Array.isArray(value) ? value[value.length - 1] : value;
+/**
+ * The value of a flag given once. Given again with the same value it is the same run; with
+ * another (`--expect 1 --expect 2`, a template and a default both setting it) one of them is a
+ * mistake, and taking the last would hide it (an --expect-names file never read).
+ */
+function one<T>(flag: string, value: T | T[] | undefined): T | undefined {
+  if (!Array.isArray(value)) return value;
+  const distinct = [...new Set(value)];
+  if (distinct.length > 1) {
+    throw new UsageError(`--${flag} given ${value.length} times with different values (${distinct.map((v) => quoteName(String(v))).join(', ')}): give it once`);
+  }
+  return distinct[0];
 }
 
 /** The parsed flags as Options: every value the text typed; options.ts checks and resolves them. */
@@ -206,28 +295,28 @@ function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: bo
   }
   return {
     dir: positional[0]!,
-    mode: one(args.mode as Options['mode']),
-    output: one(args.output as string | undefined),
+    mode: one('mode', args.mode as Options['mode']),
+    output: one('output', args.output as string | undefined),
     patterns: all(args.pattern),
     ignore: all(args.ignore),
-    sort: one(args.sort as Options['sort']),
-    onInvalid: one(args['on-invalid'] as Options['onInvalid']),
-    format: one(args.format as Options['format']),
-    flatten: one(args.flatten as boolean | undefined),
-    stats: one(args.stats as string | undefined),
-    manifest: one(args.manifest as string | undefined),
-    concurrency: one(args.concurrency as string | undefined),
-    shard: one(args.shard as string | undefined),
-    keyBy: one(args['key-by'] as Options['keyBy']),
-    schema: one(args.schema as string | undefined),
-    expect: one(args.expect as string | undefined),
-    expectNames: one(args['expect-names'] as string | undefined),
-    maxMissing: one(args['max-missing'] as string | undefined),
-    maxInvalid: one(args['max-invalid'] as string | undefined),
-    gzip: one(args.gzip as boolean | undefined),
-    level: one(args.level as string | undefined),
-    endpoint: one(args.endpoint as string | undefined),
-    timeout: one(args.timeout as string | undefined),
+    sort: one('sort', args.sort as Options['sort']),
+    onInvalid: one('on-invalid', args['on-invalid'] as Options['onInvalid']),
+    format: one('format', args.format as Options['format']),
+    flatten: one('flatten', args.flatten as boolean | undefined),
+    stats: one('stats', args.stats as string | undefined),
+    manifest: one('manifest', args.manifest as string | undefined),
+    concurrency: one('concurrency', args.concurrency as string | undefined),
+    shard: one('shard', args.shard as string | undefined),
+    keyBy: one('key-by', args['key-by'] as Options['keyBy']),
+    schema: one('schema', args.schema as string | undefined),
+    expect: one('expect', args.expect as string | undefined),
+    expectNames: one('expect-names', args['expect-names'] as string | undefined),
+    maxMissing: one('max-missing', args['max-missing'] as string | undefined),
+    maxInvalid: one('max-invalid', args['max-invalid'] as string | undefined),
+    gzip: one('gzip', args.gzip as boolean | undefined),
+    level: one('level', args.level as string | undefined),
+    endpoint: one('endpoint', args.endpoint as string | undefined),
+    timeout: one('timeout', args.timeout as string | undefined),
     signal,
     onWarning: (message) => process.stderr.write(`${NAME}: ${message}\n`),
     onProgress: quiet ? undefined : progressLine(),
@@ -279,7 +368,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   let progressShown = false;
   try {
+    checkUtf8Arguments(argv);
     checkNegations(argv);
+    checkBooleanValues(argv);
     const args = (await parser(argv).parseAsync()) as Record<string, unknown>;
     if (args.help || args.version) return ExitCode.ok;
     const quiet = args.quiet === true;

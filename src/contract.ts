@@ -12,7 +12,7 @@
 import { PLAIN_DECIMAL, decimalInteger, decimalPercent } from './decimal.js';
 import { IncompleteInputError, TooManyInvalidError, UsageError } from './errors.js';
 import type { ExpectedNames, OrderedNames } from './expected.js';
-import { nameFields, quoteName } from './quote.js';
+import { nameFields, quoteName, quoteValue } from './quote.js';
 
 type Name = Buffer | string;
 
@@ -30,7 +30,7 @@ export function parseTolerance(flag: string, text: string): Tolerance {
   if (percent !== undefined && percent <= 100) return { percent };
   const count = decimalInteger(text);
   if (count !== undefined) return { count };
-  throw new UsageError(`invalid --${flag} '${text}': expected a count of files (e.g. 2) or a percentage from 0% to 100% (e.g. 5%), in ${PLAIN_DECIMAL}`);
+  throw new UsageError(`invalid --${flag} ${quoteValue(text)}: expected a count of files (e.g. 2) or a percentage from 0% to 100% (e.g. 5%), in ${PLAIN_DECIMAL}`);
 }
 
 /** Files a tolerance allows out of `total` (a percentage rounds down: 5% of 10 files allows 0). */
@@ -46,7 +46,7 @@ export function formatTolerance(tolerance: Tolerance): string {
 export function parseExpectCount(value: unknown): number {
   const n = typeof value === 'string' ? decimalInteger(value) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new UsageError(`invalid --expect '${String(value)}': expected the number of fragment files, an integer >= 0 in ${PLAIN_DECIMAL} (e.g. 100)`);
+    throw new UsageError(`invalid --expect ${quoteValue(String(value))}: expected the number of fragment files, an integer >= 0 in ${PLAIN_DECIMAL} (e.g. 100)`);
   }
   return n;
 }

@@ -124,7 +124,7 @@ export async function discover(settings: Settings, walkMode: WalkMode = 'auto'):
   const exclude: Buffer[] = [];
   for (const p of [settings.output ?? stdoutPath(), settings.stats, settings.manifest]) {
     if (p === undefined) continue;
-    const real = Buffer.from(canonical(p));
+    const real = typeof p === 'string' ? canonical(p) : p;
     if (real.length > root.length && real.subarray(0, root.length).equals(root)) exclude.push(real.subarray(root.length));
   }
 
@@ -190,36 +190,41 @@ export function skippedInOrder(names: PackedNames, reasonOf: (i: number) => stri
   };
 }
 
-/** The real path of the input root, as bytes, with a trailing '/'. */
+/**
+ * The real path of the input root, as bytes, with a trailing '/'. libc's realpath (`.native`):
+ * node's own reads each link's target as UTF-8 text, so a link to a directory whose name is not
+ * UTF-8 resolves to a U+FFFD name that does not exist.
+ */
 function realRoot(dir: string): Buffer {
   let real: Buffer;
   try {
-    real = fs.realpathSync(dir, { encoding: 'buffer' });
+    real = fs.realpathSync.native(dir, { encoding: 'buffer' });
   } catch (error) {
     throw new IoError('read input directory', dir, error);
   }
   return real.length === 1 ? real : Buffer.concat([real, Buffer.from('/')]);
 }
 
-/** The file stdout is redirected to (`aggregate dir > dir/out.json`), if any (Linux). */
-function stdoutPath(): string | undefined {
+/** The real path of the file stdout is redirected to (`aggregate dir > dir/out.json`), as bytes, if any (Linux). */
+function stdoutPath(): Buffer | undefined {
   if (stdoutFile() === undefined) return undefined;
   try {
-    return fs.readlinkSync('/proc/self/fd/1');
+    return fs.readlinkSync('/proc/self/fd/1', { encoding: 'buffer' });
   } catch {
     return undefined;
   }
 }
 
-/** The real path of `p`, or of its directory when `p` does not exist yet. */
-function canonical(p: string): string {
+/** The real path of `p` as bytes (libc's, as realRoot's), or of its directory when `p` does not exist yet. */
+function canonical(p: string): Buffer {
   try {
-    return fs.realpathSync(p);
+    return fs.realpathSync.native(p, { encoding: 'buffer' });
   } catch {
     try {
-      return path.join(fs.realpathSync(path.dirname(p)), path.basename(p));
+      const dir = fs.realpathSync.native(path.dirname(p), { encoding: 'buffer' });
+      return Buffer.concat([dir, Buffer.from(dir.length > 1 ? '/' : ''), Buffer.from(path.basename(p))]);
     } catch {
-      return p;
+      return Buffer.from(p);
     }
   }
 }

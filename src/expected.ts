@@ -159,12 +159,12 @@ export function loadExpectedNames(file: string): ExpectedNames {
   try {
     text = fs.readFileSync(file === '-' ? 0 : file);
   } catch (error) {
-    const shown = file === '-' ? 'standard input' : file;
+    const shown = file === '-' ? 'standard input' : quoteName(file);
     if (errnoCode(error) === 'ENOENT') throw new UsageError(`--expect-names ${shown}: no such file`);
     if (errnoCode(error) === 'EISDIR') throw new UsageError(`--expect-names ${shown}: is a directory, expected a file of names`);
-    throw new IoError('read --expect-names', shown, error);
+    throw new IoError('read --expect-names', file === '-' ? 'standard input' : file, error);
   }
-  const where = `--expect-names ${file === '-' ? 'standard input' : file}`;
+  const where = `--expect-names ${file === '-' ? 'standard input' : quoteName(file)}`;
   // UTF-16 (as some editors save): its NUL bytes would read as names no file can have.
   if (text.length >= 2 && ((text[0] === 0xff && text[1] === 0xfe) || (text[0] === 0xfe && text[1] === 0xff))) {
     throw new UsageError(`${where}: starts with a UTF-16 byte order mark; save the list as UTF-8 (a JSON array, or one name per line)`);

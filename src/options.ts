@@ -9,7 +9,7 @@ import { PLAIN_DECIMAL, decimalInteger, decimalNumber } from './decimal.js';
 import { parseExpectCount, parseTolerance, type Tolerance } from './contract.js';
 import { expectedNames, loadExpectedNames, type ExpectedNames } from './expected.js';
 import { UsageError, errnoCode } from './errors.js';
-import { quoteName } from './quote.js';
+import { quoteName, quoteValue } from './quote.js';
 import { checkPatterns } from './patterns.js';
 import { endpointOf, isS3Url, parseS3Url } from './s3/url.js';
 
@@ -133,7 +133,8 @@ export interface Settings {
 
 function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
-  if (!allowed.includes(value)) throw new UsageError(`invalid ${name} '${value}': expected one of ${allowed.join(', ')}`);
+  if (typeof value !== 'string') throw new UsageError(`invalid ${name}: expected one of ${allowed.join(', ')} (a string), got ${shown(value)}`);
+  if (!allowed.includes(value)) throw new UsageError(`invalid ${name} ${quoteValue(value)}: expected one of ${allowed.join(', ')}`);
   return value;
 }
 
@@ -145,20 +146,21 @@ const MAX_TIMEOUT = 86_400;
 export function parseTimeout(value: unknown): number {
   const n = typeof value === 'string' ? decimalNumber(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT) {
-    throw new UsageError(`invalid --timeout '${String(value)}': expected seconds, a number > 0 and at most ${MAX_TIMEOUT} in ${PLAIN_DECIMAL} (a fraction allowed: 0.5)`);
+    throw new UsageError(`invalid --timeout ${quoteValue(String(value))}: expected seconds, a number > 0 and at most ${MAX_TIMEOUT} in ${PLAIN_DECIMAL} (a fraction allowed: 0.5)`);
   }
   return n;
 }
 
 /** Parse `i/N` (0-based i, decimal digits as decimal.ts allows). */
 export function parseShard(text: string): { index: number; count: number } {
-  const m = /^([^/]*)\/([^/]*)$/.exec(text);
+  // Spaces around the whole (a parameter read from a file) but not inside it: `0 /2` is a typo.
+  const m = /^(\S*)\/(\S*)$/.exec(text.trim());
   const index = m ? decimalInteger(m[1]!) : undefined;
   const count = m ? decimalInteger(m[2]!) : undefined;
   if (index === undefined || count === undefined) {
-    throw new UsageError(`invalid --shard '${text}': expected i/N in ${PLAIN_DECIMAL}, e.g. 0/4 for the first of 4 shards (i is 0-based)`);
+    throw new UsageError(`invalid --shard ${quoteValue(text)}: expected i/N in ${PLAIN_DECIMAL}, e.g. 0/4 for the first of 4 shards (i is 0-based)`);
   }
-  checkShard(`--shard '${text}'`, index, count);
+  checkShard(`--shard ${quoteValue(text)}`, index, count);
   return { index, count };
 }
 
@@ -182,12 +184,12 @@ export function descriptorOf(resolved: string): number | undefined {
 }
 
 function tolerance(flag: string, value: number | string | undefined): Tolerance | undefined {
-  return value === undefined ? undefined : parseTolerance(flag, String(value));
+  return value === undefined ? undefined : parseTolerance(flag, String(numberOrText(`--${flag}`, value)));
 }
 
 /** --expect, --expect-names and the tolerances, checked against each other. */
 function resolveContract(options: Options): Pick<Settings, 'expect' | 'expectNames' | 'maxMissing' | 'maxInvalid'> {
-  const expect = options.expect === undefined ? undefined : parseExpectCount(options.expect);
+  const expect = options.expect === undefined ? undefined : parseExpectCount(numberOrText('--expect', options.expect));
   if (expect !== undefined && options.expectNames !== undefined) {
     throw new UsageError('give either --expect or --expect-names, not both (--expect-names implies the count)');
   }
@@ -391,7 +393,22 @@ function openFileLimit(): number | undefined {
 
 /** How a value from a library caller is named in a message. */
 function shown(value: unknown): string {
-  return typeof value === 'number' ? `the number ${String(value)}` : typeof value === 'string' ? `'${value}'` : `a ${value === null ? 'null' : typeof value}`;
+  if (typeof value === 'number') return `the number ${String(value)}`;
+  if (typeof value === 'string') return quoteValue(value);
+  if (typeof value === 'bigint') return `the bigint ${String(value)}n`;
+  if (value === null || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (Buffer.isBuffer(value)) return 'a Buffer';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * A numeric option from a library caller: a number, or its text for the flag's parser. Anything
+ * else (an array, a bigint, null) is refused by type, never converted by String() (`[1]` is '1').
+ */
+function numberOrText(flag: string, value: unknown): number | string {
+  if (typeof value === 'number' || typeof value === 'string') return value;
+  throw new UsageError(`invalid ${flag}: expected a number (or its text in ${PLAIN_DECIMAL}), got ${shown(value)}`);
 }
 
 /**
@@ -417,9 +434,10 @@ function flagOption(name: string, value: unknown): boolean | undefined {
 /** A whole number from `min` to `max`: a number from the library, decimal digits as text. */
 function integerOption(flag: string, value: number | string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  const n = typeof value === 'string' ? decimalInteger(value) : value;
+  const v = numberOrText(flag, value);
+  const n = typeof v === 'string' ? decimalInteger(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`invalid ${flag} '${String(value)}': expected an integer from ${min} to ${max} in ${PLAIN_DECIMAL}, e.g. ${fallback}`);
+    throw new UsageError(`invalid ${flag} ${quoteValue(String(value))}: expected an integer from ${min} to ${max} in ${PLAIN_DECIMAL}, e.g. ${fallback}`);
   }
   return n;
 }
@@ -431,6 +449,9 @@ export function requestedConcurrency(options: Pick<Options, 'concurrency'>): num
 
 function resolveShard(shard: Options['shard']): Settings['shard'] {
   if (shard === undefined || typeof shard === 'string') return shard === undefined ? undefined : parseShard(shard);
+  if (shard === null || typeof shard !== 'object' || Array.isArray(shard)) {
+    throw new UsageError(`invalid shard: expected the text 'i/N' or { index, count }, got ${shown(shard)}`);
+  }
   const { index, count } = shard;
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count) || index < 0) {
     throw new UsageError(`invalid shard { index: ${String(index)}, count: ${String(count)} }: expected integers 0 <= index < count`);
@@ -455,7 +476,7 @@ const COMPRESSED: Record<string, readonly [Mode | undefined, string]> = {
   '.xz': [undefined, 'xz'], '.txz': ['tar', 'xz'], '.lzma': [undefined, 'lzma'], '.tlz': ['tar', 'lzma'],
   '.bz2': [undefined, 'bzip2'], '.tbz': ['tar', 'bzip2'], '.tbz2': ['tar', 'bzip2'],
   '.zst': [undefined, 'zstd'], '.tzst': ['tar', 'zstd'], '.lz4': [undefined, 'lz4'], '.lz': [undefined, 'lzip'],
-  '.br': [undefined, 'brotli'],
+  '.br': [undefined, 'brotli'], '.z': [undefined, 'compress'], '.taz': ['tar', 'compress'], '.lzo': [undefined, 'lzop'], '.tzo': ['tar', 'lzop'],
 };
 const PACKED: Record<string, Mode> = { '.json': 'json', '.ndjson': 'json', '.jsonl': 'json', '.tar': 'tar', '.zip': 'zip' };
 
@@ -471,11 +492,11 @@ function namedFormat(name: string): NamedFormat | undefined {
 }
 
 function describeFormat(packing: Mode | undefined, compression: string | undefined): string {
-  const c = compression === undefined ? '' : compression === 'gzip' ? 'gzipped ' : `${compression}-compressed `;
+  const c = compression === undefined ? '' : compression === 'gzip' ? 'gzipped ' : compression === 'compress' ? 'LZW-compressed (compress) ' : `${compression}-compressed `;
   if (packing === 'json') return `${c}JSON`;
   if (packing === undefined) return `${c}data`;
   const words = `${c}${packing} archive`;
-  return `${/^(?:[aeiou]|xz|lz)/.test(words) ? 'an' : 'a'} ${words}`;
+  return `${/^(?:[aeiou]|xz|lz)/i.test(words) ? 'an' : 'a'} ${words}`;
 }
 
 /** The extension of what a run writes. */
@@ -546,7 +567,22 @@ function checkNotTerminal(given: string | undefined, resolved: string | undefine
 }
 
 
+/** A callback option: a function or nothing (a string here would fail only at the first warning). */
+function callbackOption<T>(name: string, value: T | undefined): T | undefined {
+  if (value === undefined || typeof value === 'function') return value;
+  throw new UsageError(`invalid ${name}: expected a function, got ${shown(value)}`);
+}
+
 export function resolveSettings(options: Options): Settings {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new UsageError(`invalid options: expected an object such as { dir: '/mnt' }, got ${shown(options)}`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new UsageError(`invalid signal: expected an AbortSignal (new AbortController().signal), got ${shown(options.signal)}`);
+  }
+  const onWarning = callbackOption('onWarning', options.onWarning);
+  const onProgress = callbackOption('onProgress', options.onProgress);
+  const schema = textOption('--schema', options.schema);
   const dir = textOption('dir', options.dir);
   if (dir === undefined || dir === '') throw new UsageError('missing input directory: give the directory (or s3://bucket/prefix/) to read');
   const mode = oneOf('mode', options.mode, MODES, 'json');
@@ -595,9 +631,9 @@ export function resolveSettings(options: Options): Settings {
     if (format === 'ndjson') throw new UsageError('--key-by writes one JSON object: it cannot be combined with --format ndjson; leave one of them out');
     if (flatten) throw new UsageError('--key-by takes one value per fragment: it cannot be combined with --flatten; leave one of them out');
   }
-  if (options.schema !== undefined) {
+  if (schema !== undefined) {
     if (mode !== 'json') throw new UsageError(`--schema applies to json mode only; this run is ${modeText}: leave --schema out, or use --mode json`);
-    if (options.schema === '') throw new UsageError('empty --schema: give the file of a JSON Schema');
+    if (schema === '') throw new UsageError('empty --schema: give the file of a JSON Schema');
   }
   checkNotTerminal(options.output, output, mode, gzip);
   const contract = resolveContract(options);
@@ -610,7 +646,7 @@ export function resolveSettings(options: Options): Settings {
     endpointOf(endpoint);
   }
   if (options.timeout !== undefined && !s3) throw new UsageError('--timeout applies to an s3:// input only: give an s3://bucket/prefix/ input, or leave --timeout out');
-  const timeout = options.timeout === undefined ? DEFAULT_TIMEOUT : parseTimeout(options.timeout);
+  const timeout = options.timeout === undefined ? DEFAULT_TIMEOUT : parseTimeout(numberOrText('--timeout', options.timeout));
   return Object.freeze({
     dir: s3 ? dir : path.resolve(dir),
     mode,
@@ -626,14 +662,14 @@ export function resolveSettings(options: Options): Settings {
     concurrency,
     shard,
     keyBy,
-    schema: options.schema,
+    schema,
     ...contract,
     gzip,
     level,
     endpoint,
     timeout,
     signal: options.signal,
-    onWarning: options.onWarning ?? (() => {}),
-    onProgress: options.onProgress,
+    onWarning: onWarning ?? (() => {}),
+    onProgress,
   });
 }

@@ -5,6 +5,7 @@
  * name anything outside it. A pattern that could only point outside, or only at dotfiles, is
  * refused up front so that the user learns why it matches nothing.
  */
+import { quoteValue } from './quote.js';
 import braces from 'braces';
 import picomatch from 'picomatch';
 import { UsageError } from './errors.js';
@@ -69,23 +70,23 @@ function stripDotSlash(glob: string): string {
 function check(kind: string, glob: string, ignoring: boolean): void {
   if (glob === '') throw new UsageError(`empty ${kind}`);
   const outside = (why: string): UsageError =>
-    new UsageError(`${kind} '${glob}' points outside the input directory (${why}): patterns are relative to <dir> and only select files found inside it`);
+    new UsageError(`${kind} ${quoteValue(glob)} points outside the input directory (${why}): patterns are relative to <dir> and only select files found inside it`);
   for (const alt of alternatives(glob)) {
-    if (alt.startsWith('/')) throw outside(`'${alt}' is absolute`);
+    if (alt.startsWith('/')) throw outside(`${quoteValue(alt)} is absolute`);
     const segs = segments(stripDotSlash(alt));
     for (const seg of segs) {
-      if (seg === '..') throw outside(`'${alt}' has a '..' segment`);
+      if (seg === '..') throw outside(`${quoteValue(alt)} has a '..' segment`);
     }
     for (const seg of segs) {
       if (!ignoring && seg.startsWith('.') && seg !== '.') {
         throw new UsageError(
-          `${kind} '${glob}' names a dotfile or dot-directory ('${seg}'): files and directories whose name starts with '.' are never read (writers use them for temporary files)`,
+          `${kind} ${quoteValue(glob)} names a dotfile or dot-directory (${quoteValue(seg)}): files and directories whose name starts with '.' are never read (writers use them for temporary files)`,
         );
       }
       // An extglob, class or brace group that spells '..' out of dots (`@(..)`, `*(.)`, `[.][.]`);
       // `@(*)` matches '..' for picomatch too, but names no dot: the walk never yields '..' anyway.
       if (seg.includes('.') && /[([{]/.test(seg) && !seg.startsWith('!(') && picomatch(seg, { dot: true })('..')) {
-        throw outside(`'${seg}' can match '..'`);
+        throw outside(`${quoteValue(seg)} can match '..'`);
       }
     }
   }

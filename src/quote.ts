@@ -85,6 +85,13 @@ export function quoteName(name: Name): string {
   return out + "'";
 }
 
+/** A value typed for a flag, for a message: `'text'` when plain, else `$'...'` as quoteName writes it. */
+export function quoteValue(value: string): string {
+  if (!isPlainName(value)) return quoteName(value);
+  // 'it's' would end at the second quote: $'it\'s', as quoteName escapes them.
+  return value.includes("'") ? `$'${value.replace(/[\\']/g, '\\$&')}'` : `'${value}'`;
+}
+
 /** Length of the well-formed UTF-8 sequence at `i`, or 0 when the byte there starts none. */
 function sequenceLength(bytes: Buffer, i: number): number {
   const b = bytes[i]!;

@@ -254,7 +254,7 @@ function containment(fd: number, entry: FileEntry, root: Buffer | undefined): st
   // No /proc: the real path of the file's directory, resolved after the open (narrower guard).
   const abs = bytesOf(entry.abs);
   const cut = abs.lastIndexOf(0x2f);
-  const parent = fs.realpathSync(cut > 0 ? abs.subarray(0, cut) : Buffer.from('/'), { encoding: 'buffer' });
+  const parent = fs.realpathSync.native(cut > 0 ? abs.subarray(0, cut) : Buffer.from('/'), { encoding: 'buffer' });
   const where = Buffer.concat([parent, Buffer.from(parent.length > 1 ? '/' : ''), abs.subarray(cut + 1)]);
   return isAt(where, root, bytesOf(rel)) ? undefined : escapeReason(where);
 }

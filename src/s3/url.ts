@@ -3,6 +3,7 @@
  * on every run to tell an S3 input from a directory; the SDK loads only for an S3 input.
  */
 import { UsageError } from '../errors.js';
+import { quoteValue } from '../quote.js';
 
 export interface S3Location {
   readonly bucket: string;
@@ -26,13 +27,13 @@ export function parseS3Url(input: string): S3Location {
   const slash = rest.indexOf('/');
   const bucket = slash < 0 ? rest : rest.slice(0, slash);
   let prefix = slash < 0 ? '' : rest.slice(slash + 1);
-  if (bucket === '') throw new UsageError(`invalid input '${input}': expected s3://bucket or s3://bucket/prefix/`);
+  if (bucket === '') throw new UsageError(`invalid input ${quoteValue(input)}: expected s3://bucket or s3://bucket/prefix/`);
   if (!BUCKET.test(bucket)) {
-    throw new UsageError(`invalid bucket name '${bucket}' in '${input}': 3-63 lowercase letters, digits, '.' or '-'`);
+    throw new UsageError(`invalid bucket name ${quoteValue(bucket)} in ${quoteValue(input)}: 3-63 lowercase letters, digits, '.' or '-'`);
   }
   if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
   if (prefix.startsWith('/') || prefix.split('/').slice(0, -1).some((s) => s === '' || s === '.' || s === '..')) {
-    throw new UsageError(`invalid prefix in '${input}': empty, '.' or '..' path segments are not allowed`);
+    throw new UsageError(`invalid prefix in ${quoteValue(input)}: empty, '.' or '..' path segments are not allowed`);
   }
   return { bucket, prefix };
 }
@@ -59,10 +60,10 @@ export function endpointOf(flag: string | undefined, env: NodeJS.ProcessEnv = pr
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`invalid ${source} '${value}': expected a URL such as http://minio:9000`);
+    throw new UsageError(`invalid ${source} ${quoteValue(value)}: expected a URL such as http://minio:9000`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`invalid ${source} '${value}': expected an http:// or https:// URL`);
+    throw new UsageError(`invalid ${source} ${quoteValue(value)}: expected an http:// or https:// URL`);
   }
   if (url.username || url.password) throw new UsageError(`invalid ${source}: credentials do not belong in the endpoint URL`);
   return value;

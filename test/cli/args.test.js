@@ -201,6 +201,92 @@ describe('a misspelt flag: the nearest one, and --help', () => {
   });
 });
 
+describe('on/off flags take no value; arguments that are not UTF-8 are refused', () => {
+  test('--gzip=yes, --quiet=1, -q=1, -qz=x, --no-gzip=1, --flatten=x: exit 2 (yargs read them as false)', async () => {
+    const d = mk({ 'a.json': '[1]' });
+    for (const [arg, flag, off] of [
+      ['--gzip=yes', 'gzip', true], ['--gzip=1', 'gzip', true], ['--gzip=TRUE', 'gzip', true], ['--gzip=', 'gzip', true], ['-z=true', 'gzip', true],
+      ['--quiet=1', 'quiet', true], ['-q=1', 'quiet', true], ['-qz=x', 'gzip', true], ['--no-gzip=1', 'gzip', true], ['--no-gzip=false', 'gzip', true],
+      ['--flatten=x', 'flatten', true], ['--z=1', 'gzip', true], ['--help=1', 'help', false],
+    ]) {
+      const shown = arg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      await usage([d, '-o', '/dev/null', arg], new RegExp(`^aggregate: ${shown}: --${flag} takes no value: write --${flag}${off ? ` or --no-${flag}` : ''}$`));
+    }
+    // The exact =true / =false a template writes keep working, and mean what they say.
+    assert.equal((await ok([d, '-q', '--flatten=true'])).stdout.toString(), '[1]\n');
+    assert.equal((await ok([d, '-q', '--flatten=false', '--gzip=false'])).stdout.toString(), '[[1]]\n');
+    assert.equal((await ok([d, '-q', '--gzip=true'])).stdout[0], 0x1f);
+    // After --, `--gzip=x` is the input directory.
+    const e = mk({ '--gzip=x/a.json': '2' });
+    assert.equal((await ok(['-q', '--', '--gzip=x'], { cwd: e })).stdout.toString(), '[2]\n');
+  });
+
+  test('a value flag given twice with different values is refused (the first never read); the same value twice is one', async () => {
+    const d = mk({ 'a.json': '1', 'b.json': '2' });
+    const list = path.join(mk({ 'l.txt': 'a.json\nb.json\n' }), 'l.txt');
+    for (const [args, flag, values] of [
+      [['--expect', '1', '--expect', '2'], 'expect', '1, 2'],
+      [['--expect-names', 'missing.txt', '--expect-names', list], 'expect-names', `missing.txt, ${list}`],
+      [['-m', 'json', '--mode=tar'], 'mode', 'json, tar'],
+      [['-o', '/dev/null', '--output', '-'], 'output', '/dev/null, -'],
+      [['--level', '1', '--level=9'], 'level', '1, 9'],
+      [['--shard', '0/2', '--shard', '1/2'], 'shard', '0/2, 1/2'],
+    ]) {
+      await usage([d, ...args], new RegExp(`^aggregate: --${flag} given 2 times with different values \\(${values.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\): give it once$`));
+    }
+    assert.equal((await ok([d, '-q', '--expect', '2', '--expect', '2', '-p', '*.json', '-p', 'a.json'])).stdout.toString(), '[1,2]\n');
+  });
+  test('---flag is an unknown option (yargs read ---output as --output); spaces inside i/N are refused', async () => {
+    const d = mk({ 'a.json': '1' });
+    const out = mk();
+    await usage([d, '---output', path.join(out, 'x.json')], /^aggregate: unknown option ---output: did you mean --output\? See aggregate --help for every option$/);
+    await usage([d, `---ouput=${path.join(out, 'x.json')}`], /^aggregate: unknown option ---ouput: did you mean --output\?/);
+    assert.deepEqual(fs.readdirSync(out), []);
+    for (const shard of ['0 /2', '0/ 2']) await usage([d, '--shard', shard], /^aggregate: invalid --shard '0\s?\/\s?2': expected i\/N/);
+    // A control byte in a typed value is shown escaped, as names are, never raw on the terminal.
+    await usage([d, '--shard', '0\t/2'], /^aggregate: invalid --shard \$'0\\t\/2': expected i\/N/);
+    await usage([d, '--mode', 'x\x1b[2J'], /^aggregate: invalid --mode \$'x\\x1b\[2J': expected one of/);
+    await usage([d, '--pattern', '../\x07*.json'], /^aggregate: pattern \$'\.\.\/\\x07\*\.json' points outside/);
+    await usage(['s3://Bad\x1b/p/'], /^aggregate: invalid bucket name \$'Bad\\x1b'/);
+    await ok([d, '-q', '--shard', ' 0/1\n']);
+  });
+
+  /** Run the CLI through bash, so that `args` may hold $'\xff' (node cannot pass such bytes). */
+  function inBash(args, cwd) {
+    const r = spawnSync('bash', ['-c', `exec "$0" "$1" ${args}`, process.execPath, BIN], { cwd, input: '' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
+  }
+  test('an argument that is not UTF-8 is refused by flag, quoted, never read as U+FFFD', () => {
+    // The directories a lossy decoding would read: U+FFFD stands for the byte.
+    const d = mk({ '\ufffd/a.json': '"lossy"', 'ok/a.json': '1', 'ok/\ufffd.json': '"lossy"' });
+    fs.mkdirSync(path.join(d, 'x'));
+    for (const [args, what] of [
+      [`$'\\xff'`, `the input directory \\$'\\\\xff'`],
+      [`-- $'\\xff'`, `the input directory \\$'\\\\xff'`],
+      [`-q $'\\xff'`, `the input directory \\$'\\\\xff'`],
+      [`ok -o $'\\xff.json'`, `the value of -o \\$'\\\\xff\\.json'`],
+      [`ok -o$'\\xff.json'`, `the value of -o \\$'\\\\xff\\.json'`],
+      [`ok -qo$'\\xff.json'`, `the value of -o \\$'\\\\xff\\.json'`],
+      [`ok --output=x/$'\\xff'.json`, `the value of --output \\$'x/\\\\xff\\.json'`],
+      [`ok --stats $'\\xfe'`, `the value of --stats \\$'\\\\xfe'`],
+      [`ok --pattern $'*\\xff.json'`, `the value of --pattern \\$'\\*\\\\xff\\.json'`],
+      [`ok --ignore=$'\\xff.json'`, `the value of --ignore \\$'\\\\xff\\.json'`],
+      [`ok --expect-names $'\\xc0\\xaf'`, `the value of --expect-names \\$'\\\\xc0\\\\xaf'`],
+    ]) {
+      const r = inBash(args, d);
+      assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+      assert.equal(r.stdout.length, 0, args);
+      assert.match(r.stderr, new RegExp(`^aggregate: ${what} is not valid UTF-8, and node reads such bytes as U\\+FFFD \\(another name\\): give a UTF-8 name for it \\(a symbolic link: ln -s\\), or in a --pattern/--ignore glob a wildcard \\(\\?\\) for those bytes\n$`), args);
+    }
+    assert.deepEqual(fs.readdirSync(path.join(d, 'x')), []);
+    assert.ok(!fs.existsSync(path.join(d, '\ufffd.json')));
+    // The way out the message gives: a wildcard matches the byte.
+    const e = mk({ 'b.json': '2' });
+    fs.writeFileSync(Buffer.from(`${e}/a\xff.json`, 'latin1'), '1');
+    assert.equal(inBash(`. -q -p 'a?.json'`, e).stdout.toString(), '[1]\n');
+  });
+});
+
 describe('an output name that says another format than the run writes', () => {
   const refused = [
     [[], 'x.tar.gz', /names a gzipped tar archive, but json mode \(the default\) writes gzipped JSON: add --mode tar to archive the files, or name the output \S*x\.json\.gz$/],
@@ -221,6 +307,11 @@ describe('an output name that says another format than the run writes', () => {
     [['--mode', 'tar'], 'x.tar.zst', /names a zstd-compressed tar archive, but aggregate compresses with gzip only: name the output \S*x\.tar\.gz/],
     [['--mode', 'tar'], 'x.txz', /names an xz-compressed tar archive/],
     [['--mode', 'zip'], 'x.zip.gz', /ends in \.gz or \.tgz, which means gzip, .* name the output \S*x\.zip$/],
+    [[], 'x.tar.Z', /names an LZW-compressed \(compress\) tar archive, but json mode \(the default\) writes JSON: add --mode tar/],
+    [['--mode', 'tar'], 'x.tar.Z', /names an LZW-compressed \(compress\) tar archive, but aggregate compresses with gzip only: name the output \S*x\.tar\.gz, or pipe standard output through compress$/],
+    [['--mode', 'tar'], 'x.TAZ', /names an LZW-compressed \(compress\) tar archive, but aggregate compresses with gzip only: name the output \S*x\.tar\.gz/],
+    [[], 'x.json.Z', /names LZW-compressed \(compress\) JSON, but aggregate compresses with gzip only: name the output \S*x\.json\.gz/],
+    [['--mode', 'tar'], 'x.tar.lzo', /names an lzop-compressed tar archive, but aggregate compresses with gzip only/],
   ];
   for (const [flags, name, pattern] of refused) {
     test(`${flags.join(' ') || 'json mode (the default)'} -o ${name}: exit 2, nothing written`, async () => {
@@ -325,5 +416,32 @@ describe('the library: names are strings, never numbers', () => {
     assert.match(call("{ dir: '1.0', level: '0x5' }", d), /^UsageError: invalid --level '0x5'/);
     assert.match(call("{ dir: '1.0', shard: { index: 4, count: 4 } }", d), /^UsageError: invalid shard 4\/4: need 0 <= i < N \(i is 0-based\): the 4 shards are 0\/4 to 3\/4/);
     assert.equal(call("{ dir: '1.0', output: '/dev/null', concurrency: 8, level: '3', shard: '0/1', expect: 1 }", d), 'ok');
+  });
+  test('every option of the wrong type is refused by name (UsageError), never String()-converted nor a TypeError', () => {
+    const d = numberLikeTree();
+    const base = "dir: '1.0', output: '/dev/null'";
+    for (const [extra, pattern] of [
+      ['maxMissing: [1], expect: 1', /^UsageError: invalid --max-missing: expected a number .*, got an array$/],
+      ['maxInvalid: [1], onInvalid: "skip"', /^UsageError: invalid --max-invalid: expected a number .*, got an array$/],
+      ['expect: [1]', /^UsageError: invalid --expect: expected a number .*, got an array$/],
+      ['expect: 1n', /^UsageError: invalid --expect: expected a number .*, got the bigint 1n$/],
+      ['expect: null', /^UsageError: invalid --expect: expected a number .*, got null$/],
+      ['concurrency: [8]', /^UsageError: invalid --concurrency: expected a number .*, got an array$/],
+      ['level: true', /^UsageError: invalid --level: expected a number .*, got true$/],
+      ["mode: ['json']", /^UsageError: invalid mode: expected one of json, tar, zip \(a string\), got an array$/],
+      ['sort: null', /^UsageError: invalid sort: expected one of natural, name, mtime, none \(a string\), got null$/],
+      ['shard: null', /^UsageError: invalid shard: expected the text 'i\/N' or \{ index, count \}, got null$/],
+      ['shard: [0, 1]', /^UsageError: invalid shard: .*, got an array$/],
+      ['schema: 1', /^UsageError: invalid --schema: expected a string, got the number 1/],
+      ["schema: Buffer.from('s.json')", /^UsageError: invalid --schema: expected a string, got a Buffer/],
+      ["stats: ['s.json']", /^UsageError: invalid --stats: expected a string, got an array/],
+      ["signal: 'x'", /^UsageError: invalid signal: expected an AbortSignal/],
+      ["onWarning: 'x'", /^UsageError: invalid onWarning: expected a function, got 'x'$/],
+      ['onProgress: 1', /^UsageError: invalid onProgress: expected a function, got the number 1$/],
+    ]) {
+      assert.match(call(`{ ${base}, ${extra} }`, d), pattern, extra);
+    }
+    for (const whole of ['null', 'undefined', "['1.0']"]) assert.match(call(whole, d), /^UsageError: invalid options: expected an object such as \{ dir: '\/mnt' \}/, whole);
+    assert.equal(call(`{ ${base}, signal: new AbortController().signal, onWarning() {}, onProgress() {}, expect: 1, maxMissing: 0 }`, d), 'ok');
   });
 });

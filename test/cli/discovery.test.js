@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { run, have, tempTrees } from '../helpers/cli.js';
+import { BIN, run, have, tempTrees } from '../helpers/cli.js';
 import { aggregate } from '../../dist/index.js';
 
 const mk = tempTrees('agg-disc-');
@@ -353,5 +353,27 @@ describe('what discovery kept', () => {
     const r = await run([link, '-o', path.join(d, 'out.json'), '-q']);
     ok(r);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(d, 'out.json'))), ['a']);
+  });
+});
+
+describe('a root reached through a link to a name that is not UTF-8', () => {
+  test('is read (not ENOENT, exit 1), and an output inside it, named or on stdout, is never read back', async () => {
+    const e = mk({});
+    const real = Buffer.from(`${e}/r\xfdeal`, 'latin1');
+    fs.mkdirSync(real);
+    fs.writeFileSync(Buffer.concat([real, Buffer.from('/a.json')]), '1');
+    fs.symlinkSync(Buffer.from('r\xfdeal', 'latin1'), path.join(e, 'link'));
+    const first = await run([path.join(e, 'link'), '-q']);
+    ok(first);
+    assert.deepEqual(parse(first), [1]);
+    // The output inside the root, through the link: excluded from the input (else it is read back).
+    const out = path.join(e, 'link', 'all.json');
+    fs.writeFileSync(out, '"old"');
+    ok(await run([path.join(e, 'link'), '-q', '-o', out]));
+    assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')), [1]);
+    fs.writeFileSync(out, '"old"');
+    const r = spawnSync('bash', ['-c', 'exec "$0" "$1" "$2" -q >> "$3"', process.execPath, BIN, path.join(e, 'link'), out]);
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.equal(fs.readFileSync(out, 'utf8'), '"old"[1]\n');
   });
 });

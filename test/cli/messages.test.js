@@ -26,3 +26,22 @@ for (const [label, name, quoted] of [
     assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(skip.stderr), JSON.stringify(skip.stderr));
   });
 }
+
+test('the --expect-names file is quoted in every message about it (missing, a directory, bad JSON, bad UTF-8, a bad name)', async () => {
+  const d = mk({ 'a.json': '1' });
+  const lists = mk({ 'j\x1b.json': '[1', 'u\x1b.json': '["a\xff"]', 'n\x1b.json': '["/a.json"]', 'd\x1b/x': '' });
+  fs.writeFileSync(path.join(lists, 'u\x1b.json'), Buffer.from('["a\xff"]', 'latin1'));
+  for (const [name, said] of [
+    ['missing\x1b', 'no such file'],
+    ['d\x1b', 'is a directory'],
+    ['j\x1b.json', 'not valid JSON'],
+    ['u\x1b.json', 'not valid UTF-8 at byte 3'],
+    ['n\x1b.json', 'is not a relative path'],
+  ]) {
+    const r = await run([d, '--expect-names', path.join(lists, name)]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(r.stderr.startsWith(`aggregate: --expect-names $'${lists}/${name.replace('\x1b', '\\x1b')}'`), r.stderr);
+    assert.ok(r.stderr.includes(said), r.stderr);
+    assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(r.stderr), JSON.stringify(r.stderr));
+  }
+});

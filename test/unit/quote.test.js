@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
-import { isPlainName, nameFields, quoteName } from '../../dist/quote.js';
+import { isPlainName, nameFields, quoteName, quoteValue } from '../../dist/quote.js';
 
 test('plain names are shown as they are, string or bytes', () => {
   for (const name of ['part-1.json', 'dir/ü mlaut.json', "it's.json", '日本.json', 'a b\u00a0c']) {
@@ -54,4 +54,16 @@ test('nameFields: the name itself when UTF-8, else the quoted form and the exact
   assert.deepEqual(nameFields(Buffer.from('ok.json')), { path: 'ok.json' });
   const bytes = Buffer.from([0x78, 0xff]);
   assert.deepEqual(nameFields(bytes), { path: "$'x\\xff'", pathBase64: bytes.toString('base64') });
+});
+
+test('quoteValue: a typed value in quotes that bash reads back as the same text', () => {
+  const values = ['tarr', 'x"y', "it's", "a\\'b", "$'x", '0\t/2', 'x\x1b[2J', 'ü\u202e', ' 0/1\n', '\\'];
+  const shown = values.map(quoteValue);
+  assert.equal(shown[0], "'tarr'");
+  assert.equal(shown[2], "$'it\\'s'");
+  for (const q of shown) assert.ok(!/[\x00-\x1f\x7f]/.test(q) && /^(\$?)'.*'$/s.test(q), JSON.stringify(q));
+  if (spawnSync('bash', ['-c', 'true']).status !== 0) return;
+  const script = shown.map((q) => `printf '%s' ${q} | od -An -tx1 | tr -d ' \\n'; echo`).join('\n');
+  const out = spawnSync('bash', ['-c', script], { encoding: 'utf8' }).stdout.trim().split('\n');
+  values.forEach((v, i) => assert.equal(out[i], Buffer.from(v).toString('hex'), shown[i]));
 });
