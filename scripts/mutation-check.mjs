@@ -1,0 +1,85 @@
+/**
+ * Compares the mutation scores of the last run (reports/mutation/<module>.json, written by
+ * scripts/mutation.mjs) with the figures recorded in test/mutation/scores.json, and fails when a
+ * module scores below its figure or a mutant survives that the record does not name.
+ *
+ *   node scripts/mutation-check.mjs [MODULE...]            check (default: every module with a report)
+ *   node scripts/mutation-check.mjs --record [MODULE...]   write the run's figures and survivors
+ *                                                          into scores.json (after reviewing them)
+ *
+ * A survivor is named by file, mutator, replacement and the source line it changes (not by
+ * line number or Stryker's id, which move with every edit above it).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { calculateMutationTestMetrics } from 'mutation-testing-metrics';
+
+const root = new URL('..', import.meta.url).pathname;
+const scoresFile = join(root, 'test/mutation/scores.json');
+const reportFile = (name) => join(root, `reports/mutation/${name}.json`);
+
+/** The figures of one Stryker JSON report. */
+export function summarize(report) {
+  const { metrics } = calculateMutationTestMetrics(report).systemUnderTestMetrics;
+  const survivors = [];
+  for (const [file, { source, mutants }] of Object.entries(report.files)) {
+    const lines = source.split('\n');
+    for (const m of mutants) {
+      if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
+      survivors.push({
+        file,
+        line: m.location.start.line,
+        status: m.status,
+        mutator: m.mutatorName,
+        replacement: m.replacement,
+        source: lines[m.location.start.line - 1].trim(),
+      });
+    }
+  }
+  return {
+    score: Math.floor(metrics.mutationScore * 100) / 100,
+    killed: metrics.killed,
+    timeout: metrics.timeout,
+    survived: metrics.survived,
+    noCoverage: metrics.noCoverage,
+    compileErrors: metrics.compileErrors,
+    survivors,
+  };
+}
+
+const key = (s) => `${s.file}\u0000${s.mutator}\u0000${s.replacement}\u0000${s.source}`;
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { record: { type: 'boolean' } } });
+const recorded = existsSync(scoresFile) ? JSON.parse(readFileSync(scoresFile, 'utf8')) : { modules: {} };
+const names = positionals.length ? positionals : Object.keys(recorded.modules).filter((n) => existsSync(reportFile(n)));
+
+let failed = false;
+for (const name of names) {
+  if (!existsSync(reportFile(name))) {
+    console.error(`mutation-check: no report for ${name} (run: node scripts/mutation.mjs ${name})`);
+    failed = true;
+    continue;
+  }
+  const now = summarize(JSON.parse(readFileSync(reportFile(name), 'utf8')));
+  const was = recorded.modules[name];
+  if (values.record) {
+    const reasons = new Map((was?.survivors ?? []).map((s) => [key(s), s.reason]));
+    recorded.modules[name] = { ...now, survivors: now.survivors.map((s) => ({ ...s, reason: reasons.get(key(s)) ?? 'TODO' })) };
+    console.log(`mutation-check: ${name}: recorded ${now.score}%`);
+    continue;
+  }
+  if (!was) {
+    console.error(`mutation-check: ${name} has no recorded score in test/mutation/scores.json`);
+    failed = true;
+    continue;
+  }
+  const known = new Set(was.survivors.map(key));
+  const fresh = now.survivors.filter((s) => !known.has(key(s)));
+  const lower = now.score < was.score;
+  if (lower || fresh.length) failed = true;
+  console.log(`mutation-check: ${name}: ${now.score}% (recorded ${was.score}%)${lower ? ' BELOW the record' : ''}`);
+  for (const s of fresh) console.log(`  new survivor ${s.file}:${s.line} ${s.mutator}: ${s.source}  ->  ${s.replacement}`);
+}
+if (values.record) writeFileSync(scoresFile, JSON.stringify(recorded, null, 2) + '\n');
+process.exit(failed ? 1 : 0);
