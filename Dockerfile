@@ -12,7 +12,7 @@ ARG NODE_IMAGE=node:24-alpine
 # ---------------------------------------------------------------------------------------------
 # Build: compile the scanner's WebAssembly kernel (scripts/wasm.mjs: AssemblyScript, embedded
 # in the bundle as base64), compile TypeScript, bundle the CLI and its dependencies (scripts/bundle.mjs: main.cjs,
-# and aws-sdk.cjs loaded only by s3:// runs), and make the V8 code cache with this stage's node,
+# aws-sdk.cjs loaded only by s3:// runs, ajv.cjs only by --schema runs), and make the V8 code cache with this stage's node,
 # which is the runtime's node (same NODE_IMAGE).
 # ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
@@ -43,12 +43,12 @@ RUN npm run build
 RUN set -eu; \
     app=/rootfs/usr/local/lib/aggregate; \
     mkdir -p "$app/bundle" /rootfs/usr/local/bin /rootfs/tmp/out; \
-    cp bundle/aggregate.cjs bundle/aggregate.mjs bundle/main.cjs bundle/aws-sdk.cjs "$app/bundle/"; \
+    cp bundle/aggregate.cjs bundle/aggregate.mjs bundle/main.cjs bundle/aws-sdk.cjs bundle/ajv.cjs "$app/bundle/"; \
     chmod 0755 "$app/bundle/aggregate.cjs" "$app/bundle/aggregate.mjs"; \
     node -e 'const p = require("./package.json"); process.stdout.write(JSON.stringify({ name: p.name, version: p.version, license: p.license, type: "module", private: true }, null, 2) + "\n")' > "$app/package.json"; \
     ln -s ../lib/aggregate/bundle/aggregate.cjs /rootfs/usr/local/bin/aggregate; \
     node scripts/code-cache.mjs "$app/bundle"; \
-    chmod 0644 "$app/bundle/main.cjs" "$app/bundle/main.cjs.v8cache" "$app/bundle/aws-sdk.cjs"; \
+    chmod 0644 "$app/bundle/main.cjs" "$app/bundle/main.cjs.v8cache" "$app/bundle/aws-sdk.cjs" "$app/bundle/ajv.cjs"; \
     chmod 1777 /rootfs/tmp /rootfs/tmp/out; \
     /rootfs/usr/local/bin/aggregate --version
 

@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {DATA_DIR, PROFILES, ensureData} from './generate.mjs';
+import {benchSchema} from './lib/schema.mjs';
 import {jsonVerdict, outputDigest, referenceDigest, tarVerdict} from './lib/check.mjs';
 import {argMax, measure, timer, which} from './lib/measure.mjs';
 import {compareLine, renderMarkdown, renderSvg} from './lib/report.mjs';
@@ -132,14 +133,24 @@ function fileArgs(data, env) {
  */
 const floorFits = (data, env) => !env.LD_PRELOAD && data.files.length >= 1000 && data.bytes / data.files.length < 64 << 10;
 
+/** Profiles with an `aggregate --schema` row (the same run, every value checked: bench/lib/schema.mjs). */
+const SCHEMA_PROFILES = ['small', 'medium'];
+
 /** The rows of a JSON profile: [{id, label, kind, build(out) -> spec, note}] */
-function jsonTools(data, o, env) {
+function jsonTools(data, o, env, name) {
   const {names, fits, list} = fileArgs(data, env);
   const viaXargs = 'argv too long: files fed by `xargs -0 cat`';
   const nodeBin = process.execPath;
+  let schema = null;
+  if (SCHEMA_PROFILES.includes(name)) {
+    schema = path.join(data.outDir, 'schema.json');
+    fs.writeFileSync(schema, JSON.stringify(benchSchema(name), null, 2));
+  }
   return [
     {id: 'aggregate', label: 'aggregate --mode json', kind: 'self',
       spec: {cmd: o.node, args: [o.bin, '--mode', 'json', data.dir]}},
+    ...(schema ? [{id: 'aggregate-schema', label: 'aggregate --mode json --schema (bench/lib/schema.mjs)', kind: 'self',
+      spec: {cmd: o.node, args: [o.bin, '--mode', 'json', data.dir, '--schema', schema]}}] : []),
     {id: 'jq', label: 'jq -s -c . FILES (natural order)', kind: 'peer', note: fits ? '' : viaXargs,
       spec: fits ? {cmd: 'jq', args: ['-s', '-c', '.', ...names], cwd: data.dir}
         : {cmd: 'sh', args: ['-c', `xargs -0 -a ${sq(list)} cat | jq -s -c .`], cwd: data.dir}},
@@ -222,7 +233,7 @@ async function runProfile(name, o, shim) {
     env.NETVOL_DIR = data.dir;
     env.NETVOL_DELAY_US = String(profile.sizes[o.mode].delayUs);
   }
-  const tools = profile.kind === 'json' ? jsonTools(data, o, env) : binTools(data, o, env);
+  const tools = profile.kind === 'json' ? jsonTools(data, o, env, name) : binTools(data, o, env);
   const haveJq = !!which('jq');
 
   let reference = null;
@@ -326,6 +337,8 @@ function targets(profiles, mode) {
   };
   ratioTarget('json-medium', 'medium', 'aggregate', 'jq', 0.10, '60 x 0.6 MB JSON: at most 0.10x jq wall time');
   ratioTarget('json-small', 'small', 'aggregate', 'jq', 1.0, '10k x ~150 B JSON: at most 1.0x jq wall time');
+  ratioTarget('schema-small', 'small', 'aggregate-schema', 'aggregate', 1.5, '10k x ~150 B JSON with --schema: at most 1.5x the same run without');
+  ratioTarget('schema-medium', 'medium', 'aggregate-schema', 'aggregate', 1.5, '60 x 0.6 MB JSON with --schema: at most 1.5x the same run without');
   ratioTarget('json-netvol', 'netvol', 'aggregate', 'jq', 0.15, '2,000 files at 1 ms per open: at most 0.15x jq wall time');
   for (const [profile, what] of [['large', "the bench's records"], ['dense', 'dense records']]) {
     const l = get(profile, 'aggregate');

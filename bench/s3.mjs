@@ -5,6 +5,13 @@
 //
 //   npm run build && node bench/s3.mjs [--runs 3] [--delay 10[,30]] [--only small|medium] [--quick]
 //                                      [--server lite|s3rver] [--before-bin OLD.mjs] [--base-bin OLD.mjs]
+//   node bench/s3.mjs --objects 2000,20000 [--runs 5] [--delay 10] [--aws]
+//
+// --objects N,M: the peers table instead: N and M objects of ~140 B in 100 prefixes, aggregate
+// (its lean GET path, and the SDK's GetObject with AGGREGATE_S3_GET=sdk) against `rclone copy
+// --transfers 32 --fast-list` then `jq -s -c .` (and with --aws, `aws s3 cp --recursive` with 32
+// concurrent requests then jq), interleaved, plus aggregate's CPU per GET: (CPU at M - CPU at N)
+// / (M - N).
 //
 // --server lite (default): bench/lib/s3-lite.mjs, a light S3-protocol server (SigV4 checked,
 // ListObjectsV2, GetObject with ETag/If-Match/Range) in its own process, holding each answer's
@@ -50,7 +57,8 @@ const log = (m) => process.stderr.write(`s3 bench: ${m}\n`);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'agg-s3-bench-'));
 const out = [];
 const only = opt('--only', undefined);
-const profiles = [
+const objectCounts = opt('--objects', undefined)?.split(',').map(Number);
+const profiles = objectCounts ? [] : [
   ['small', ensureData('netvol', quick ? 'quick' : 'full')],
   ['medium', ensureData('medium', quick ? 'quick' : 'full')],
 ].filter(([name]) => only === undefined || name === only);
@@ -64,7 +72,7 @@ try {
     }
   }
   const mounts = Object.fromEntries(profiles.map(([name, data]) => [`${name}/`, data.dir]));
-  for (const delayMs of delays) {
+  for (const delayMs of profiles.length > 0 ? delays : []) {
     // The server with the added latency, and the same server without it (the floor).
     let server;
     let floor;
@@ -83,6 +91,8 @@ try {
       await floor.stop();
     }
   }
+
+  if (objectCounts) for (const delayMs of delays) await comparePeers(objectCounts, delayMs);
 
   if (baseBin) {
     const small = path.join(tmp, 'startup');
@@ -178,5 +188,87 @@ async function compare(profiles, server, floor, delayMs) {
       out.push(`| ${name} (${size}) | ${label} | ${fmt(wall)} | ${fmt(cpu)} | ${fmt(g.server)} | ${g.rss.toFixed(0)} | ${g.requests}${g.connections > 0 ? ` (${g.connections})` : ''} | ${g.inFlight ? `${fmt(g.meanInFlight, 1)} / ${g.inFlight}` : ''} | ${fmt(g.load, 1)} | ${wall.length ? (median(wall) / base).toFixed(1) + 'x' : ''} | ${g.status} |`);
     }
     out.push(`| ${name} (${size}) | (sequential download alone) | ${fmt(got.dl.wall)} | ${fmt(got.dl.cpu)} | ${fmt(got.dl.server)} | ${got.dl.rss.toFixed(0)} | ${got.dl.requests}${got.dl.connections > 0 ? ` (${got.dl.connections})` : ''} | ${got.dl.inFlight ? `${fmt(got.dl.meanInFlight, 1)} / ${got.dl.inFlight}` : ''} | ${fmt(got.dl.load, 1)} | ${(median(got.dl.wall) / base).toFixed(1)}x | |`);
+  }
+}
+
+/** `n` fragments of the small profile (~140 B each) as p-0/part-i.json .. p-99/..., under `dir`. */
+function nestedObjects(n, dir) {
+  const small = ensureData('small', 'quick').files;
+  for (let d = 0; d < 100; d++) fs.mkdirSync(path.join(dir, `p-${d}`), { recursive: true });
+  for (let i = 0; i < n; i++) fs.copyFileSync(small[i % small.length], path.join(dir, `p-${i % 100}`, `part-${i}.json`));
+}
+
+/** The peers table: aggregate against rclone (and the AWS CLI) on `counts` small objects. */
+async function comparePeers(counts, delayMs) {
+  const mounts = {};
+  for (const n of counts) {
+    const dir = path.join(tmp, `objects-${n}`);
+    nestedObjects(n, dir);
+    mounts[`o${n}/`] = dir;
+  }
+  const server = await startLite({ bucket: 'bench', mounts, delayMs });
+  const useAws = args.includes('--aws') && spawnSync('aws', ['--version']).status === 0;
+  const awsConfig = path.join(tmp, 'aws-config');
+  fs.writeFileSync(awsConfig, '[default]\ns3 =\n  max_concurrent_requests = 32\n');
+  const env = { ...process.env, ...CREDENTIALS, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: server.endpoint };
+  // rclone reads AWS_CA_BUNDLE and refuses its own transport with it: not needed over http.
+  const rcloneEnv = {
+    ...process.env, AWS_CA_BUNDLE: '', RCLONE_CONFIG_LITE_TYPE: 's3', RCLONE_CONFIG_LITE_PROVIDER: 'Other', RCLONE_CONFIG_LITE_ENDPOINT: server.endpoint,
+    RCLONE_CONFIG_LITE_ACCESS_KEY_ID: CREDENTIALS.AWS_ACCESS_KEY_ID, RCLONE_CONFIG_LITE_SECRET_ACCESS_KEY: CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+    RCLONE_CONFIG_LITE_REGION: 'us-east-1', RCLONE_CONFIG_LITE_FORCE_PATH_STYLE: 'true', RCLONE_CONFIG_LITE_LIST_VERSION: '2', RCLONE_CONFIG_LITE_LIST_URL_ENCODE: 'false',
+  };
+  const awsEnv = { ...env, AWS_CONFIG_FILE: awsConfig, AWS_DEFAULT_REGION: 'us-east-1', AWS_ENDPOINT_URL: '' };
+  const dl = path.join(tmp, 'dl');
+  // The download directory is emptied before each peer run, outside the measured command.
+  const fresh = () => fs.rmSync(dl, { recursive: true, force: true });
+  const jq = `find ${dl} -type f -name '*.json' -print0 | sort -zV | xargs -0 cat | jq -s -c . > ${tmp}/peer.json`;
+  const tools = {
+    agg: ['aggregate s3://', (n) => ({ cmd: process.execPath, args: [BIN, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env })],
+    sdk: ['aggregate s3://, SDK GetObject (AGGREGATE_S3_GET=sdk)', (n) => ({ cmd: process.execPath, args: [BIN, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env: { ...env, AGGREGATE_S3_GET: 'sdk' } })],
+    rclone: ['rclone copy --transfers 32, then jq -s', (n) => (fresh(), { cmd: 'sh', args: ['-c', `rclone copy lite:bench/o${n} ${dl} --transfers 32 --checkers 32 --fast-list -q && ${jq}`], env: rcloneEnv })],
+    ...(useAws && { aws: ['aws s3 cp --recursive (32 concurrent), then jq -s', (n) => (fresh(), { cmd: 'sh', args: ['-c', `aws s3 cp --recursive --quiet --endpoint-url ${server.endpoint} s3://bench/o${n}/ ${dl} && ${jq}`], env: awsEnv })] }),
+  };
+  const got = {};
+  try {
+    for (let r = 0; r < runs; r++) {
+      for (const n of counts) {
+        for (const [k, [label, spec]] of Object.entries(tools)) {
+          const g = (got[`${k}/${n}`] ??= { wall: [], cpu: [], load: [], status: '' });
+          const load = os.loadavg()[0];
+          const m = await measure(spec(n));
+          if (m.code !== 0) {
+            g.status = `FAILED (exit ${m.code}): ${m.stderr.trim().split('\n').pop()}`;
+            continue;
+          }
+          if (k === 'agg' || k === 'sdk') {
+            const values = JSON.parse(fs.readFileSync(path.join(tmp, 'a.json'), 'utf8')).length;
+            if (values !== n) g.status = `WRONG: ${values} values`;
+          }
+          g.wall.push(m.wall);
+          g.cpu.push(m.user + m.sys);
+          g.load.push(load);
+          log(`${delayMs} ms, ${n} objects, ${label}: ${m.wall.toFixed(2)} s, CPU ${(m.user + m.sys).toFixed(2)} s, load ${load.toFixed(1)}`);
+        }
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  const fmt = (xs, d = 2) => (xs.length ? median(xs).toFixed(d) : '');
+  out.push('', `## S3 small objects against rclone${useAws ? ' and the AWS CLI' : ''}, ${delayMs} ms to first byte, bench/lib/s3-lite.mjs (${runs} runs interleaved, medians)`, '');
+  out.push('| objects | tool | wall s | CPU s | load avg | wall vs rclone+jq | output |', '| ---: | --- | ---: | ---: | ---: | ---: | --- |');
+  for (const n of counts) {
+    const peer = median(got[`rclone/${n}`].wall);
+    for (const [k, [label]] of Object.entries(tools)) {
+      const g = got[`${k}/${n}`];
+      out.push(`| ${n} | ${label} | ${fmt(g.wall)} | ${fmt(g.cpu)} | ${fmt(g.load, 1)} | ${g.wall.length ? (median(g.wall) / peer).toFixed(2) + 'x' : ''} | ${g.status || 'ok'} |`);
+    }
+  }
+  if (counts.length >= 2) {
+    const [lo, hi] = [Math.min(...counts), Math.max(...counts)];
+    for (const k of ['agg', 'sdk']) {
+      const perGet = ((median(got[`${k}/${hi}`].cpu) - median(got[`${k}/${lo}`].cpu)) / (hi - lo)) * 1000;
+      out.push('', `${tools[k][0]}: CPU per GET (${hi} - ${lo} objects) = ${perGet.toFixed(3)} ms`);
+    }
   }
 }

@@ -9,6 +9,8 @@
  *   main.cjs.v8cache  written by scripts/code-cache.mjs (npm run build), not here
  *   aws-sdk.cjs       the AWS SDK's S3 client, required by main.cjs only for an s3:// input
  *                     (1.4 MB of JavaScript a local run never parses)
+ *   ajv.cjs           ajv and ajv-formats (dist/json/ajv.js), required by main.cjs only for a
+ *                     run given --schema
  *
  * An optional heavy dependency stays out of main.cjs by being its own entry point (a second
  * CommonJS file under bundle/, built by another build() call here with the same options) that
@@ -56,6 +58,19 @@ const externalSdk = {
   },
 };
 
+/**
+ * Our module dist/json/ajv.js (ajv's classes) becomes a require() of ./ajv.cjs, the same module
+ * bundled alone: dist/json/schema.js, its only importer, is reached through import() (a lazily
+ * initialised module in main.cjs), so ajv is read on the first --schema run only.
+ */
+const AJV = './ajv.cjs';
+const externalAjv = {
+  name: 'external-ajv',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/ajv\.js$/ }, (args) => (args.importer.endsWith('/dist/json/schema.js') ? { path: AJV, external: true } : undefined));
+  },
+};
+
 // A cache made for the previous main.cjs would only be rejected: remove it with the bundle.
 rmSync('bundle/main.cjs.v8cache', { force: true });
 await build({
@@ -69,7 +84,16 @@ await build({
   // The ES modules inside (yargs, the CLI) read import.meta.url; in CommonJS it is this file.
   define: { __AGGREGATE_VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__aggregate_import_meta_url' },
   banner: { js: "'use strict';var __aggregate_import_meta_url=require('url').pathToFileURL(__filename).href;" },
-  plugins: [lazyStringWidth, externalSdk],
+  plugins: [lazyStringWidth, externalSdk, externalAjv],
+});
+await build({
+  entryPoints: ['dist/json/ajv.js'],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outfile: 'bundle/ajv.cjs',
+  logLevel: 'warning',
 });
 await build({
   stdin: { contents: "export { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';", resolveDir: '.', loader: 'js' },

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import yargs, { type Options as Flag } from 'yargs';
 import { aggregate } from './index.js';
 import { ExitCode, InterruptedError, UsageError, exitCodeOf, messageOf } from './errors.js';
-import { JSON_FORMATS, KEY_BY, MODES, ON_INVALID, SORT_ORDERS, parseShard, type Options, type Progress } from './options.js';
+import { typedUnknownFlags, unknownFlagsMessage, type KnownFlag } from './did-you-mean.js';
+import { JSON_FORMATS, KEY_BY, MODES, ON_INVALID, SORT_ORDERS, requestedConcurrency, type Options, type Progress } from './options.js';
 import { quoteName } from './quote.js';
 import { removePendingTempFiles } from './sink.js';
 import type { Stats } from './run.js';
@@ -46,11 +47,17 @@ Examples:
 
 Refused (exit 2): --key-by with --format ndjson, --flatten or --mode tar|zip; --expect with
 --expect-names; --max-missing without one of them; --max-invalid without --on-invalid skip;
---gzip with --mode zip.`;
+--gzip with --mode zip; --schema with --mode tar|zip; an -o name that says another format
+than the mode writes (-o x.tar.gz in json mode: add --mode tar); archive or gzip bytes to a
+terminal. Numbers are plain decimal digits (no sign, exponent, 0x or leading zero). A misspelt
+flag: the nearest one is suggested.`;
 
-/** Every flag but the booleans; each takes exactly one value per occurrence (see parser). */
+/**
+ * Every flag but the booleans; each takes exactly one value per occurrence (see parser), always
+ * as the text typed: numbers too (--concurrency, --level), which options.ts parses strictly.
+ */
 const VALUE_FLAGS: Record<string, Flag> = {
-  mode: { alias: 'm', choices: MODES as string[], default: 'json', describe: 'json: merge JSON values into one array; tar/zip: archive the files' },
+  mode: { alias: 'm', choices: MODES as string[], describe: 'json: merge JSON values into one array; tar/zip: archive the files [default: json]' },
   output: { alias: 'o', type: 'string', describe: 'Output file, written atomically; - or absent: stdout' },
   pattern: { alias: 'p', type: 'string', describe: 'Glob relative to <dir>, repeatable [default: **/*.json in json mode, **/* in tar/zip]' },
   ignore: { type: 'string', describe: 'Glob relative to <dir> to leave out, repeatable' },
@@ -59,19 +66,79 @@ const VALUE_FLAGS: Record<string, Flag> = {
   format: { choices: JSON_FORMATS as string[], describe: 'JSON output: one array, or one value per line [default: array]' },
   stats: { type: 'string', describe: 'Write a JSON summary to this file (failed runs too)' },
   manifest: { type: 'string', describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' },
-  concurrency: { type: 'number', default: 32, describe: 'Files read ahead when reads are slow (network volumes)' },
+  concurrency: { describe: 'Files read ahead when reads are slow (network volumes) [default: 32]' },
   shard: { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' },
   'key-by': { choices: KEY_BY as string[], describe: "One JSON object keyed by each fragment's path without its extension (exactly one value per fragment)" },
+  schema: { type: 'string', describe: 'JSON Schema file (draft 2020-12, or draft-07 by its $schema) every value must match; a value that does not makes its fragment invalid (json mode)' },
   expect: { type: 'string', describe: 'Number of files that must match (whole set, before --shard); otherwise exit 4, nothing written' },
-  'expect-names': { type: 'string', describe: 'File of the relative paths that must match (JSON array or one per line; - = stdin); otherwise exit 4' },
+  'expect-names': { type: 'string', describe: 'File of the relative paths that must match (JSON array, a --manifest as is, or one per line; - = stdin); otherwise exit 4' },
   'max-missing': { type: 'string', describe: 'With --expect(-names): tolerate N missing files, or P% of the expected count' },
   'max-invalid': { type: 'string', describe: 'With --on-invalid skip: tolerate N invalid fragments, or P% of the files read; past it exit 3' },
-  level: { type: 'number', describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' },
+  level: { describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' },
   endpoint: { type: 'string', describe: 's3:// input: URL of an S3-compatible store (MinIO, Ceph); path-style [default: $AWS_ENDPOINT_URL]' },
+  timeout: { type: 'string', describe: 's3:// input: seconds a request may go without progress (connect, answer, next bytes) before it is retried [default: 30]' },
 };
 
+const BOOLEAN_FLAGS: Record<string, Flag> = {
+  flatten: { type: 'boolean', describe: 'Splice the elements of array fragments (tree reduce); a non-array is invalid' },
+  gzip: { alias: 'z', type: 'boolean', describe: 'gzip the output (json, tar) [default: when -o ends in .gz or .tgz]' },
+  quiet: { alias: 'q', type: 'boolean', default: false, describe: 'No summary or progress on stderr (warnings still print)' },
+};
+
+const shorts = (flags: Record<string, Flag>) => Object.entries(flags).filter(([, f]) => typeof f.alias === 'string').map(([name, f]) => [f.alias as string, name] as const);
+const SHORT_VALUE_FLAGS = new Map(shorts(VALUE_FLAGS));
+const SHORT_BOOLEANS = new Set([...shorts(BOOLEAN_FLAGS).map(([letter]) => letter), 'h', 'V']);
+
+/** Every flag yargs knows, for suggestions when one is misspelt. */
+const KNOWN_FLAGS: readonly KnownFlag[] = [
+  ...Object.entries(VALUE_FLAGS).map(([name, f]) => ({ name, short: f.alias as string | undefined })),
+  ...Object.entries(BOOLEAN_FLAGS).map(([name, f]) => ({ name, short: f.alias as string | undefined, boolean: true })),
+  { name: 'help', short: 'h' },
+  { name: 'version', short: 'V' },
+];
+
+/**
+ * yargs negates any flag (`--no-output` sets output to false): for a flag that takes a value
+ * that is never meant, so it is refused before yargs turns it into a value.
+ */
+function checkNegations(argv: readonly string[]): void {
+  for (const arg of argv) {
+    if (arg === '--') return;
+    const m = /^--no-([^=]+)/.exec(arg);
+    const name = m && Object.keys(VALUE_FLAGS).find((n) => n === m[1] || VALUE_FLAGS[n]!.alias === m[1]);
+    if (name) throw new UsageError(`${arg.split('=')[0]} is not an option: --${name} takes a value; leave it out for the default`);
+  }
+}
+
+/**
+ * A short flag's value written in the same argument, as getopt reads it (`-ofile.json`,
+ * `-p*.json`, `-qzo-x`): yargs would take each letter for a flag. Rewritten to `--long=value`,
+ * the on/off letters before it kept.
+ */
+function attachedValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return out.concat(argv.slice(i));
+    const m = /^-([A-Za-z]+)/.exec(arg);
+    const at = m ? [...m[1]!].findIndex((letter) => SHORT_VALUE_FLAGS.has(letter)) : -1;
+    const rest = at < 0 ? '' : arg.slice(2 + at);
+    if (at < 0 || rest === '' || rest.startsWith('=') || ![...arg.slice(1, 1 + at)].every((l) => SHORT_BOOLEANS.has(l))) {
+      out.push(arg);
+      continue;
+    }
+    if (at > 0) out.push(arg.slice(0, 1 + at));
+    out.push(`--${SHORT_VALUE_FLAGS.get(arg[1 + at]!)}=${rest}`);
+  }
+  return out;
+}
+
 function parser(argv: readonly string[]) {
-  const y = yargs([...argv])
+  const y = yargs(attachedValues(argv))
+    // Every value and <dir> reach the program as typed: `1.0`, `0x10` and `1e3` are names, not
+    // numbers (yargs would read the directory `1.0` as 1). Numbers are parsed in options.ts.
+    // No dot notation either: `--pattern.x y` would make the pattern an object.
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false, 'dot-notation': false })
     .scriptName(NAME)
     .usage(`$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.\n<dir> may be s3://bucket/prefix/: the objects under the prefix, read straight from S3.`);
   // One value per occurrence (nargs 1, never a greedy array), for every value flag in one place:
@@ -79,10 +146,8 @@ function parser(argv: readonly string[]) {
   // is `-` (`--output -`, `--expect-names -`, `-o -`) or looks like a negative number
   // (`--shard -1/2`, `--expect -1`: then options.ts names the flag and the accepted form).
   for (const [name, flag] of Object.entries(VALUE_FLAGS)) y.option(name, { ...flag, nargs: 1 });
+  for (const [name, flag] of Object.entries(BOOLEAN_FLAGS)) y.option(name, flag);
   return y
-    .option('flatten', { type: 'boolean', describe: 'Splice the elements of array fragments (tree reduce); a non-array is invalid' })
-    .option('gzip', { alias: 'z', type: 'boolean', describe: 'gzip the output (json, tar) [default: when -o ends in .gz or .tgz]' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No summary or progress on stderr (warnings still print)' })
     .epilog(EPILOG)
     .version(version())
     .alias('version', 'V')
@@ -95,6 +160,14 @@ function parser(argv: readonly string[]) {
     .fail((msg: string | undefined, err: Error | undefined) => {
       // yargs puts line breaks in some messages ("Invalid values:\n  Argument: ..."): one line.
       if (err instanceof UsageError) throw err;
+      const unknown = /^Unknown arguments?: (.*)$/.exec(msg ?? '');
+      if (unknown) {
+        const names = unknown[1]!.split(', ');
+        const typed = typedUnknownFlags(argv, new Set(names));
+        // A name not found as typed (`--=x`): as yargs read it.
+        const shown = typed.length > 0 ? typed : names.map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
+        throw new UsageError(unknownFlagsMessage(shown, KNOWN_FLAGS, `${NAME} --help`));
+      }
       throw new UsageError(reword((msg ?? err?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': ')));
     });
 }
@@ -121,16 +194,16 @@ function one<T>(value: T | T[] | undefined): T | undefined {
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
+/** The parsed flags as Options: every value the text typed; options.ts checks and resolves them. */
 function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: boolean): Options {
   const positional = (args._ as unknown[]).map(String);
   if (positional.length === 0) throw new UsageError('missing input directory: aggregate [--mode json] <dir> [options]');
-  if (positional.length > 1) throw new UsageError(`expected one input directory, got ${positional.length}: ${positional.join(' ')}`);
-  const shardText = one(args.shard as string | string[] | undefined);
-  const num = (name: string): number | undefined => {
-    const v = one(args[name] as number | number[] | undefined);
-    if (v !== undefined && Number.isNaN(v)) throw new UsageError(`invalid --${name}: expected a number`);
-    return v;
-  };
+  if (positional.length > 1) {
+    throw new UsageError(
+      `expected one input directory, got ${positional.length}: ${positional.map(quoteName).join(' ')}; ` +
+        `quote a --pattern or --ignore glob ('*.json') so that the shell does not expand it, and give each glob its own flag`,
+    );
+  }
   return {
     dir: positional[0]!,
     mode: one(args.mode as Options['mode']),
@@ -143,16 +216,18 @@ function toOptions(args: Record<string, unknown>, signal: AbortSignal, quiet: bo
     flatten: one(args.flatten as boolean | undefined),
     stats: one(args.stats as string | undefined),
     manifest: one(args.manifest as string | undefined),
-    concurrency: num('concurrency'),
-    shard: shardText === undefined ? undefined : parseShard(shardText),
+    concurrency: one(args.concurrency as string | undefined),
+    shard: one(args.shard as string | undefined),
     keyBy: one(args['key-by'] as Options['keyBy']),
+    schema: one(args.schema as string | undefined),
     expect: one(args.expect as string | undefined),
     expectNames: one(args['expect-names'] as string | undefined),
     maxMissing: one(args['max-missing'] as string | undefined),
     maxInvalid: one(args['max-invalid'] as string | undefined),
     gzip: one(args.gzip as boolean | undefined),
-    level: num('level'),
+    level: one(args.level as string | undefined),
     endpoint: one(args.endpoint as string | undefined),
+    timeout: one(args.timeout as string | undefined),
     signal,
     onWarning: (message) => process.stderr.write(`${NAME}: ${message}\n`),
     onProgress: quiet ? undefined : progressLine(),
@@ -204,13 +279,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   let progressShown = false;
   try {
+    checkNegations(argv);
     const args = (await parser(argv).parseAsync()) as Record<string, unknown>;
     if (args.help || args.version) return ExitCode.ok;
     const quiet = args.quiet === true;
     const options = toOptions(args, controller.signal, quiet);
     // Concurrent reads run on libuv's thread pool: size it before its first use. (Node 20's ES
     // module loader starts it while loading an ES module entry: hence the bin is CommonJS.)
-    process.env.UV_THREADPOOL_SIZE ??= String(Math.min(Math.max(options.concurrency ?? 32, 4), 128));
+    process.env.UV_THREADPOOL_SIZE ??= String(Math.min(Math.max(requestedConcurrency(options), 4), 128));
     const onProgress = options.onProgress;
     const stats = await aggregate({
       ...options,
@@ -235,6 +311,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // Interrupted: leave now, not when a write a stopped reader will never take has drained.
+    if (code === ExitCode.sigint || code === ExitCode.sigterm) process.exit(code);
   },
   (error: unknown) => {
     process.stderr.write(`${NAME}: ${messageOf(error)}\n`);

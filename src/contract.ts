@@ -9,6 +9,7 @@
  *
  * Names are byte strings: an expected name matches a found file when their bytes are equal.
  */
+import { PLAIN_DECIMAL, decimalInteger, decimalPercent } from './decimal.js';
 import { IncompleteInputError, TooManyInvalidError, UsageError } from './errors.js';
 import type { ExpectedNames, OrderedNames } from './expected.js';
 import { nameFields, quoteName } from './quote.js';
@@ -23,17 +24,13 @@ const MESSAGE_NAMES = 10;
 /** Names listed in `--stats` (an Argo parameter must stay small); the full lists go to --manifest. */
 export const STATS_NAMES = 20;
 
-/** Parse `N` (files) or `P%` (0-100, decimals allowed). */
+/** Parse `N` (files) or `P%` (0-100, decimals allowed), written as decimal.ts allows. */
 export function parseTolerance(flag: string, text: string): Tolerance {
-  const t = text.trim();
-  const m = /^(\d+(?:\.\d+)?)%$/.exec(t);
-  if (m) {
-    const percent = Number(m[1]);
-    if (percent <= 100) return { percent };
-  } else if (/^\d+$/.test(t) && Number.isSafeInteger(Number(t))) {
-    return { count: Number(t) };
-  }
-  throw new UsageError(`invalid --${flag} '${text}': expected a count of files (e.g. 2) or a percentage from 0% to 100% (e.g. 5%)`);
+  const percent = decimalPercent(text);
+  if (percent !== undefined && percent <= 100) return { percent };
+  const count = decimalInteger(text);
+  if (count !== undefined) return { count };
+  throw new UsageError(`invalid --${flag} '${text}': expected a count of files (e.g. 2) or a percentage from 0% to 100% (e.g. 5%), in ${PLAIN_DECIMAL}`);
 }
 
 /** Files a tolerance allows out of `total` (a percentage rounds down: 5% of 10 files allows 0). */
@@ -45,11 +42,11 @@ export function formatTolerance(tolerance: Tolerance): string {
   return 'count' in tolerance ? String(tolerance.count) : `${tolerance.percent}%`;
 }
 
-/** Parse `--expect N`: a non-negative integer. */
+/** Parse `--expect N`: a non-negative integer (a number from the library, decimal digits as text). */
 export function parseExpectCount(value: unknown): number {
-  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  const n = typeof value === 'string' ? decimalInteger(value) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new UsageError(`invalid --expect '${String(value)}': expected the number of fragment files, an integer >= 0`);
+    throw new UsageError(`invalid --expect '${String(value)}': expected the number of fragment files, an integer >= 0 in ${PLAIN_DECIMAL} (e.g. 100)`);
   }
   return n;
 }
@@ -73,39 +70,59 @@ export interface Expectation {
 
 const NONE: ContractReport = Object.freeze({ expected: null, found: 0, missing: 0, extra: 0, missingNames: [], extraNames: [] });
 
+/** A matched file the artifact will not hold, and why (a name the format cannot carry, a file gone). */
+export interface LeftOut {
+  readonly name: Buffer;
+  readonly reason: string;
+}
+
 /**
  * Compare the whole matched set (before --shard; `matched.order` is the run order) with the
- * expectation; throws IncompleteInputError (exit 4) on unexpected extra files or more missing
- * ones than allowed.
+ * expectation, judged on what the artifact will hold: a matched file in `leftOut` counts as
+ * missing. Throws IncompleteInputError (exit 4) on unexpected extra files or more missing ones
+ * than allowed.
  */
-export function checkExpectation(settings: Expectation, dir: string, matched: OrderedNames): ContractReport {
+export function checkExpectation(settings: Expectation, dir: string, matched: OrderedNames, leftOut: readonly LeftOut[] = []): ContractReport {
   const { expect, expectNames, maxMissing } = settings;
-  const found = matched.order.length;
+  const found = matched.order.length - leftOut.length;
   if (expect === undefined && expectNames === undefined) return { ...NONE, found };
   let report: ContractReport;
   if (expectNames !== undefined) {
     // Missing names in the order the list gave them, extra ones in run order.
-    const { missing: missingNames, extra: extraNames } = expectNames.difference(matched);
-    report = { expected: expectNames.length, found, missing: missingNames.length, extra: extraNames.length, missingNames, extraNames };
+    const { missing, extra } = expectNames.difference(matched);
+    if (leftOut.length > 0) {
+      // An expected file left out is missing; an unexpected one stays extra.
+      const unexpected = new Set(extra.map(key));
+      for (const l of leftOut) if (!unexpected.has(key(l.name))) missing.push(l.name);
+    }
+    report = { expected: expectNames.length, found, missing: missing.length, extra: extra.length, missingNames: missing, extraNames: extra };
   } else {
     const n = expect!;
-    report = { expected: n, found, missing: Math.max(0, n - found), extra: Math.max(0, found - n), missingNames: [], extraNames: [] };
+    report = { expected: n, found, missing: Math.max(0, n - found), extra: Math.max(0, matched.order.length - n), missingNames: [], extraNames: [] };
   }
   const allowedMissing = maxMissing ? allowed(maxMissing, report.expected!) : 0;
   if (report.extra > 0 || report.missing > allowedMissing) {
-    throw new IncompleteInputError(incompleteMessage(report, dir, maxMissing, allowedMissing), contractStats(report));
+    throw new IncompleteInputError(incompleteMessage(report, dir, maxMissing, allowedMissing, leftOut), contractStats(report));
   }
   return report;
 }
 
-function incompleteMessage(r: ContractReport, dir: string, maxMissing: Tolerance | undefined, allowedMissing: number): string {
+const key = (name: Buffer): string => name.toString('latin1');
+
+function incompleteMessage(r: ContractReport, dir: string, maxMissing: Tolerance | undefined, allowedMissing: number, leftOut: readonly LeftOut[]): string {
   const parts = [`incomplete input under ${quoteName(dir)}: expected ${r.expected} file${r.expected === 1 ? '' : 's'}, found ${r.found}`];
   if (r.missing > 0) {
     const tolerated = maxMissing ? ` (--max-missing ${formatTolerance(maxMissing)} allows ${allowedMissing})` : '';
     parts.push(`${r.missing} missing${tolerated}${listed(r.missingNames, r.missing)}`);
   }
   if (r.extra > 0) parts.push(`${r.extra} unexpected${listed(r.extraNames, r.extra)}`);
-  return `${parts.join('; ')}. Nothing was written; a retry reads the same input (exit 4). Check the fan-out's outputs, --pattern/--ignore and the mount.`;
+  if (leftOut.length > 0) {
+    const shown = leftOut.slice(0, MESSAGE_NAMES).map((l) => `${quoteName(l.name)} (${l.reason})`).join(', ');
+    const more = leftOut.length > MESSAGE_NAMES ? ` and ${leftOut.length - MESSAGE_NAMES} more` : '';
+    parts.push(`${leftOut.length} matched but left out of the output, counted as missing: ${shown}${more}`);
+  }
+  const retry = leftOut.length > 0 ? '' : '; a retry reads the same input';
+  return `${parts.join('; ')}. Nothing was written${retry} (exit 4). Check the fan-out's outputs, --pattern/--ignore and the mount.`;
 }
 
 function listed(names: readonly Name[], count: number): string {

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { IoError, UsageError } from './errors.js';
+import { IoError, UsageError, type InvalidKind } from './errors.js';
 import type { Settings } from './options.js';
 import { quoteName } from './quote.js';
 import { PackedNames } from './names.js';
@@ -34,6 +34,10 @@ export interface SkippedFile {
   /** The exact bytes of the relative path (a string is UTF-8). */
   readonly path: Buffer | string;
   readonly reason: string;
+  /** A file the run matched and left out (not one discovery passed over): --expect-names counts it. */
+  readonly matched?: boolean;
+  /** Set for a fragment left out as invalid (--on-invalid skip): what made it invalid. */
+  readonly kind?: InvalidKind;
 }
 
 /** What a listing gives the pipeline: the local walk's, or an S3 prefix's (s3/list.ts). */

@@ -52,11 +52,35 @@ export function formatPosition(position: Position): string {
   return `${position.line}:${position.column} (byte offset ${position.offset})`;
 }
 
+/**
+ * What made a fragment invalid, as stats and manifests report it: `syntax` (not JSON, or not an
+ * array under --flatten), `schema` (a value breaks --schema, or is too large to check against it),
+ * `key` (--key-by path cannot key it).
+ */
+export type InvalidKind = 'syntax' | 'schema' | 'key';
+
+/** Where a value breaks --schema: its index in the fragment, and for a failed keyword, where. */
+export interface SchemaDetail {
+  /** 0-based index of the value among those the fragment holds (with --flatten: array elements). */
+  readonly value: number;
+  /** JSON Pointer to the failing part of the value ('' = the value itself); absent for a value too large to check. */
+  readonly pointer?: string;
+  /** The schema keyword that failed, and where it is in the schema (`#/...`). */
+  readonly keyword?: string;
+  readonly schemaPath?: string;
+}
+
 export class InvalidInputError extends AggregateError {
   readonly file: string | Buffer;
   readonly position: Position | undefined;
   readonly reason: string;
-  constructor(file: string | Buffer, reason: string, position?: Position) {
+  constructor(
+    file: string | Buffer,
+    reason: string,
+    position?: Position,
+    readonly kind: InvalidKind = 'syntax',
+    readonly detail?: SchemaDetail,
+  ) {
     super(`invalid input: ${quoteName(file)}${position ? ` at ${formatPosition(position)}` : ''}: ${reason}`, ExitCode.invalidInput);
     this.file = file;
     this.reason = reason;

@@ -9,6 +9,7 @@
  * the bytes costs the same in any order. Every per-byte pass is one loop in one function: these
  * run once per process, mostly before the JIT has optimized anything.)
  */
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import { IoError, UsageError, errnoCode } from './errors.js';
 import { PackedNames } from './names.js';
@@ -141,9 +142,17 @@ function sameBytes(a: Buffer, as: number, ae: number, b: Buffer, bs: number, be:
 }
 
 /**
- * Read the expected names from `file` (`-`: stdin). Either a JSON array whose elements are
- * strings or `{ "path": ... }` / `{ "pathBase64": ... }` objects (what --manifest and --stats
- * write), or one name per line (exact bytes; a trailing CR is dropped, empty lines are ignored).
+ * Read the expected names from `file` (`-`: stdin), one of:
+ *
+ * - a JSON array whose elements are strings or `{ "path": ... }` / `{ "pathBase64": ... }`
+ *   objects (the lists --manifest and --stats write);
+ * - a manifest that --manifest wrote (an object with `entries`): the files its run matched, i.e.
+ *   its entries and the skipped files marked `"matched": true`;
+ * - one name per line (exact bytes, UTF-8 or not; a trailing CR is dropped, empty lines are
+ *   ignored).
+ *
+ * JSON text must be UTF-8 (RFC 8259): a byte order mark before it is ignored, invalid UTF-8 in it
+ * is refused (it would be read as U+FFFD and match another name).
  */
 export function loadExpectedNames(file: string): ExpectedNames {
   let text: Buffer;
@@ -156,8 +165,16 @@ export function loadExpectedNames(file: string): ExpectedNames {
     throw new IoError('read --expect-names', shown, error);
   }
   const where = `--expect-names ${file === '-' ? 'standard input' : file}`;
-  if (/^\s*\[/.test(text.subarray(0, 64).toString('latin1'))) return expectedNames(namesFromJson(text, where), where);
-  return namesFromLines(text, where);
+  // UTF-16 (as some editors save): its NUL bytes would read as names no file can have.
+  if (text.length >= 2 && ((text[0] === 0xff && text[1] === 0xfe) || (text[0] === 0xfe && text[1] === 0xff))) {
+    throw new UsageError(`${where}: starts with a UTF-16 byte order mark; save the list as UTF-8 (a JSON array, or one name per line)`);
+  }
+  // A byte order mark says nothing about the names: dropped from either form.
+  const bom = text.length >= 3 && text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf ? 3 : 0;
+  if (/^\s*[[{]/.test(text.subarray(bom, bom + 64).toString('latin1'))) {
+    return expectedNames(namesFromJson(text.subarray(bom), where, bom), where);
+  }
+  return namesFromLines(bom ? text.subarray(bom) : text, where);
 }
 
 /** Names given as strings (UTF-8) or bytes. */
@@ -211,21 +228,62 @@ function grow(a: Uint32Array): Uint32Array {
   return b;
 }
 
-function namesFromJson(text: Buffer, where: string): (string | Buffer)[] {
+function namesFromJson(text: Buffer, where: string, skipped: number): (string | Buffer)[] {
+  if (!isUtf8(text)) {
+    throw new UsageError(
+      `${where}: not valid UTF-8 at byte ${skipped + firstInvalidUtf8(text)}, and JSON text is UTF-8; ` +
+        'give a name that is not UTF-8 as {"pathBase64": ...}, or list the names one per line',
+    );
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text.toString('utf8'));
   } catch (error) {
-    throw new UsageError(`${where}: not valid JSON (${(error as Error).message}); give a JSON array of paths or one path per line`);
+    throw new UsageError(`${where}: not valid JSON (${(error as Error).message}); give a JSON array of paths, a manifest, or one path per line`);
   }
-  if (!Array.isArray(parsed)) throw new UsageError(`${where}: expected a JSON array of paths`);
-  return parsed.map((item, i) => {
-    if (typeof item === 'string') return item;
-    if (item && typeof item === 'object') {
-      const o = item as { path?: unknown; pathBase64?: unknown };
-      if (typeof o.pathBase64 === 'string') return Buffer.from(o.pathBase64, 'base64');
-      if (typeof o.path === 'string') return o.path;
+  let list: unknown = parsed;
+  let matchedSkips: unknown[] = [];
+  if (isManifest(parsed)) {
+    list = parsed.entries;
+    if (Array.isArray(parsed.skipped)) matchedSkips = parsed.skipped.filter((s) => s !== null && typeof s === 'object' && (s as { matched?: unknown }).matched === true);
+  } else if (!Array.isArray(parsed)) {
+    throw new UsageError(`${where}: expected a JSON array of paths, or a manifest (an object with "entries")`);
+  }
+  if (!Array.isArray(list)) throw new UsageError(`${where}: the manifest's "entries" is not an array`);
+  const what = list === parsed ? 'element' : 'entry';
+  const names = list.map((item, i) => pathOf(item, `${where}: ${what} ${i}`));
+  for (let i = 0; i < matchedSkips.length; i++) names.push(pathOf(matchedSkips[i], `${where}: skipped file ${i}`));
+  return names;
+}
+
+function isManifest(v: unknown): v is { entries: unknown; skipped?: unknown } {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && 'entries' in v;
+}
+
+function pathOf(item: unknown, what: string): string | Buffer {
+  if (typeof item === 'string') return item;
+  if (item && typeof item === 'object') {
+    const o = item as { path?: unknown; pathBase64?: unknown };
+    if (typeof o.pathBase64 === 'string') {
+      // Buffer.from skips what is not base64: a typo would name another file.
+      if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(o.pathBase64)) {
+        throw new UsageError(`${what}: "pathBase64" ${JSON.stringify(o.pathBase64)} is not base64`);
+      }
+      return Buffer.from(o.pathBase64, 'base64');
     }
-    throw new UsageError(`${where}: element ${i} is not a path (a string, or an object with "path" or "pathBase64")`);
-  });
+    if (typeof o.path === 'string') return o.path;
+  }
+  throw new UsageError(`${what} is not a path (a string, or an object with "path" or "pathBase64")`);
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence (for messages only). */
+function firstInvalidUtf8(b: Buffer): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n === 0 || i + n > b.length || !isUtf8(b.subarray(i, i + n))) return i;
+    i += n;
+  }
+  return b.length;
 }

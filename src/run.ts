@@ -5,10 +5,11 @@
 import type { Hash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { InvalidBudget, checkExpectation, contractManifest, contractStats, type ContractStats } from './contract.js';
+import { InvalidBudget, checkExpectation, contractManifest, contractStats, type ContractStats, type LeftOut } from './contract.js';
 import { discover, type FileList, type SkippedFile } from './discover.js';
-import { IncompleteInputError, InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type Position } from './errors.js';
+import { IncompleteInputError, InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type InvalidKind, type Position, type SchemaDetail } from './errors.js';
 import type { Mode, Settings } from './options.js';
+import type { PackedNames } from './names.js';
 import { nameFields, quoteName } from './quote.js';
 import { FileReader, type OpenedFile, type ReadAheadStats, type ReadMode, type Reader, type Source } from './read.js';
 import { isS3Url } from './s3/url.js';
@@ -42,15 +43,20 @@ export interface Stats {
   readonly bytesOut: number;
   /** Files left out: not regular files, and invalid ones under `skip`. */
   readonly skippedCount: number;
-  /** The first LIST_CAP of them, with the reason. */
-  readonly skipped: readonly (NameFields & { readonly reason: string })[];
+  /** The first LIST_CAP of them, with the reason (and for an invalid fragment, what kind). */
+  readonly skipped: readonly (NameFields & { readonly reason: string; readonly kind?: InvalidKind; readonly matched?: true })[];
   /**
    * Invalid fragments found: under `--on-invalid fail` the run then fails (exit 3); under `skip`
    * they are left out (and also in `skipped`), and more than `--max-invalid` fails the run (exit 3).
    */
   readonly invalidCount: number;
-  /** The first LIST_CAP of them. */
-  readonly invalid: readonly (NameFields & { readonly reason: string; readonly position: Position | null })[];
+  /** How many of them were of each kind: not JSON, against --schema, not keyable by --key-by. */
+  readonly invalidKinds: Readonly<Record<InvalidKind, number>>;
+  /**
+   * The first LIST_CAP of them: a syntax error's position; a schema failure's value index,
+   * instance pointer, keyword and schema path (SchemaDetail).
+   */
+  readonly invalid: readonly (NameFields & { readonly reason: string; readonly kind: InvalidKind; readonly position: Position | null } & Partial<SchemaDetail>)[];
   readonly elapsedMs: number;
   /** The output file, or null for stdout. */
   readonly output: string | null;
@@ -184,9 +190,15 @@ function readMode(): ReadMode {
   return v === 'sync' || v === 'async' ? v : 'auto';
 }
 
+/**
+ * `nameProblem`: why the mode's artifact cannot hold a file under its name (zip), checked on
+ * every matched name before the contract, so that the contract is judged on what the artifact
+ * will hold.
+ */
 export async function runPipeline(
   settings: Settings,
   makeHandler: (out: OutputTarget, files: FileList) => Handler,
+  nameProblem?: (rel: Buffer) => string | undefined,
 ): Promise<Stats> {
   const started = performance.now();
   const tally = new Tally(settings);
@@ -202,8 +214,10 @@ export async function runPipeline(
     if (found.matched === 0) settings.onWarning(noMatch(settings));
     for (const s of found.skipped) tally.skip(s.path, s.reason);
     // Before anything is read or created: an incomplete input fails fast.
-    const contract = checkExpectation(settings, settings.dir, found.all);
+    const unnamable = nameProblem ? leftOutByName(found.all.names, nameProblem) : [];
+    let contract = checkExpectation(settings, settings.dir, found.all, unnamable);
     tally.contract = contractStats(contract);
+    tally.unnamable = new Set(unnamable.map((l) => l.name.toString('latin1')));
     const budget = new InvalidBudget(settings.maxInvalid, found.files.length);
 
     const pacer = new Pacer(settings, found.files.length);
@@ -223,7 +237,7 @@ export async function runPipeline(
       if (r === undefined) break;
       if (r instanceof Promise) r = await r;
       if (r.kind === 'skipped') {
-        tally.skip(r.entry.rel, r.reason);
+        tally.leave(r.entry.rel, r.reason);
         continue;
       }
       const file = r.file;
@@ -231,7 +245,7 @@ export async function runPipeline(
         let added = handler.add(file, feed);
         if (added instanceof Promise) added = await added;
         if (added.skipped !== undefined) {
-          tally.skip(file.entry.rel, added.skipped);
+          tally.leave(file.entry.rel, added.skipped);
           continue;
         }
         tally.files++;
@@ -246,7 +260,7 @@ export async function runPipeline(
         tally.invalid(file.entry.rel, error);
         if (settings.onInvalid === 'skip') {
           const reason = error.reason + (error.position ? ` at ${formatPosition(error.position)}` : '');
-          tally.skip(file.entry.rel, reason, error.message);
+          tally.skip(file.entry.rel, reason, true, error.message, error.kind);
           budget.add(file.entry.rel, reason); // past --max-invalid: exit 3, nothing written
         } else {
           // Nothing will be written: drop the output now, and go on validating to the end so
@@ -266,25 +280,42 @@ export async function runPipeline(
     tally.bytesIn = pacer.bytesIn;
     if (settings.onInvalid === 'fail' && tally.invalidCount > 0) throw new InvalidFilesError(invalid, tally.invalidCount);
 
+    if (tally.late.length > 0) {
+      // Matched files that did not reach the output after the contract was checked (gone or
+      // unreadable by the time they were read): judged again, as missing.
+      contract = checkExpectation(settings, settings.dir, found.all, [...unnamable, ...tally.late]);
+      tally.contract = contractStats(contract);
+    }
     tally.bytesOut = out.length;
     const stats = tally.report(started, undefined);
     // The contract's full lists, only when the run had one (a plain manifest keeps its layout).
     const expectation = settings.expect !== undefined || settings.expectNames !== undefined;
     manifest?.finish(tally.allSkipped, expectation ? contractManifest(contract) : {});
     if (statsOut) writeJson(statsOut, stats);
-    commitAll([out, ...(manifest ? [manifest.target] : []), ...(statsOut ? [statsOut] : [])]);
+    await commitAll([out, ...(manifest ? [manifest.target] : []), ...(statsOut ? [statsOut] : [])], settings.signal);
     return stats;
   } catch (error) {
     out?.abort();
     manifest?.abort();
     statsOut?.abort();
     tally.bytesOut = 0;
-    writeFailureStats(settings, tally.report(started, error));
+    await writeFailureStats(settings, tally.report(started, error));
     throw error;
   } finally {
     // Closes what was read ahead (a run stopped early) and an S3 client's connections.
     source?.reader.dispose();
   }
+}
+
+/** The matched names the artifact cannot hold, with the reason. */
+function leftOutByName(names: PackedNames, problem: (rel: Buffer) => string | undefined): LeftOut[] {
+  const out: LeftOut[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const name = names.name(i);
+    const reason = problem(name);
+    if (reason !== undefined) out.push({ name: Buffer.from(name), reason });
+  }
+  return out;
 }
 
 function localSource(settings: Settings): Source {
@@ -294,12 +325,13 @@ function localSource(settings: Settings): Source {
 }
 
 /** The report of a failed run, written alone; a failure here must not hide the run's own error. */
-function writeFailureStats(settings: Settings, stats: Stats): void {
+async function writeFailureStats(settings: Settings, stats: Stats): Promise<void> {
   if (settings.stats === undefined) return;
   try {
     const target = openOutput(settings.stats);
     writeJson(target, stats);
-    target.commit();
+    // A descriptor whose reader stopped must not hold an interrupted run: the signal ends this too.
+    await target.commit(settings.signal);
   } catch (error) {
     settings.onWarning(`could not write the stats of the failed run: ${messageOf(error)}`);
   }
@@ -320,7 +352,14 @@ class Tally {
   bytesIn = 0;
   bytesOut = 0;
   invalidCount = 0;
+  readonly invalidKinds: Record<InvalidKind, number> = { syntax: 0, schema: 0, key: 0 };
   reader: Reader | undefined;
+  /** Matched files this run left out of its output (invalid ones included). */
+  leftOut = 0;
+  /** Names the contract already counted as left out (`nameProblem`). */
+  unnamable = new Set<string>();
+  /** Matched files left out that the contract has not counted yet. */
+  readonly late: LeftOut[] = [];
   /** Every skipped file: the manifest lists them all. */
   readonly allSkipped: SkippedFile[] = [];
   private readonly invalidList: Stats['invalid'][number][] = [];
@@ -331,16 +370,29 @@ class Tally {
     this.contract = contractStats({ expected: settings.expect ?? settings.expectNames?.length ?? null, found: 0, missing: 0, extra: 0, missingNames: [], extraNames: [] });
   }
 
-  skip(path: SkippedFile['path'], reason: string, message = `${quoteName(path)}: ${reason}`): void {
-    this.allSkipped.push({ path, reason });
+  /**
+   * A file not in the output. `matched`: one the run matched (so --expect-names counts it), not
+   * one discovery passed over (a symlink, a directory). `kind`: an invalid fragment's.
+   */
+  skip(path: SkippedFile['path'], reason: string, matched = false, message = `${quoteName(path)}: ${reason}`, kind?: InvalidKind): void {
+    this.allSkipped.push({ path, reason, ...(kind !== undefined && { kind }), ...(matched && { matched }) });
+    if (matched) this.leftOut++;
     this.settings.onWarning(`skipped ${message}`);
+  }
+
+  /** A matched file that did not reach the output, for a reason other than its content. */
+  leave(path: SkippedFile['path'], reason: string): void {
+    this.skip(path, reason, true);
+    const name = typeof path === 'string' ? Buffer.from(path) : path;
+    if (!this.unnamable.has(name.toString('latin1'))) this.late.push({ name: Buffer.from(name), reason });
   }
 
   invalid(path: SkippedFile['path'], error: InvalidInputError): void {
     this.invalidCount++;
+    this.invalidKinds[error.kind]++;
     if (this.invalidList.length < LIST_CAP) {
       const p = error.position;
-      this.invalidList.push({ ...nameFields(path), reason: error.reason, position: p ? { line: p.line, column: p.column, offset: p.offset } : null });
+      this.invalidList.push({ ...nameFields(path), reason: error.reason, kind: error.kind, position: p ? { line: p.line, column: p.column, offset: p.offset } : null, ...error.detail });
     }
   }
 
@@ -361,15 +413,16 @@ class Tally {
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       skippedCount: this.allSkipped.length,
-      skipped: this.allSkipped.slice(0, LIST_CAP).map((s) => ({ ...nameFields(s.path), reason: s.reason })),
+      skipped: this.allSkipped.slice(0, LIST_CAP).map(skippedFields),
       invalidCount: this.invalidCount,
+      invalidKinds: { ...this.invalidKinds },
       invalid: this.invalidList,
       elapsedMs: Math.round(performance.now() - started),
       output: settings.output ?? null,
       shard: settings.shard ? `${settings.shard.index}/${settings.shard.count}` : null,
       readAhead: this.reader?.readAhead() ?? null,
       ...contract,
-      complete: !failed && contract.missing === 0 && this.invalidCount === 0,
+      complete: !failed && contract.missing === 0 && this.invalidCount === 0 && this.leftOut === 0,
     };
   }
 }
@@ -395,7 +448,7 @@ class ManifestWriter {
   }
 
   finish(skipped: readonly SkippedFile[], contract: object): void {
-    const list = skipped.map((s) => ({ ...nameFields(s.path), reason: s.reason }));
+    const list = skipped.map(skippedFields);
     let tail = `${this.entries > 0 ? '\n  ' : ''}],\n  "skipped": ${indent(JSON.stringify(list, null, 2), '  ').trimStart()}`;
     for (const [key, value] of Object.entries(contract)) tail += `,\n  ${JSON.stringify(key)}: ${indent(JSON.stringify(value, null, 2), '  ').trimStart()}`;
     this.target.write(Buffer.from(`${tail}\n}\n`));
@@ -404,6 +457,11 @@ class ManifestWriter {
   abort(): void {
     this.target.abort();
   }
+}
+
+/** A skipped file as stats and manifests list it; `matched` marks a file the run matched. */
+function skippedFields(s: SkippedFile): NameFields & { reason: string; kind?: InvalidKind; matched?: true } {
+  return { ...nameFields(s.path), reason: s.reason, ...(s.kind !== undefined && { kind: s.kind }), ...(s.matched === true && { matched: true as const }) };
 }
 
 function indent(text: string, by: string): string {

@@ -15,9 +15,11 @@
  * leaves no trace in the output.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { IoError, errnoCode } from './errors.js';
+import tty from 'node:tty';
+import { InterruptedError, IoError, errnoCode } from './errors.js';
 import { descriptorOf } from './options.js';
 import { quoteName } from './quote.js';
 
@@ -60,25 +62,171 @@ export function removePendingTempFiles(): void {
   pending.clear();
 }
 
-/** Write all of buf[start, end) to fd at `position` (or the current offset), retrying EAGAIN. */
+/**
+ * Write all of buf[start, end) to fd at `position` (or the current offset). For regular files
+ * (temp files, spools, a descriptor onto a file): their writes never wait for a reader, so a
+ * signal is handled at the next checkpoint. Pipes, sockets and devices go through `openWriter`.
+ */
 export function writeFully(fd: number, buf: Buffer, start: number, end: number, position: number | null): void {
   let off = start;
   let pos = position;
   while (off < end) {
-    let n: number;
-    try {
-      n = fs.writeSync(fd, buf, off, end - off, pos);
-    } catch (error) {
-      // stdout may be a non-blocking pipe: wait for the reader instead of failing.
-      if (errnoCode(error) === 'EAGAIN') {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-        continue;
-      }
-      throw error;
-    }
+    const n = fs.writeSync(fd, buf, off, end - off, pos);
     off += n;
     if (pos !== null) pos += n;
   }
+}
+
+/** Writes to a destination; `write` resolves once the bytes are handed to the kernel. */
+interface Writer {
+  write(buf: Buffer, start: number, end: number): Promise<void> | undefined;
+  /** Everything written; undefined when nothing is pending. */
+  flush(): Promise<void> | undefined;
+  close(): void;
+}
+
+/** The run's abort signal as a promise that rejects (with its reason) when it fires. */
+function aborted(signal: AbortSignal | undefined): { promise: Promise<never>; dispose(): void } | undefined {
+  if (signal === undefined) return undefined;
+  let onAbort = (): void => {};
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(interruption(signal));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => {}); // observed by whoever races it
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
+}
+
+function interruption(signal: AbortSignal): unknown {
+  return signal.reason instanceof InterruptedError ? signal.reason : new InterruptedError('SIGTERM');
+}
+
+/** A regular file: plain synchronous writes (a disk does not wait on a reader). */
+function fileWriter(fd: number): Writer {
+  return {
+    write: (buf, start, end) => {
+      writeFully(fd, buf, start, end, null);
+      return undefined;
+    },
+    flush: () => undefined,
+    close: () => {},
+  };
+}
+
+/**
+ * A pipe, FIFO or socket: written through a libuv stream (non-blocking, woken by epoll), so the
+ * event loop keeps running while the reader is slow or stopped, and a signal ends the run. The
+ * descriptor is a private one (reopened through /proc, its own O_NONBLOCK) when it can be, so
+ * that the caller's shared one keeps its flags; a socket cannot be reopened and is used as is.
+ */
+function streamWriter(fd: number, own: boolean, abort: AbortSignal | undefined): Writer {
+  const stream: net.Socket = !own && fd === 1 ? (process.stdout as unknown as net.Socket) : !own && fd === 2 ? (process.stderr as unknown as net.Socket) : new net.Socket({ fd, readable: false, writable: true });
+  let failure: unknown;
+  /** The one wait in progress (at most one: the caller awaits each write). */
+  let waiter: ((error: unknown) => void) | undefined;
+  const onError = (error: unknown): void => {
+    failure ??= error;
+    waiter?.(error);
+  };
+  stream.on('error', onError);
+  let drained = true;
+  const until = (settled: Promise<void>): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      if (failure !== undefined) return reject(failure);
+      const a = aborted(abort);
+      const done = (error?: unknown): void => {
+        waiter = undefined;
+        a?.dispose();
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      waiter = done;
+      a?.promise.catch(done);
+      settled.then(() => done(), done);
+    });
+  let last: Promise<void> | undefined;
+  return {
+    write: (buf, start, end) => {
+      if (failure !== undefined) throw failure;
+      // The stream keeps the buffer until written: hand it a copy (the caller reuses its own).
+      const written = new Promise<void>((resolve, reject) => {
+        if (!stream.write(Buffer.from(buf.subarray(start, end)), (error) => (error ? reject(error) : resolve()))) drained = false;
+      });
+      written.catch(() => {}); // reported through `until` or the 'error' event
+      last = written;
+      if (drained) return undefined;
+      return until(new Promise<void>((resolve) => stream.once('drain', resolve))).then(() => {
+        drained = true;
+      });
+    },
+    flush: () => (last ? until(last) : undefined),
+    close: () => {
+      stream.off('error', onError);
+      if (own) stream.destroy();
+    },
+  };
+}
+
+/**
+ * A terminal or another device: a private non-blocking descriptor (closed after), written until it would
+ * block, then retried after a short sleep on a timer (the event loop runs: a signal ends the run).
+ */
+function pollWriter(fd: number, abort: AbortSignal | undefined): Writer {
+  const write = async (buf: Buffer, start: number, end: number): Promise<void> => {
+    let off = start;
+    let wait = 1;
+    while (off < end) {
+      try {
+        off += fs.writeSync(fd, buf, off, end - off, null);
+        wait = 1;
+      } catch (error) {
+        if (errnoCode(error) !== 'EAGAIN') throw error;
+        if (abort?.aborted) throw interruption(abort);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        if (abort?.aborted) throw interruption(abort);
+        wait = Math.min(wait * 2, 16);
+      }
+    }
+  };
+  return {
+    write: (buf, start, end) => {
+      // Synchronous while the device takes everything (the usual case).
+      let off = start;
+      while (off < end) {
+        try {
+          off += fs.writeSync(fd, buf, off, end - off, null);
+        } catch (error) {
+          if (errnoCode(error) !== 'EAGAIN') throw error;
+          return write(buf, off, end);
+        }
+      }
+      return undefined;
+    },
+    flush: () => undefined,
+    close: () => fs.closeSync(fd),
+  };
+}
+
+/**
+ * A writer for `fd` by what it is (see fileWriter, streamWriter, pollWriter). Only pipes and
+ * terminals are reopened: reopening some devices has effects (a tape rewinds on close), and
+ * the others (/dev/null, /dev/full) never make a writer wait.
+ */
+function openWriter(fd: number, abort: AbortSignal | undefined): Writer {
+  const st = fs.fstatSync(fd);
+  const pipe = st.isFIFO();
+  if (!pipe && !st.isSocket() && !(st.isCharacterDevice() && tty.isatty(fd))) return fileWriter(fd);
+  let own = -1;
+  if (!st.isSocket()) {
+    try {
+      own = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    } catch {
+      // no /proc, or a pipe whose reader is gone (ENXIO): the descriptor itself
+    }
+  }
+  if (pipe || st.isSocket()) return streamWriter(own >= 0 ? own : fd, own >= 0, abort);
+  return own >= 0 ? pollWriter(own, abort) : fileWriter(fd);
 }
 
 export interface OutputTarget {
@@ -89,7 +237,7 @@ export interface OutputTarget {
   /** Drop everything written after `mark`. */
   rollback(mark: number): void;
   /** Make the output visible (rename into place, or copy to its descriptor): `commitAll([this])`. */
-  commit(): void;
+  commit(abort?: AbortSignal): Promise<void>;
   /** Commit protocol, step 1: everything written and synced; nothing visible yet. */
   prepare(): void;
   /** Discard everything; the target is untouched. Safe to call more than once. */
@@ -202,8 +350,8 @@ abstract class BufferedOutput implements OutputTarget {
     }
   }
 
-  commit(): void {
-    commitAll([this]);
+  commit(abort?: AbortSignal): Promise<void> {
+    return commitAll([this], abort);
   }
 
   abstract prepare(): void;
@@ -379,11 +527,12 @@ function syncDirectory(dir: string): void {
 
 /** Where a deferred output is released to: an open descriptor, or a device opened at commit. */
 interface Destination {
+  /** How messages name it. */
   readonly name: string;
-  open(): number;
+  open(abort: AbortSignal | undefined): number | Promise<number>;
   close(fd: number): void;
-  /** The directory of the file behind it, when it is a regular file (a spool may go there). */
-  fileDir(): string | undefined;
+  /** Where a spool file may go, best first. */
+  spoolDirs(): string[];
 }
 
 function descriptor(fd: number, name: string): Destination {
@@ -391,24 +540,58 @@ function descriptor(fd: number, name: string): Destination {
     name,
     open: () => fd,
     close: () => {},
-    fileDir: () => {
+    // os.tmpdir() first; on a read-only root file system, beside the file the descriptor is on.
+    spoolDirs: () => {
+      const dirs = [os.tmpdir()];
       try {
-        if (!fs.fstatSync(fd).isFile()) return undefined;
-        return path.dirname(fs.readlinkSync(`/proc/self/fd/${fd}`));
+        if (fs.fstatSync(fd).isFile()) dirs.push(path.dirname(fs.readlinkSync(`/proc/self/fd/${fd}`)));
       } catch {
-        return undefined;
+        // no /proc, or not a file
       }
+      return dirs;
     },
   };
 }
 
-/** A target that is not a regular file (/dev/null, /dev/full, a FIFO): opened at commit. */
+/**
+ * A target that is not a regular file (/dev/null, /dev/full, a FIFO): opened at commit, without
+ * blocking. A FIFO with no reader yet is waited for on a timer, so a signal still ends the run.
+ */
 function device(target: string): Destination {
   return {
     name: target,
-    open: () => fs.openSync(target, fs.constants.O_WRONLY),
+    open: async (abort) => {
+      for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+        try {
+          return fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        } catch (error) {
+          if (errnoCode(error) !== 'ENXIO') throw error; // ENXIO: a FIFO nobody reads yet
+        }
+        if (abort?.aborted) throw interruption(abort);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        if (abort?.aborted) throw interruption(abort);
+      }
+    },
     close: (fd) => fs.closeSync(fd),
-    fileDir: () => undefined,
+    spoolDirs: () => [os.tmpdir()],
+  };
+}
+
+/**
+ * The spool of a file output that must be held uncompressed until the end (json.gz under
+ * `--on-invalid skip`): beside the output first (the disk chosen to hold it; TMPDIR is often a
+ * small tmpfs, i.e. memory), then TMPDIR. Never released: its owner drains it.
+ */
+export function spoolOf(out: OutputTarget): Destination {
+  if (out instanceof DeferredOutput) return out.destination;
+  const target = out instanceof AtomicFileOutput ? out.target : undefined;
+  return {
+    name: target === undefined ? 'the output' : `the output ${quoteName(target)}`,
+    open: () => {
+      throw new Error('internal: a spool is not released');
+    },
+    close: () => {},
+    spoolDirs: () => (target === undefined ? [os.tmpdir()] : [path.dirname(target), os.tmpdir()]),
   };
 }
 
@@ -417,15 +600,12 @@ function device(target: string): Destination {
  * plain write() at the destination's current offset. Used for descriptors and devices.
  */
 export class DeferredOutput extends BufferedOutput {
-  constructor(private readonly destination: Destination = descriptor(1, 'standard output')) {
+  constructor(readonly destination: Destination = descriptor(1, 'standard output')) {
     super();
   }
 
   protected override openFile(): void {
-    // os.tmpdir() first; on a read-only root file system, beside the file stdout goes to.
-    const dirs = [os.tmpdir()];
-    const beside = this.destination.fileDir();
-    if (beside !== undefined && beside !== dirs[0]) dirs.push(beside);
+    const dirs = [...new Set(this.destination.spoolDirs())];
     let lastError: unknown;
     for (const dir of dirs) {
       const spool = tempName(dir);
@@ -450,13 +630,19 @@ export class DeferredOutput extends BufferedOutput {
     if (this.done) throw new Error('output already finished');
   }
 
-  /** Write everything to the destination; cannot be undone, so it comes last in commitAll. */
-  release(): void {
+  /**
+   * Write everything to the destination; cannot be undone, so it comes last in commitAll. Waits
+   * for a slow reader without blocking the event loop: `abort` (a signal) ends it.
+   */
+  async release(abort: AbortSignal | undefined): Promise<void> {
     this.done = true;
     const { destination } = this;
     let out = -1;
+    let writer: Writer | undefined;
     try {
-      out = destination.open();
+      const opened = destination.open(abort);
+      out = typeof opened === 'number' ? opened : await opened;
+      writer = openWriter(out, abort);
       if (this.fd >= 0) {
         // Copy the spooled part, then what is still buffered.
         const copy = Buffer.allocUnsafe(1 << 20);
@@ -464,16 +650,22 @@ export class DeferredOutput extends BufferedOutput {
         while (pos < this.flushed) {
           const n = fs.readSync(this.fd, copy, 0, Math.min(copy.length, this.flushed - pos), pos);
           if (n === 0) break;
-          writeFully(out, copy, 0, n, null);
+          const w = writer.write(copy, 0, n);
+          if (w) await w;
           pos += n;
         }
         this.closeFd();
       }
-      writeFully(out, this.buf, 0, this.used, null);
+      const w = writer.write(this.buf, 0, this.used);
+      if (w) await w;
+      const f = writer.flush();
+      if (f) await f;
     } catch (error) {
+      if (error instanceof InterruptedError) throw error;
       const reader = errnoCode(error) === 'EPIPE' ? ' (the reader closed the pipe)' : '';
       throw new IoError('write', destination.name + reader, error);
     } finally {
+      writer?.close();
       if (out >= 0) destination.close(out);
     }
   }
@@ -489,7 +681,7 @@ export class DeferredOutput extends BufferedOutput {
  * target already replaced and discards the rest: all or nothing. (Bytes already written to a
  * descriptor cannot be taken back: descriptors come last, after everything that can fail.)
  */
-export function commitAll(outputs: readonly OutputTarget[]): void {
+export async function commitAll(outputs: readonly OutputTarget[], abort?: AbortSignal): Promise<void> {
   const files = outputs.filter((o): o is AtomicFileOutput => o instanceof AtomicFileOutput);
   const streams = outputs.filter((o): o is DeferredOutput => o instanceof DeferredOutput);
   try {
@@ -500,7 +692,7 @@ export function commitAll(outputs: readonly OutputTarget[]): void {
         f.install();
         installed.push(f);
       }
-      for (const s of streams) s.release();
+      for (const s of streams) await s.release(abort);
     } catch (error) {
       for (const f of installed.reverse()) f.restore();
       throw error;

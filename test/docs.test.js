@@ -1,7 +1,12 @@
 // docs/cli.md and `aggregate --help` of the built bin describe one CLI: the same flags (whole
 // names, aliases included), the same defaults where --help shows one, the same exit codes.
+// And docs/ stays navigable: every page linked from the README, design.md's contents complete.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './helpers/cli.js';
+import { slug } from './helpers/markdown.js';
 import { CLI_DOC, docExitCodes, docFlags, helpExitCodes, helpOptions, helpText, sameDefault } from './helpers/help.js';
 
 const help = helpText();
@@ -51,4 +56,14 @@ test('the parsers match whole flags: --expect is not found in a row that names o
     ['--expect-names', { alias: undefined, default: undefined }],
     ['--quiet', { alias: '-q', default: 'false' }],
   ]);
+});
+
+test('every page in docs/ is linked from README.md, and design.md lists each of its sections', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const unlinked = readdirSync(join(ROOT, 'docs')).filter((page) => page.endsWith('.md') && !readme.includes(`](docs/${page}`));
+  assert.deepEqual(unlinked, [], 'pages of docs/ that README.md does not link');
+  const design = readFileSync(join(ROOT, 'docs', 'design.md'), 'utf8');
+  const sections = [...design.matchAll(/^## (.+)$/gm)].map(([, title]) => title);
+  assert.ok(sections.length >= 5);
+  assert.deepEqual(sections.filter((title) => !design.includes(`](#${slug(title)})`)), [], 'sections of docs/design.md missing from its contents list');
 });

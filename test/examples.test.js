@@ -948,6 +948,24 @@ describe('the aggregate WorkflowTemplate, run with its own command line', () => 
     assert.equal(r.code, 4);
   });
 
+  test('schema: its text is checked through --schema; empty, --schema is not passed', async () => {
+    const schema = JSON.stringify({ type: 'object', required: ['n'], properties: { n: { type: 'integer', maximum: 2 } } });
+    let r = await runCollect({ expect: '2', schema }, parts(1, 2));
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.argv.some((a) => a.startsWith('--schema=')), r.argv.join(' '));
+    r = await runCollect({ expect: '3', schema }, parts(1, 2, 3));
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /part-3\.json: value 0 does not match --schema: \/n must be <= 2/);
+    assert.equal(r.result, null, 'nothing written on exit 3');
+    assert.deepEqual([r.stats.invalidKinds.schema, r.stats.invalid[0].pointer], [1, '/n']);
+    r = await runCollect({ expect: '3', schema, 'on-invalid': 'skip' }, parts(1, 2, 3));
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.result), [{ n: 1 }, { n: 2 }]);
+    r = await runCollect({ expect: '3' }, parts(1, 2, 3));
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.argv.some((a) => a.startsWith('--schema')), r.argv.join(' '));
+  });
+
   test('tar mode and a pattern go through; neither expect nor expect-names is a usage error (exit 2)', async () => {
     let r = await runCollect({ expect: '2', mode: 'tar' }, { 'a.bin': 'x', 'b.bin': 'y' });
     assert.equal(r.code, 0, r.stderr);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './helpers/cli.js';
+import { anchorsOf } from './helpers/markdown.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -17,24 +18,6 @@ test('Quickstart starts with exactly npm ci && npm start, then npm test, and bot
   assert.ok(pkg.scripts.start && pkg.scripts.test);
   assert.deepEqual(Object.keys(pkg.bin), ['aggregate']);
 });
-
-/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
-function slug(heading) {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
-}
-
-/** The anchors a markdown file offers: one per heading outside code blocks (repeats get -1, -2). */
-function anchorsOf(text) {
-  const anchors = new Set();
-  const seen = new Map();
-  for (const [, heading] of text.replace(/```[\s\S]*?```/g, '').matchAll(/^#{1,6} (.+)$/gm)) {
-    const base = slug(heading);
-    const n = seen.get(base) ?? 0;
-    seen.set(base, n + 1);
-    anchors.add(n === 0 ? base : `${base}-${n}`);
-  }
-  return anchors;
-}
 
 test('every relative link in README.md and docs/ points at a file (and a heading) that exists', () => {
   const sources = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((f) => `docs/${f}`)];

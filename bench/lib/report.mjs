@@ -39,7 +39,8 @@ export function renderMarkdown(report, saved) {
     for (const r of p.rows) {
       const status = r.note ? `${r.status} (${r.note})` : r.status;
       const cells = [esc(r.label), esc(status), String(r.n ?? ''), sec(r.wall), sec(r.cpu), mib(r.rss), mbps(r.mbps),
-        r.kind === 'self' ? (r.id.endsWith('tgz') ? '1.00x (gz)' : '1.00x') : ratio(r.ratio)];
+        // A second aggregate row (--schema) shows its ratio to the plain one.
+        r.kind === 'self' && r.vs === r.id ? (r.id.endsWith('tgz') ? '1.00x (gz)' : '1.00x') : ratio(r.ratio)];
       if (saved) {
         const old = saved.profiles?.find((x) => x.name === p.name)?.rows.find((x) => x.id === r.id);
         cells.push(old && fin(old.wall) && fin(r.wall) ? `${r.wall >= old.wall ? '+' : ''}${(((r.wall - old.wall) / old.wall) * 100).toFixed(0)}%` : '—');

@@ -74,15 +74,30 @@ const EXEC: Added = Object.freeze({ mode: modeString(0o755) });
  */
 export function zipNameProblem(rel: Buffer | string): string | undefined {
   const name = typeof rel === 'string' ? Buffer.from(rel, 'utf8') : rel;
-  if (name.length === 0) return 'empty name';
-  if (name.length > MAX16) return 'name longer than 65535 bytes, the most a zip entry name holds';
-  if (typeof rel === 'string' ? LONE_SURROGATE.test(rel) : !isUtf8(name)) return 'name is not valid UTF-8, which a zip entry name must be to be read back exactly';
-  if (name.includes(0x5c)) return "name contains a backslash, which zip extractors take as a directory separator";
-  if (name.includes(0)) return 'name contains a NUL byte';
-  if (name[0] === 0x2f) return "name starts with '/'";
-  for (const part of name.toString('latin1').split('/')) {
-    if (part === '' || part === '.' || part === '..') return `name has an empty, '.' or '..' component`;
+  const n = name.length;
+  if (n === 0) return 'empty name';
+  if (n > MAX16) return 'name longer than 65535 bytes, the most a zip entry name holds';
+  // One pass over the bytes, no allocation: every matched name is checked before the contract.
+  let high = false;
+  let backslash = false;
+  let nul = false;
+  let badComponent = false;
+  let start = 0;
+  for (let i = 0; i <= n; i++) {
+    const b = i < n ? name[i]! : 0x2f;
+    if (b === 0x2f) {
+      const len = i - start;
+      if (len === 0 || (len <= 2 && name[start] === 0x2e && (len === 1 || name[start + 1] === 0x2e))) badComponent = true;
+      start = i + 1;
+    } else if (b >= 0x80) high = true;
+    else if (b === 0x5c) backslash = true;
+    else if (b === 0) nul = true;
   }
+  if (typeof rel === 'string' ? LONE_SURROGATE.test(rel) : high && !isUtf8(name)) return 'name is not valid UTF-8, which a zip entry name must be to be read back exactly';
+  if (backslash) return "name contains a backslash, which zip extractors take as a directory separator";
+  if (nul) return 'name contains a NUL byte';
+  if (name[0] === 0x2f) return "name starts with '/'";
+  if (badComponent) return `name has an empty, '.' or '..' component`;
   return undefined;
 }
 

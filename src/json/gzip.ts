@@ -5,13 +5,13 @@
  * A compressed stream cannot be rolled back, and the writer rolls back a fragment found invalid
  * halfway. Under `--on-invalid fail` that only happens on the way to a failed run, so the bytes
  * are compressed as they come. Under `--on-invalid skip` they are held uncompressed in a spool
- * (memory, then an unlinked temp file, like stdout's) and compressed at the end.
+ * (memory, then an unlinked temp file beside the output, else in TMPDIR) and compressed at the end.
  */
 import fs from 'node:fs';
 import { GzipSink } from '../byte-sink.js';
 import { IoError } from '../errors.js';
 import type { Settings } from '../options.js';
-import { DeferredOutput, type OutputTarget } from '../sink.js';
+import { DeferredOutput, spoolOf, type OutputTarget } from '../sink.js';
 import type { Appendable } from './write.js';
 
 export interface JsonOutput {
@@ -27,7 +27,7 @@ export function jsonOutput(settings: Settings, out: OutputTarget): JsonOutput {
   if (!settings.gzip) return { target: out, ready: () => undefined, finish: async () => {} };
   const sink = new GzipSink(out, settings.level);
   if (settings.onInvalid === 'skip') {
-    const spool = new Spool();
+    const spool = new Spool(spoolOf(out));
     return {
       target: spool,
       ready: () => undefined,

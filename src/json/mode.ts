@@ -10,13 +10,18 @@ import type { OutputTarget } from '../sink.js';
 import { jsonOutput } from './gzip.js';
 import { KeyedWriter } from './keyed.js';
 import { JsonScanner, JsonSyntaxError } from './scan.js';
+import type { ValueCheck } from './schema.js';
+import { SchemaViolation, ValidatingSink } from './validate.js';
 import { JsonWriter, type WriterMark } from './write.js';
 
-export function jsonHandler(settings: Settings, out: OutputTarget): Handler {
+/** `check`: --schema's, compiled once for the run (json/schema.ts). */
+export function jsonHandler(settings: Settings, out: OutputTarget, check?: ValueCheck): Handler {
   const output = jsonOutput(settings, out);
   const keyed = settings.keyBy === 'path' ? new KeyedWriter(output.target) : undefined;
   const writer = keyed ?? new JsonWriter(output.target, settings.format);
-  const scanner = new JsonScanner(writer, { flatten: settings.flatten });
+  // With --schema every value's bytes pass through a copy to be checked on their way.
+  const validating = check !== undefined ? new ValidatingSink(writer, check) : undefined;
+  const scanner = new JsonScanner(validating ?? writer, { flatten: settings.flatten });
   // gzip's backpressure per chunk: a long fragment must not queue up in zlib.
   const write = (chunk: Buffer): Promise<void> | undefined => {
     writer.scan(scanner, chunk);
@@ -26,6 +31,10 @@ export function jsonHandler(settings: Settings, out: OutputTarget): Handler {
     if (error instanceof JsonSyntaxError) {
       writer.rollback(mark);
       throw new InvalidInputError(file.entry.abs, error.reason, error);
+    }
+    if (error instanceof SchemaViolation) {
+      writer.rollback(mark);
+      throw new InvalidInputError(file.entry.abs, error.reason, undefined, 'schema', error.detail);
     }
     if (error instanceof InvalidInputError) writer.rollback(mark);
     throw error;
@@ -39,6 +48,7 @@ export function jsonHandler(settings: Settings, out: OutputTarget): Handler {
     add(file: OpenedFile, feed: ChunkFeed): Added | Promise<Added> {
       const mark = writer.mark();
       scanner.reset();
+      validating?.reset();
       try {
         keyed?.startFile(file.entry.rel, file.entry.abs);
         const pending = feed.each(file, write);

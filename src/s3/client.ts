@@ -4,7 +4,9 @@
  * `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` switches to path-style addressing, which MinIO,
  * Ceph RGW and most S3-compatible stores need.
  */
+import type { IncomingMessage } from 'node:http';
 import { S3Client } from '@aws-sdk/client-s3';
+import { TimeoutError } from './errors.js';
 import { endpointOf } from './url.js';
 
 export interface ClientOptions {
@@ -13,7 +15,10 @@ export interface ClientOptions {
   readonly concurrency: number;
   /** Aborts every request in flight (a signal stops the run). */
   readonly signal: AbortSignal;
+  /** Seconds a request may go without progress (connect, answer, next body bytes). */
+  readonly timeout: number;
 }
+
 
 /** Attempts per request (first try included) unless AWS_MAX_ATTEMPTS says otherwise. */
 const MAX_ATTEMPTS = 5;
@@ -26,10 +31,25 @@ export function maxAttempts(env: NodeJS.ProcessEnv = process.env): number {
 
 /**
  * The SDK's backoff before retry `attempt` (1 = the first retry): "full jitter", a random wait
- * below 100 ms x 2^attempt, capped at 20 s.
+ * below 100 ms x 2^attempt (500 ms x 2^attempt when throttled), capped at 20 s.
  */
-export function backoffMs(attempt: number): number {
-  return Math.floor(Math.random() * Math.min(20_000, 100 * 2 ** attempt));
+export function backoffMs(attempt: number, throttled = false): number {
+  return Math.floor(Math.min(20_000, Math.random() * (throttled ? 500 : 100) * 2 ** attempt));
+}
+
+/** Where the SDK sent each client's last successful listing (lean.ts sends the GETs there). */
+const listed = new WeakMap<S3Client, ListRequest>();
+
+export interface ListRequest {
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port?: number;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+}
+
+export function listRequestOf(client: S3Client): ListRequest | undefined {
+  return listed.get(client);
 }
 
 export function createClient(options: ClientOptions): S3Client {
@@ -37,6 +57,7 @@ export function createClient(options: ClientOptions): S3Client {
   // in each collect step that its user cannot act on. Honour an explicit setting.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
   const endpoint = endpointOf(options.endpoint);
+  const timeoutMs = Math.max(1, Math.round(options.timeout * 1000));
   const sockets = options.concurrency + 2;
   const client = new S3Client({
     ...(endpoint !== undefined && {
@@ -59,14 +80,62 @@ export function createClient(options: ClientOptions): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     ...(!process.env.AWS_MAX_ATTEMPTS && { maxAttempts: MAX_ATTEMPTS }),
     requestHandler: {
-      connectionTimeout: 10_000,
-      requestTimeout: 120_000,
+      // Both reject with the SDK's TimeoutError, which it retries: a stalled connect or a
+      // request never answered. (Without throwOnRequestTimeout the SDK only logs a warning.)
+      connectionTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
       httpAgent: { keepAlive: true, maxSockets: sockets },
       httpsAgent: { keepAlive: true, maxSockets: sockets },
     },
   });
-  const handler = client.config.requestHandler as { handle: (request: unknown, options?: object) => Promise<unknown> };
+  const handler = client.config.requestHandler as { handle: (request: Request, options?: object) => Promise<{ response: Response }> };
   const handle = handler.handle.bind(handler);
-  handler.handle = (request, opts) => handle(request, { ...opts, abortSignal: options.signal });
+  handler.handle = async (request, opts) => {
+    let answer;
+    try {
+      answer = await handle(request, { ...opts, abortSignal: options.signal });
+    } catch (error) {
+      // The SDK's own timeouts, said in seconds and by what did not happen.
+      const e = error as { name?: string; message?: string };
+      if (e?.name !== 'TimeoutError' || options.signal.aborted) throw error;
+      throw new TimeoutError(options.timeout, /establish a connection/.test(e.message ?? '') ? 'no connection' : 'no answer');
+    }
+    // The SDK reads every body but a GetObject's at once (listings, error answers): a body that
+    // stalls on the way fails as a timeout. A GetObject's body is watched by its reader (read.ts),
+    // only while it waits for bytes: a body parked in the read-ahead window is not stalled.
+    const res = answer.response;
+    const listing = 'list-type' in (request.query ?? {});
+    if (listing && res.statusCode < 300) listed.set(client, request as unknown as ListRequest);
+    if (!(request.method === 'GET' && !listing && res.statusCode < 300)) {
+      watchBody(res.body as IncomingMessage, timeoutMs, () => new TimeoutError(options.timeout, 'the answer stopped'));
+    }
+    return answer;
+  };
   return client;
+}
+
+interface Request {
+  readonly method: string;
+  readonly query?: Record<string, unknown>;
+}
+
+interface Response {
+  readonly statusCode: number;
+  readonly body: unknown;
+}
+
+/** Destroy `body` with `error()` once its connection is idle for `ms` before it ends. */
+function watchBody(body: IncomingMessage, ms: number, error: () => Error): void {
+  const socket = body?.socket;
+  if (!socket || body.complete) return;
+  const onTimeout = (): void => void body.destroy(error());
+  const stop = (): void => {
+    socket.setTimeout(0);
+    socket.removeListener('timeout', onTimeout);
+  };
+  socket.setTimeout(ms);
+  socket.on('timeout', onTimeout);
+  body.once('end', stop);
+  body.once('close', stop);
 }

@@ -12,7 +12,19 @@ interface SdkError {
   name?: string;
   code?: string;
   message?: string;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+}
+
+/**
+ * A request that made no progress for `--timeout` seconds. Named as the SDK names its own
+ * timeouts, so its retry strategy retries it as it retries a reset connection.
+ */
+export class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+  readonly code = 'ETIMEDOUT';
+  constructor(seconds: number, stage: string) {
+    super(`timed out after ${seconds} s without progress (${stage})`);
+  }
 }
 
 const USAGE: Record<string, string> = {
@@ -62,7 +74,9 @@ export function s3Error(action: string, what: string, error: unknown): Aggregate
   }
   if (status === 403) return new RemoteError(`cannot ${action} ${what}: ${USAGE.AccessDenied} ${tag}`, false, { cause: error });
   const known = RETRYABLE[name];
-  const detail = known ?? (e.code && e.code !== name ? `${e.code}` : firstLine(e.message) || 'request failed');
+  let detail = known ?? (e.code && e.code !== name ? `${e.code}` : firstLine(e.message) || 'request failed');
+  // Ours (client.ts) say how long and what stalled.
+  if (error instanceof TimeoutError) detail = `${error.message}, ${e.$metadata?.attempts ?? 1} attempts (gave up after the retries)`;
   return new RemoteError(`cannot ${action} ${what}: ${detail} ${tag}`, true, { cause: error });
 }
 

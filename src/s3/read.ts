@@ -11,13 +11,14 @@
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RemoteError, errnoCode } from '../errors.js';
 import type { FileList } from '../discover.js';
 import { quoteName } from '../quote.js';
 import { CHUNK_SIZE, OpenedFile, type ChunkBuffers, ReadAhead, type ReadAheadStats, type ReadResult, type Reader } from '../read.js';
-import { backoffMs, maxAttempts } from './client.js';
-import { s3Error } from './errors.js';
+import { backoffMs, listRequestOf, maxAttempts } from './client.js';
+import { TimeoutError, s3Error } from './errors.js';
+import { LeanGet, routeOf, type ObjectAnswer } from './lean.js';
 import type { S3Entry } from './list.js';
 import type { S3Location } from './url.js';
 
@@ -37,6 +38,10 @@ interface Context {
   readonly signal: AbortSignal;
   /** GETs per cut-free stretch of a body (first GET included). */
   readonly attempts: number;
+  /** Seconds a body may wait for its next bytes before it counts as cut (`--timeout`). */
+  readonly timeout: number;
+  /** GETs without the SDK's middleware stack (lean.ts), when the listing's route allows. */
+  readonly lean: LeanGet | undefined;
 }
 
 /**
@@ -51,6 +56,9 @@ class ObjectBody {
   private progress = 0;
   /** Bytes of a 200 answer to a ranged GET (a store that ignores Range) still to drop. */
   private skip = 0;
+  /** Cuts the body when it stalls; armed only while a read waits (a parked body is not stalled). */
+  private stall: NodeJS.Timeout | undefined;
+  private waiting = false;
 
   constructor(
     private readonly cx: Context,
@@ -65,7 +73,7 @@ class ObjectBody {
     for (;;) {
       let r: IteratorResult<Buffer>;
       try {
-        r = await this.chunks.next();
+        r = await this.watched(this.chunks.next());
       } catch (error) {
         if (this.cx.signal.aborted) throw this.cx.signal.reason;
         await this.resume(error);
@@ -91,6 +99,22 @@ class ObjectBody {
     }
   }
 
+  private watched<T>(read: Promise<T>): Promise<T> {
+    // One timer per body, re-armed per read (a cleared timer cannot be re-armed): it fires
+    // while no read waits too, and then does nothing.
+    this.waiting = true;
+    if (this.stall === undefined) {
+      this.stall = setTimeout(() => {
+        if (this.waiting) this.body.destroy(new TimeoutError(this.cx.timeout, 'the body stopped'));
+      }, this.cx.timeout * 1000).unref();
+    } else {
+      this.stall.refresh();
+    }
+    return read.finally(() => {
+      this.waiting = false;
+    });
+  }
+
   /** A new GET for the rest of the body, after the connection was cut (`cause`: its error, if any). */
   private async resume(cause: unknown): Promise<void> {
     this.body.destroy();
@@ -98,10 +122,13 @@ class ObjectBody {
     this.progress = 0;
     const { entry, cx } = this;
     if (this.attempts >= cx.attempts) {
+      const times = `${this.attempts} times in a row (gave up after the retries)`;
+      if (cause instanceof TimeoutError) {
+        throw new RemoteError(`cannot read ${quoteName(entry.abs)}: ${cause.message} after ${this.received} of ${entry.size} bytes, ${times}`, true, { cause });
+      }
       const code = errnoCode(cause) ?? (cause instanceof Error && cause.message ? cause.message : 'premature end');
       throw new RemoteError(
-        `cannot read ${quoteName(entry.abs)}: the connection was cut after ${this.received} of ${entry.size} bytes, ` +
-          `${this.attempts} times in a row (gave up after the retries) (${code})`,
+        `cannot read ${quoteName(entry.abs)}: the connection was cut after ${this.received} of ${entry.size} bytes, ${times} (${code})`,
         true,
         { cause },
       );
@@ -111,13 +138,13 @@ class ObjectBody {
     });
     this.attempts++;
     const res = await get(cx, entry, this.received);
-    this.body = res.Body as Readable;
+    this.body = res.body;
     this.chunks = this.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.ContentRange ?? '');
+    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.range ?? '');
     if (range) {
       if (Number(range[1]) !== this.received || Number(range[3]) !== entry.size) {
         this.body.destroy();
-        throw changed(entry, `answered ${res.ContentRange} for bytes ${this.received}- of ${entry.size}`);
+        throw changed(entry, `answered ${res.range} for bytes ${this.received}- of ${entry.size}`);
       }
     } else {
       // The store ignored Range and sent the whole object again: drop what was handed out.
@@ -126,35 +153,41 @@ class ObjectBody {
   }
 
   destroy(): void {
+    clearTimeout(this.stall);
     this.body.destroy();
   }
 }
 
 /** GET `entry` (from byte `from` on when > 0), checked against the listing. */
-async function get(cx: Context, entry: S3Entry, from: number): Promise<GetObjectCommandOutput> {
+async function get(cx: Context, entry: S3Entry, from: number): Promise<ObjectAnswer> {
   try {
-    const res = await cx.client.send(
-      new GetObjectCommand({
-        Bucket: cx.where.bucket,
-        Key: entry.key,
-        ...(entry.etag && { IfMatch: `"${entry.etag}"` }),
-        ...(from > 0 && { Range: `bytes=${from}-` }),
-      }),
-    );
-    const etag = unquote(res.ETag);
+    const res = cx.lean ? await cx.lean.get(entry.key, entry.etag, from) : await sdkGet(cx, entry, from);
+    const etag = res.etag;
     if (entry.etag && etag !== undefined && etag !== entry.etag) {
-      (res.Body as Readable).destroy();
+      res.body.destroy();
       throw changed(entry, `ETag ${etag}, listed as ${entry.etag}`);
     }
-    const expected = res.ContentRange ? entry.size - from : entry.size;
-    if (res.ContentLength !== undefined && res.ContentLength !== expected) {
-      (res.Body as Readable).destroy();
-      throw changed(entry, `${res.ContentLength} bytes, listed as ${entry.size}`);
+    const expected = res.range ? entry.size - from : entry.size;
+    if (res.length !== undefined && res.length !== expected) {
+      res.body.destroy();
+      throw changed(entry, `${res.length} bytes, listed as ${entry.size}`);
     }
     return res;
   } catch (error) {
     throw s3Error('read', quoteName(entry.abs), cx.signal.aborted ? cx.signal.reason : error);
   }
+}
+
+async function sdkGet(cx: Context, entry: S3Entry, from: number): Promise<ObjectAnswer> {
+  const res = await cx.client.send(
+    new GetObjectCommand({
+      Bucket: cx.where.bucket,
+      Key: entry.key,
+      ...(entry.etag && { IfMatch: `"${entry.etag}"` }),
+      ...(from > 0 && { Range: `bytes=${from}-` }),
+    }),
+  );
+  return { body: res.Body as Readable, etag: unquote(res.ETag), length: res.ContentLength, range: res.ContentRange };
 }
 
 const noBuffer: ChunkBuffers = {
@@ -200,7 +233,7 @@ class S3File extends OpenedFile {
 
 async function fetch(cx: Context, entry: S3Entry): Promise<ReadResult> {
   const res = await get(cx, entry, 0);
-  const body = new ObjectBody(cx, entry, res.Body as Readable);
+  const body = new ObjectBody(cx, entry, res.body);
   const parts: Buffer[] = [];
   let n = 0;
   let complete = false;
@@ -225,6 +258,7 @@ async function fetch(cx: Context, entry: S3Entry): Promise<ReadResult> {
 /** Hands out the objects in list order; the consumer finishes (and closes) one before the next. */
 export class S3Reader implements Reader {
   private readonly ahead: ReadAhead<S3Entry>;
+  private readonly lean: LeanGet | undefined;
 
   constructor(
     private readonly client: S3Client,
@@ -232,8 +266,10 @@ export class S3Reader implements Reader {
     entries: FileList<S3Entry>,
     private readonly concurrency: number,
     private readonly controller: AbortController,
+    timeout: number,
   ) {
-    const cx: Context = { client, where, signal: controller.signal, attempts: maxAttempts() };
+    this.lean = leanGet(client, where, { concurrency, timeout, signal: controller.signal });
+    const cx: Context = { client, where, signal: controller.signal, attempts: maxAttempts(), timeout, lean: this.lean };
     this.ahead = new ReadAhead(entries, 0, concurrency, (entry) => fetch(cx, entry));
   }
 
@@ -249,6 +285,19 @@ export class S3Reader implements Reader {
   dispose(): void {
     if (!this.controller.signal.aborted) this.controller.abort();
     this.ahead.dispose();
+    this.lean?.destroy();
     this.client.destroy();
   }
+}
+
+/**
+ * The lean GET path on the listing's route; the SDK's own GetObject when there is none (an
+ * unusual signer), for S3 Express directory buckets (session auth), or when
+ * AGGREGATE_S3_GET=sdk (an internal knob: the bench compares both paths).
+ */
+function leanGet(client: S3Client, where: S3Location, options: ConstructorParameters<typeof LeanGet>[2]): LeanGet | undefined {
+  if (process.env.AGGREGATE_S3_GET === 'sdk' || where.bucket.endsWith('--x-s3')) return undefined;
+  const listed = listRequestOf(client);
+  const route = listed && routeOf(listed, where.bucket);
+  return route && new LeanGet(client, route, options);
 }

@@ -14,14 +14,14 @@ export async function s3Source(settings: Settings): Promise<Source> {
   const where = parseS3Url(settings.dir);
   // A signal aborts the requests in flight: the run stops without waiting for them.
   const controller = new AbortController();
-  const client = createClient({ endpoint: settings.endpoint, concurrency: settings.concurrency, signal: controller.signal });
+  const client = createClient({ endpoint: settings.endpoint, concurrency: settings.concurrency, signal: controller.signal, timeout: settings.timeout });
   // Every request in flight listens to it: more than Node's default warning threshold of 10.
   setMaxListeners(settings.concurrency + 16, controller.signal);
   const onAbort = (): void => controller.abort(settings.signal?.reason);
   settings.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const found = await listS3(client, where, settings, controller.signal);
-    return { found, reader: new S3Reader(client, where, found.files, settings.concurrency, controller) };
+    return { found, reader: new S3Reader(client, where, found.files, settings.concurrency, controller, settings.timeout) };
   } catch (error) {
     client.destroy();
     throw error;

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { largeChunks } from '../../bench/generate.mjs';
-import { BIN, have, run, tempFilesIn, tempTrees } from '../helpers/cli.js';
+import { BIN, have, run, tempFilesIn, tempTrees, tmpfs } from '../helpers/cli.js';
 
 const mk = tempTrees('agg-bigio-');
 const MiB = 1 << 20;
@@ -104,17 +104,6 @@ test('--on-invalid skip: an invalid 12 MB fragment after a valid 12 MB one is ro
     assert.deepEqual(tempFilesIn(out), []);
   }
 });
-
-/** Mount a tmpfs of `size` at `dir`; false (and the test skipped) where that needs a root we lack. */
-function tmpfs(t, dir, size) {
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    t.skip(`mount tmpfs: ${r.stderr.trim()} (needs root)`);
-    return false;
-  }
-  t.after(() => spawnSync('umount', [dir]));
-  return true;
-}
 
 test('no space left after 16 MB of output: exit 1, the previous target kept, no temp file', async (t) => {
   const f = fragment(30 * MiB);

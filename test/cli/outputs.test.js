@@ -352,7 +352,8 @@ test('--stats is written on failed runs too, with the outcome', async (t) => {
   assert.equal(stats.exitCode, 3);
   assert.match(stats.error, /b\.json at 1:2/);
   assert.equal(stats.invalidCount, 1);
-  assert.deepEqual({ ...stats.invalid[0], reason: '' }, { path: 'b.json', reason: '', position: { line: 1, column: 2, offset: 1 } });
+  assert.deepEqual({ ...stats.invalid[0], reason: '' }, { path: 'b.json', reason: '', kind: 'syntax', position: { line: 1, column: 2, offset: 1 } });
+  assert.deepEqual(stats.invalidKinds, { syntax: 1, schema: 0, key: 0 });
   assert.equal(stats.bytesOut, 0);
 
   fs.rmSync(s);

@@ -173,3 +173,50 @@ test('concurrent reads get a thread pool of --concurrency threads (the bin sizes
   const big = count(40);
   assert.ok(big - small >= 36, `--concurrency 40 gave ${big} threads, --concurrency 4 gave ${small}`);
 });
+
+// A preload that reports at exit whether the JSON Schema validator (bundle/ajv.cjs) was loaded.
+const ajvProbe = path.join(tmpdir(), 'ajv-probe.cjs');
+fs.writeFileSync(ajvProbe, `process.on('exit', () => process.stderr.write(Object.keys(require.cache).some((f) => /[\\\\/]ajv(\\.cjs$|[\\\\/])/.test(f)) ? '[ajv loaded]\\n' : '[no ajv]\\n'));`);
+
+test('ajv is loaded only by a run given --schema, and is not part of main.cjs', () => {
+  const out = tmpdir('agg-ajv-');
+  try {
+    for (const args of [...CASES, ['--quiet', fragments, '--format', 'ndjson', '--stats', path.join(out, 's.json')], ['--quiet', '--mode', 'tar', fragments, '-o', path.join(out, 'o.tar')]]) {
+      const r = runBin(BIN, args, ['-r', ajvProbe]);
+      assert.match(r.stderr, /\[no ajv\]/, args.join(' '));
+    }
+    fs.writeFileSync(path.join(out, 'schema.json'), '{"type": ["object", "array"]}');
+    const r = runBin(BIN, ['--quiet', fragments, '--schema', path.join(out, 'schema.json')], ['-r', ajvProbe]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\[ajv loaded\]/);
+    // ajv's own messages live in ajv.cjs, not in the bundle every run compiles.
+    assert.doesNotMatch(fs.readFileSync(path.join(BUNDLE, 'main.cjs'), 'utf8'), /must have required property/);
+    assert.match(fs.readFileSync(path.join(BUNDLE, 'ajv.cjs'), 'utf8'), /must have required property/);
+  } finally {
+    rm(out);
+  }
+});
+
+test('bundle/ajv.cjs needs nothing outside bundle/ (the image has no node_modules): --schema from a copy in a temp dir', () => {
+  const dir = bundleCopy(() => {});
+  const work = tmpdir('agg-ajv-alone-');
+  try {
+    assert.ok(!fs.existsSync(path.join(path.dirname(dir), 'node_modules')) && !fs.existsSync(path.join(dir, 'node_modules')));
+    // Keywords whose code calls ajv's runtime helpers (equal, ucs2length, uri), formats, both drafts.
+    const schema = { properties: { id: { type: 'integer', enum: [1, 2, 3] }, tags: { uniqueItems: true, const: ['x', 'y'] }, nested: { maxLength: 3 }, at: { format: 'uri' } } };
+    fs.writeFileSync(path.join(work, 'schema.json'), JSON.stringify(schema));
+    fs.writeFileSync(path.join(work, 'schema-07.json'), JSON.stringify({ ...schema, $schema: 'http://json-schema.org/draft-07/schema#' }));
+    for (const file of ['schema.json', 'schema-07.json']) {
+      const r = runBin(path.join(dir, path.basename(BIN)), ['--quiet', fragments, '--schema', path.join(work, file), '--on-invalid', 'skip']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), [{ id: 1, tags: ['x', 'y'] }, [1.5, null, 'é'], { nested: { deep: [true, false] } }]);
+    }
+    fs.writeFileSync(path.join(work, 'bad.json'), '{"type": "objekt"}');
+    const bad = runBin(path.join(dir, path.basename(BIN)), [fragments, '--schema', path.join(work, 'bad.json')]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /not a valid JSON Schema \(draft 2020-12\): #\/type must be equal to one of the allowed values/);
+  } finally {
+    rm(dir);
+    rm(work);
+  }
+});

@@ -73,3 +73,14 @@ export function tempTrees(prefix) {
     return writeTree(d, files);
   };
 }
+
+/** Mount a tmpfs of `size` at `dir`; false (and the test skipped) where that needs a root we lack. */
+export function tmpfs(t, dir, size) {
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    t.skip(`mount tmpfs: ${r.stderr.trim()} (needs root)`);
+    return false;
+  }
+  t.after(() => spawnSync('umount', [dir]));
+  return true;
+}

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { before, after } from 'node:test';
 import { spawnListening } from '../../bench/lib/s3-lite.mjs';
 import { ROOT, rm, tmpdir } from './cli.js';
 
@@ -74,4 +75,37 @@ export function readTree(dir) {
   };
   walk('');
   return out;
+}
+
+/**
+ * One server for a test file, started before its tests (then `started(s3)` is called) and
+ * stopped after them, with a scratch directory. Returns { s3 (once started), bucket() (a fresh
+ * one), scratch(name) (a fresh dir) }. (Node 20 runs a file's root hooks concurrently: one hook.)
+ */
+export function s3Fixture(tag, started = () => {}) {
+  let seq = 0;
+  let tmp;
+  const fx = {
+    s3: undefined,
+    async bucket() {
+      const name = `${tag}${++seq}-${process.pid}`;
+      await fx.s3.createBucket(name);
+      return name;
+    },
+    scratch(name) {
+      const d = path.join(tmp, `${++seq}-${name}`);
+      fs.mkdirSync(d, { recursive: true });
+      return d;
+    },
+  };
+  before(async () => {
+    fx.s3 = await startS3();
+    tmp = tmpdir(`agg-${tag}-`);
+    started(fx.s3);
+  });
+  after(async () => {
+    await fx.s3?.stop();
+    if (tmp) rm(tmp);
+  });
+  return fx;
 }

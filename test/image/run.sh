@@ -312,6 +312,20 @@ else
   fail "invalid fragment exits 3" "buildah run status: $rc, status seen by sh: $rc_sh" "stderr: $(errtext "$WORK/bad.err")"
 fi
 
+# 6b. --schema: ajv (bundle/ajv.cjs) is in the image; a value that breaks the schema exits 3
+SCHEMA_DIR="$WORK/schema"
+mkdir -p "$SCHEMA_DIR"
+printf '{"type":"object","required":["ok"],"properties":{"ok":{"$ref":"#/$defs/flag"}},"$defs":{"flag":{"type":"boolean"}}}' >"$SCHEMA_DIR/schema.json"
+printf '{"ok":true}\n' >"$SCHEMA_DIR/part-1.json"
+printf '{"ok":"yes"}\n' >"$SCHEMA_DIR/part-2.json"
+chmod -R a+rX "$SCHEMA_DIR"
+rc_schema=$(crun "$U" -v "$SCHEMA_DIR:/mnt:ro" sh -c 'aggregate /mnt -p "part-*.json" --schema /mnt/schema.json >/dev/null 2>/tmp/err; echo $?; cat /tmp/err' 2>/dev/null || true)
+if [[ $(head -n 1 <<<"$rc_schema") == 3 && $rc_schema == *"/ok must be boolean"* ]]; then
+  pass "--schema: a value that breaks it exits 3 ($(sed -n 2p <<<"$rc_schema" | head -c 160))"
+else
+  fail "--schema: a value that breaks it exits 3" "got: $(tr '\n' '|' <<<"$rc_schema" | head -c 400)"
+fi
+
 # 7. Usage error: exit code 2
 rc_usage=$(crun "$U" sh -c 'aggregate --mode nope /mnt >/dev/null 2>&1; echo $?' 2>/dev/null || true)
 if [[ $rc_usage == 2 ]]; then pass "unknown --mode exits 2"; else fail "unknown --mode exits 2" "got: $rc_usage"; fi
