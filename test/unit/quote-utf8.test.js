@@ -1,11 +1,13 @@
-// quoteName on names it must quote (they hold a control character) that also hold UTF-8 at the
+// quoteName on names read from disk (bytes): the same text as for the same name given as a
+// string (an independent path: a regex on the string), and on names it must quote (they hold a control character) that also hold UTF-8 at the
 // edges of RFC 3629's table of well-formed sequences: a well-formed printable character is shown
 // as it is, every byte of an ill-formed sequence as \xHH. The expected text comes from a reference
 // decoder built on Node's isUtf8, not from quoteName.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
-import { quoteName } from '../../dist/quote.js';
+import fc from 'fast-check';
+import { isPlainName, quoteName } from '../../dist/quote.js';
 
 /** Length of the one well-formed character at `i` (by isUtf8 on 1..4 bytes), or 0. */
 function charLength(bytes, i) {
@@ -79,4 +81,30 @@ test('a quoted name escapes every byte of an ill-formed sequence just outside an
       assert.ok(q.includes('\\x' + seq[0].toString(16)), q);
     }
   }
+});
+
+// Names made of characters at the edges of what must be quoted (C0/C1 controls, DEL, space, soft
+// hyphen, zero-width and bidi controls, BOM), of '$' and "'" (a name that starts like a quoted
+// one), and of plain ASCII and non-ASCII letters; some of only non-ASCII characters.
+const EDGE_CHARS = [
+  '\x1f', ' ', '~', '\x7f', '\x80', '\x9f', '\xa0', '\xad', '\xae', '\u061c', '\u180e', '\u200b', '\u200f', '\u2010',
+  '\u2028', '\u202e', '\u202f', '\u2060', '\u206f', '\u2070', '\ufeff', '\ufff9', '\ufffb', '\ufffc',
+  '$', "'", 'a', '\n', '\\', 'é', '日', '\u{1f600}',
+];
+const SEED = Number(process.env.FC_SEED ?? 20261208);
+
+test('a name read as bytes is shown exactly as the same name given as a string', () => {
+  const fixed = ['\u200b', '\u202eab', 'é\u00ad', "$'", "$'x", '$', "a'b", "$a'", 'a b\n', ' ', 'a', 'ab'];
+  const sampled = fc.sample(fc.array(fc.constantFrom(...EDGE_CHARS), { minLength: 1, maxLength: 6 }).map((a) => a.join('')), { numRuns: 300, seed: SEED });
+  for (const name of [...fixed, ...sampled]) {
+    const bytes = Buffer.from(name);
+    assert.equal(isPlainName(bytes), isPlainName(name), JSON.stringify(name));
+    assert.equal(quoteName(bytes), quoteName(name), JSON.stringify(name));
+    assert.equal(quoteName(new Uint8Array(bytes)), quoteName(name), JSON.stringify(name));
+  }
+});
+
+test('a space in a quoted name stays a space', () => {
+  assert.equal(quoteName('a b\n'), "$'a b\\n'");
+  assert.equal(quoteName(Buffer.from('a b\n')), "$'a b\\n'");
 });
