@@ -31,7 +31,7 @@ const strykerBin = join(root, 'node_modules/@stryker-mutator/core/bin/stryker.js
  */
 export const MODULES = {
   quote: { mutate: ['src/quote.ts'], tests: ['test/unit/quote.test.js', 'test/unit/quote-utf8.test.js', 'test/cli/contract-bytes.test.js'] },
-  contract: { mutate: ['src/contract.ts'], tests: ['test/cli/contract.test.js', 'test/cli/contract-bytes.test.js'] },
+  contract: { mutate: ['src/contract.ts'], tests: ['test/unit/contract.test.js', 'test/cli/contract.test.js', 'test/cli/contract-bytes.test.js'] },
   expected: { mutate: ['src/expected.ts'], tests: ['test/unit/expected.test.js', 'test/cli/contract.test.js', 'test/cli/contract-bytes.test.js'] },
   sort: { mutate: ['src/sort.ts'], tests: ['test/unit/sort.property.test.js', 'test/cli/sort-order.test.js'] },
   sink: { mutate: ['src/sink.ts'], tests: ['test/cli/outputs.test.js', 'test/cli/stdout-file.test.js', 'test/cli/reliability.test.js'] },
