@@ -7,9 +7,12 @@
  *   node scripts/mutation-check.mjs --record [MODULE...]   write the run's figures and survivors
  *                                                          into scores.json (after reviewing them)
  *
+ * Each survivor carries a reason: killed by a named test added after the run, or equivalent (no
+ * observable difference) and why; --record keeps the reasons already written and marks new ones TODO.
  * A survivor is named by file, mutator, replacement and the source line it changes (not by
  * line number or Stryker's id, which move with every edit above it).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -65,7 +68,10 @@ for (const name of names) {
   const was = recorded.modules[name];
   if (values.record) {
     const reasons = new Map((was?.survivors ?? []).map((s) => [key(s), s.reason]));
-    recorded.modules[name] = { ...now, survivors: now.survivors.map((s) => ({ ...s, reason: reasons.get(key(s)) ?? 'TODO' })) };
+    const { tap } = JSON.parse(readFileSync(join(root, `reports/mutation/${name}.config.json`), 'utf8'));
+    const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim();
+    const survivors = now.survivors.map((s) => ({ ...s, reason: reasons.get(key(s)) ?? 'TODO' }));
+    recorded.modules[name] = { ...now, measuredOn: commit, tests: tap.testFiles, survivors };
     console.log(`mutation-check: ${name}: recorded ${now.score}%`);
     continue;
   }
