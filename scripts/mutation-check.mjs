@@ -30,13 +30,16 @@ export function summarize(report) {
     const lines = source.split('\n');
     for (const m of mutants) {
       if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
+      const { start, end } = m.location;
+      const line = lines[start.line - 1];
       survivors.push({
         file,
-        line: m.location.start.line,
+        line: start.line,
         status: m.status,
         mutator: m.mutatorName,
+        original: start.line === end.line ? line.slice(start.column - 1, end.column - 1) : undefined,
         replacement: m.replacement,
-        source: lines[m.location.start.line - 1].trim(),
+        source: line.trim(),
       });
     }
   }
