@@ -9,7 +9,8 @@
  *
  * Each survivor carries a reason: killed by a named test added after the run, or equivalent (no
  * observable difference) and why; --record keeps the reasons already written and marks new ones TODO.
- * A survivor is named by file, mutator, replacement and the source line it changes (not by
+ * A survivor is named by file, mutator, the text it replaces, its replacement and the source line
+ * (not by
  * line number or Stryker's id, which move with every edit above it).
  */
 import { spawnSync } from 'node:child_process';
@@ -54,7 +55,7 @@ export function summarize(report) {
   };
 }
 
-const key = (s) => `${s.file}\u0000${s.mutator}\u0000${s.replacement}\u0000${s.source}`;
+const key = (s) => [s.file, s.mutator, s.original, s.replacement, s.source].join('\u0000');
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { record: { type: 'boolean' } } });
 const recorded = existsSync(scoresFile) ? JSON.parse(readFileSync(scoresFile, 'utf8')) : { modules: {} };
