@@ -53,7 +53,13 @@ export async function loadSchema(file: string, onWarning: (message: string) => v
     if (signal?.aborted) throw signal.reason;
     const code = errnoCode(error);
     const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a JSON Schema file' : code === 'EACCES' ? 'permission denied' : `cannot read it (${code ?? String(error)})`;
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, expected a JSON Schema file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : `cannot read it (${code ?? String(error)})`;
     throw new UsageError(`${where}: ${why}`);
   }
   // JSON text is UTF-8: a stray byte would otherwise become U+FFFD in a "const" or "pattern".
@@ -66,7 +72,9 @@ export async function loadSchema(file: string, onWarning: (message: string) => v
     throw new UsageError(`${where}: not JSON (${(error as Error).message})`);
   }
   if (typeof schema !== 'boolean' && (schema === null || typeof schema !== 'object' || Array.isArray(schema))) {
-    throw new UsageError(`${where}: not a JSON Schema: a schema is an object or a boolean, this file holds ${Array.isArray(schema) ? 'an array' : schema === null ? 'null' : `a ${typeof schema}`}`);
+    throw new UsageError(
+      `${where}: not a JSON Schema: a schema is an object or a boolean, this file holds ${Array.isArray(schema) ? 'an array' : schema === null ? 'null' : `a ${typeof schema}`}`,
+    );
   }
   const draft = draftOf(schema, where);
   const options = {
@@ -84,7 +92,11 @@ export async function loadSchema(file: string, onWarning: (message: string) => v
     // (compiling the meta-schema here cost more than the rest of --schema on 10k small files).
     meta: false,
     validateSchema: false,
-    logger: { log: () => {}, warn: (m: unknown) => onWarning(`${where}: ${strictWarning(String(m))}`), error: (m: unknown) => onWarning(`${where}: ${String(m)}`) },
+    logger: {
+      log: () => {},
+      warn: (m: unknown) => onWarning(`${where}: ${strictWarning(String(m))}`),
+      error: (m: unknown) => onWarning(`${where}: ${String(m)}`),
+    },
   };
   const ajv = draft === '07' ? new AjvDraft07(options) : new Ajv2020(options);
   const meta = metaValidators[draft];
@@ -94,7 +106,7 @@ export async function loadSchema(file: string, onWarning: (message: string) => v
   addFormats(ajv);
   let validate;
   try {
-    validate = ajv.compile(schema as object | boolean);
+    validate = ajv.compile(schema);
   } catch (error) {
     throw new UsageError(`${where}: ${compileProblem(error, schema, draft)}`);
   }
@@ -118,7 +130,12 @@ export async function loadSchema(file: string, onWarning: (message: string) => v
       // scanner takes any depth) overflows the stack. The data's doing, not a reason to retry.
       if (!(error instanceof RangeError)) throw error;
       if (depthBelow(parsed, LOOP_DEPTH)) throw schemaLoop(where);
-      return { pointer: '', keyword: '$ref', message: 'is nested too deeply to check: the recursion of the schema went past the JavaScript stack', schemaPath: '#' };
+      return {
+        pointer: '',
+        keyword: '$ref',
+        message: 'is nested too deeply to check: the recursion of the schema went past the JavaScript stack',
+        schemaPath: '#',
+      };
     }
     const errors = validate.errors!;
     // The last error is the one that decided (anyOf, oneOf, if/then come after their branches').
@@ -137,7 +154,9 @@ export async function loadSchema(file: string, onWarning: (message: string) => v
 const LOOP_DEPTH = 200;
 
 function schemaLoop(where: string): UsageError {
-  return new UsageError(`${where}: a $ref loops: it leads back to itself without going deeper into the value (as {"$ref": "#"} does), so no value can be checked`);
+  return new UsageError(
+    `${where}: a $ref loops: it leads back to itself without going deeper into the value (as {"$ref": "#"} does), so no value can be checked`,
+  );
 }
 
 /** Whether `value` nests fewer than `limit` arrays and objects deep (iterative: any depth). */
@@ -146,7 +165,10 @@ function depthBelow(value: unknown, limit: number): boolean {
   for (let depth = 0; level.length > 0; depth++) {
     if (depth >= limit) return false;
     const next: unknown[] = [];
-    for (const v of level) if (v !== null && typeof v === 'object') next.push(...Object.values(v as object));
+    for (const v of level) {
+      // A loop, not push(...values): a spread of a million-element array overflows the stack.
+      if (v !== null && typeof v === 'object') for (const child of Object.values(v as Record<string, unknown>)) next.push(child);
+    }
     level = next;
   }
   return true;
@@ -182,7 +204,7 @@ function unblockFifo(file: string): void {
 /** The draft the root's `$schema` names (2020-12 when it names none). */
 function draftOf(schema: unknown, where: string): keyof typeof DRAFTS {
   if (typeof schema !== 'object' || schema === null || !('$schema' in schema)) return '2020-12';
-  const named = (schema as { $schema: unknown }).$schema;
+  const named = schema.$schema;
   if (typeof named !== 'string') throw new UsageError(`${where}: not a valid JSON Schema: "$schema" must be a string (a draft's URI)`);
   for (const [draft, { id, pattern }] of Object.entries(DRAFTS) as [keyof typeof DRAFTS, (typeof DRAFTS)[keyof typeof DRAFTS]][]) {
     if (pattern.test(named)) {
@@ -204,15 +226,20 @@ function strictWarning(message: string): string {
 /** What is wrong with a schema ajv would not compile. */
 function compileProblem(error: unknown, schema: unknown, draft: string): string {
   if (error instanceof MissingRefError) {
-    const root = typeof schema === 'object' && schema !== null && typeof (schema as { $id?: unknown }).$id === 'string' ? (schema as { $id: string }).$id.replace(/#.*$/, '') : '';
+    const root =
+      typeof schema === 'object' && schema !== null && typeof (schema as { $id?: unknown }).$id === 'string'
+        ? (schema as { $id: string }).$id.replace(/#.*$/, '')
+        : '';
     const target = error.missingSchema;
     if (target !== '' && target !== root) {
       return `$ref ${quoteName(error.missingRef)} points outside the schema file, which --schema does not follow (a collect step has no network): copy the definition under "$defs" and refer to it as "#/$defs/NAME"`;
     }
     return `$ref ${quoteName(error.missingRef)} does not resolve to anything in the schema`;
   }
-  if (error instanceof RangeError) return "a $ref loops (its definitions refer to each other without end), or the schema nests too deeply: ajv ran out of stack compiling it";
+  if (error instanceof RangeError)
+    return 'a $ref loops (its definitions refer to each other without end), or the schema nests too deeply: ajv ran out of stack compiling it';
   const message = error instanceof Error ? error.message : String(error);
-  if (/^unknown format /.test(message)) return `${message.replace(/ ignored in schema/, ' in schema')}; the formats known are those of ajv-formats (date, date-time, email, uri, uuid, ...)`;
+  if (/^unknown format /.test(message))
+    return `${message.replace(/ ignored in schema/, ' in schema')}; the formats known are those of ajv-formats (date, date-time, email, uri, uuid, ...)`;
   return `not a usable JSON Schema (draft ${draft}): ${message}`;
 }

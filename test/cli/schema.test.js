@@ -70,7 +70,9 @@ describe('values that match', () => {
       assert.match(r.stderr, /\/id must be integer \(keyword "type"/, literal);
     }
     // Integers written with a fraction or an exponent are integers.
-    const { dir, schema } = setup({ 'x.json': '{"id":1.0,"score":1}\n{"id":1E400,"score":1}\n{"id":2.5e1,"score":1}\n{"id":-12345678901234567890.000,"score":1}' });
+    const { dir, schema } = setup({
+      'x.json': '{"id":1.0,"score":1}\n{"id":1E400,"score":1}\n{"id":2.5e1,"score":1}\n{"id":-12345678901234567890.000,"score":1}',
+    });
     ok(await run([dir, '-q', '--schema', schema]));
   });
 
@@ -99,9 +101,20 @@ describe('values that do not match', () => {
     assert.equal(r.code, 3, r.stderr);
     assert.equal(fs.existsSync(out), false, 'nothing written');
     assert.match(r.stderr, /3 invalid fragments, nothing written/);
-    assert.ok(r.stderr.includes(`${path.join(dir, 'b.json')}: value 1 does not match --schema: /items/3/score must be number (keyword "type" at #/$defs/score/type)`), r.stderr);
-    assert.ok(r.stderr.includes(`${path.join(dir, 'c.json')}: value 0 does not match --schema: the value must have required property 'id' (keyword "required" at #/required)`), r.stderr);
-    assert.ok(r.stderr.includes(`${path.join(dir, 'd.json')}: value 0 does not match --schema: /score must be >= 0 (keyword "minimum" at #/$defs/score/minimum)`), r.stderr);
+    assert.ok(
+      r.stderr.includes(`${path.join(dir, 'b.json')}: value 1 does not match --schema: /items/3/score must be number (keyword "type" at #/$defs/score/type)`),
+      r.stderr,
+    );
+    assert.ok(
+      r.stderr.includes(
+        `${path.join(dir, 'c.json')}: value 0 does not match --schema: the value must have required property 'id' (keyword "required" at #/required)`,
+      ),
+      r.stderr,
+    );
+    assert.ok(
+      r.stderr.includes(`${path.join(dir, 'd.json')}: value 0 does not match --schema: /score must be >= 0 (keyword "minimum" at #/$defs/score/minimum)`),
+      r.stderr,
+    );
     assert.doesNotMatch(r.stderr, /a\.json/);
   });
 
@@ -116,18 +129,33 @@ describe('values that do not match', () => {
     const manifest = path.join(root, 'manifest.json');
     const r = await run([dir, '-q', '--schema', schema, '--on-invalid', 'skip', '-o', out, '--stats', stats, '--manifest', manifest]);
     ok(r);
-    assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')), [{ id: 1, score: 1 }, { id: 4, score: 4 }]);
+    assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')), [
+      { id: 1, score: 1 },
+      { id: 4, score: 4 },
+    ]);
     assert.match(r.stderr, /skipped invalid input: .*b\.json: value 1 does not match --schema: \/id must be integer/);
     const s = JSON.parse(fs.readFileSync(stats, 'utf8'));
     assert.equal(s.invalidCount, 2);
     assert.deepEqual(s.invalidKinds, { syntax: 1, schema: 1, key: 0 });
     const b = s.invalid.find((e) => e.path === 'b.json');
-    assert.deepEqual({ ...b, reason: undefined }, { path: 'b.json', reason: undefined, kind: 'schema', position: null, value: 1, pointer: '/id', keyword: 'type', schemaPath: '#/properties/id/type' });
+    assert.deepEqual(
+      { ...b, reason: undefined },
+      { path: 'b.json', reason: undefined, kind: 'schema', position: null, value: 1, pointer: '/id', keyword: 'type', schemaPath: '#/properties/id/type' },
+    );
     assert.equal(s.invalid.find((e) => e.path === 'c.json').kind, 'syntax');
     assert.equal(s.complete, false);
     const m = JSON.parse(fs.readFileSync(manifest, 'utf8'));
-    assert.deepEqual(m.entries.map((e) => e.path), ['a.json', 'd.json']);
-    assert.deepEqual(m.skipped.map((e) => [e.path, e.kind]), [['b.json', 'schema'], ['c.json', 'syntax']]);
+    assert.deepEqual(
+      m.entries.map((e) => e.path),
+      ['a.json', 'd.json'],
+    );
+    assert.deepEqual(
+      m.skipped.map((e) => [e.path, e.kind]),
+      [
+        ['b.json', 'schema'],
+        ['c.json', 'syntax'],
+      ],
+    );
   });
 
   test('schema failures count against --max-invalid', async () => {
@@ -183,18 +211,33 @@ test('a value nested deeper than a recursive schema can follow is invalid input,
   assert.match(r.stderr, /deep\.json: value 0 does not match --schema: the value is nested too deeply to check/);
 });
 
+test('a value both too deep for the schema and holding a wide array (600,000 elements) is judged the same, not an internal error', async () => {
+  // The depth check after the stack overflow must itself take any width (no push(...spread)).
+  const depth = 50_000;
+  const wide = '[' + '1,'.repeat(599_999) + '1]';
+  const { dir, schema } = setup({ 'deep.json': `[${'['.repeat(depth)}${']'.repeat(depth)},${wide}]` }, { type: ['array', 'number'], items: { $ref: '#' } });
+  const r = await run([dir, '-q', '--schema', schema]);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /deep\.json: value 0 does not match --schema: the value is nested too deeply to check/);
+});
+
 describe('with --flatten and --key-by', () => {
   test('--flatten checks each element; the index counts elements across the fragment', async () => {
-    const { dir, schema } = setup({ 'a.json': `[${json({ id: 1, score: 1 })},${json({ id: 2, score: 2 })}]\n[${json({ id: 3, score: 3 })},${json({ id: 4 })}]` });
+    const { dir, schema } = setup({
+      'a.json': `[${json({ id: 1, score: 1 })},${json({ id: 2, score: 2 })}]\n[${json({ id: 3, score: 3 })},${json({ id: 4 })}]`,
+    });
     const r = await run([dir, '-q', '--flatten', '--schema', schema]);
     assert.equal(r.code, 3);
-    assert.match(r.stderr, /a\.json: value 3 does not match --schema: the value must have required property 'id'|a\.json: value 3 does not match --schema: the value must have required property 'score'/);
+    assert.match(
+      r.stderr,
+      /a\.json: value 3 does not match --schema: the value must have required property 'id'|a\.json: value 3 does not match --schema: the value must have required property 'score'/,
+    );
     // An array is not checked as a whole: this schema refuses arrays, the elements pass.
     const good = setup({ 'a.json': `[${json({ id: 1, score: 1 })}]` });
     ok(await run([good.dir, '-q', '--flatten', '--schema', good.schema]));
   });
 
-  test('--key-by path checks each fragment\'s value', async () => {
+  test("--key-by path checks each fragment's value", async () => {
     const { dir, schema } = setup({ 'a.json': json({ id: 1, score: 1 }), 'b.json': json({ id: 2, score: '2' }) });
     const r = await run([dir, '-q', '--key-by', 'path', '--schema', schema, '--on-invalid', 'skip']);
     ok(r);
@@ -204,10 +247,26 @@ describe('with --flatten and --key-by', () => {
 });
 
 describe('draft-07 and draft 2020-12', () => {
-  const tuple07 = { $schema: 'http://json-schema.org/draft-07/schema#', definitions: { n: { type: 'number' } }, type: 'array', items: [{ $ref: '#/definitions/n' }, { type: 'string' }], additionalItems: false };
-  const tuple2020 = { $schema: 'https://json-schema.org/draft/2020-12/schema', $defs: { n: { type: 'number' } }, type: 'array', prefixItems: [{ $ref: '#/$defs/n' }, { type: 'string' }], items: false };
+  const tuple07 = {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    definitions: { n: { type: 'number' } },
+    type: 'array',
+    items: [{ $ref: '#/definitions/n' }, { type: 'string' }],
+    additionalItems: false,
+  };
+  const tuple2020 = {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $defs: { n: { type: 'number' } },
+    type: 'array',
+    prefixItems: [{ $ref: '#/$defs/n' }, { type: 'string' }],
+    items: false,
+  };
 
-  for (const [name, schema] of [['draft-07 (items as an array, definitions)', tuple07], ['2020-12 (prefixItems, $defs)', tuple2020], ['2020-12 by default (no $schema)', { ...tuple2020, $schema: undefined }]]) {
+  for (const [name, schema] of [
+    ['draft-07 (items as an array, definitions)', tuple07],
+    ['2020-12 (prefixItems, $defs)', tuple2020],
+    ['2020-12 by default (no $schema)', { ...tuple2020, $schema: undefined }],
+  ]) {
     test(name, async () => {
       const good = setup({ 'a.json': '[1, "a"]' }, schema);
       ok(await run([good.dir, '-q', '--schema', good.schema]));
@@ -226,8 +285,12 @@ describe('draft-07 and draft 2020-12', () => {
     assert.match(r.stderr, /--schema .*schema\.json: not a valid JSON Schema \(draft 2020-12\): #\/items must be object,/);
   });
 
-  test('$ref to the schema\'s own $id and to nested $defs resolves', async () => {
-    const schema = { $id: 'https://example.com/record.json', $defs: { pos: { $ref: 'https://example.com/record.json#/$defs/n' }, n: { type: 'integer', minimum: 1 } }, properties: { n: { $ref: '#/$defs/pos' } } };
+  test("$ref to the schema's own $id and to nested $defs resolves", async () => {
+    const schema = {
+      $id: 'https://example.com/record.json',
+      $defs: { pos: { $ref: 'https://example.com/record.json#/$defs/n' }, n: { type: 'integer', minimum: 1 } },
+      properties: { n: { $ref: '#/$defs/pos' } },
+    };
     const good = setup({ 'a.json': '{"n":1}' }, schema);
     ok(await run([good.dir, '-q', '--schema', good.schema]));
     const bad = setup({ 'a.json': '{"n":0}' }, schema);
@@ -243,11 +306,23 @@ describe('a schema that cannot be used is a usage error before any fragment is r
     'a directory': ['DIR', /--schema .*schema\.json: is a directory/],
     'not JSON': ['{"type": "object",', /--schema .*schema\.json: not JSON \(/],
     'not an object': ['[1]', /--schema .*schema\.json: not a JSON Schema: a schema is an object or a boolean, this file holds an array/],
-    'invalid per the meta-schema': [json({ type: 'objekt' }), /--schema .*schema\.json: not a valid JSON Schema \(draft 2020-12\): #\/type must be equal to one of the allowed values/],
-    'invalid draft-07': [json({ $schema: 'http://json-schema.org/draft-07/schema', minimum: 'zero' }), /not a valid JSON Schema \(draft 07\): #\/minimum must be number/],
-    'another draft': [json({ $schema: 'http://json-schema.org/draft-04/schema#' }), /--schema .*schema\.json: unsupported "\$schema" http:\/\/json-schema\.org\/draft-04\/schema#: the drafts supported are 2020-12/],
+    'invalid per the meta-schema': [
+      json({ type: 'objekt' }),
+      /--schema .*schema\.json: not a valid JSON Schema \(draft 2020-12\): #\/type must be equal to one of the allowed values/,
+    ],
+    'invalid draft-07': [
+      json({ $schema: 'http://json-schema.org/draft-07/schema', minimum: 'zero' }),
+      /not a valid JSON Schema \(draft 07\): #\/minimum must be number/,
+    ],
+    'another draft': [
+      json({ $schema: 'http://json-schema.org/draft-04/schema#' }),
+      /--schema .*schema\.json: unsupported "\$schema" http:\/\/json-schema\.org\/draft-04\/schema#: the drafts supported are 2020-12/,
+    ],
     '$schema not a string': [json({ $schema: 7 }), /"\$schema" must be a string/],
-    'a remote $ref': [json({ properties: { a: { $ref: 'https://example.com/defs.json#/a' } } }), /--schema .*schema\.json: \$ref https:\/\/example\.com\/defs\.json#\/a points outside the schema file/],
+    'a remote $ref': [
+      json({ properties: { a: { $ref: 'https://example.com/defs.json#/a' } } }),
+      /--schema .*schema\.json: \$ref https:\/\/example\.com\/defs\.json#\/a points outside the schema file/,
+    ],
     'a $ref to another file': [json({ $ref: 'defs.json' }), /--schema .*schema\.json: \$ref defs\.json points outside the schema file/],
     'a $ref to nothing': [json({ $ref: '#/$defs/none' }), /--schema .*schema\.json: \$ref #\/\$defs\/none does not resolve to anything in the schema/],
     'an unknown format': [json({ format: 'date-tiem' }), /--schema .*schema\.json: unknown format "date-tiem"/],
