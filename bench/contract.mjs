@@ -9,18 +9,25 @@
 // ratio to the plain run's median of the same bin in the same session. With --before, a second
 // bin (another build, e.g. main's) runs every variant too, interleaved with the first, and each
 // variant's cost is shown for both. Outputs go to a file (-o), not a pipe.
-import {spawnSync} from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {ensureData} from './generate.mjs';
-import {median, option, shuffled} from './lib/cli.mjs';
+import { fileURLToPath } from 'node:url';
+import { ensureData } from './generate.mjs';
+import { median, option, shuffled } from './lib/cli.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
-  console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  console.log(
+    fs
+      .readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('\n')
+      .slice(1, 11)
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n'),
+  );
   process.exit(0);
 }
 const opt = (name, fallback) => option(args, name, fallback);
@@ -29,10 +36,14 @@ const profiles = opt('--profile', 'small,many').split(',');
 const bins = [['after', path.resolve(opt('--bin', path.join(here, '..', 'bundle/aggregate.cjs')))]];
 if (opt('--before') !== undefined) bins.unshift(['before', path.resolve(opt('--before'))]);
 
-
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'agg-bench-contract-'));
 try {
-  console.log(`load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at start: ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   for (const name of profiles) {
     const data = ensureData(name, 'full');
     const rels = data.files.map((f) => path.relative(data.dir, f));
@@ -47,7 +58,7 @@ try {
       ['--expect-names shuffled', ['--expect-names', mixed]],
       ['--key-by path', ['--key-by', 'path']],
     ];
-    const cells = bins.flatMap(([who, bin]) => variants.map(([label, extra]) => ({who, bin, label, extra, wall: [], cpu: []})));
+    const cells = bins.flatMap(([who, bin]) => variants.map(([label, extra]) => ({ who, bin, label, extra, wall: [], cpu: [] })));
     for (let r = 0; r < runs; r++) {
       // Variant by variant, each bin in turn (alternating which bin goes first).
       for (let v = 0; v < variants.length; v++) {
@@ -56,10 +67,16 @@ try {
           // bash's `times` prints the children's user and sys time after the run.
           const argv = [process.execPath, cell.bin, data.dir, '-q', '-o', path.join(out, 'out.json'), ...cell.extra];
           const t0 = process.hrtime.bigint();
-          const p = spawnSync('bash', ['-c', '"$@" || exit; times', 'bash', ...argv], {encoding: 'utf8'});
+          const p = spawnSync('bash', ['-c', '"$@" || exit; times', 'bash', ...argv], { encoding: 'utf8' });
           const ms = Number(process.hrtime.bigint() - t0) / 1e6;
           if (p.status !== 0) throw new Error(`${name} ${cell.who} ${cell.label}: exit ${p.status}: ${p.stderr}`);
-          const [user, sys] = [...p.stdout.trim().split('\n').pop().matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+          const [user, sys] = [
+            ...p.stdout
+              .trim()
+              .split('\n')
+              .pop()
+              .matchAll(/(\d+)m([\d.]+)s/g),
+          ].map((m) => Number(m[1]) * 60 + Number(m[2]));
           cell.wall.push(ms);
           cell.cpu.push((user + sys) * 1000);
         }
@@ -72,11 +89,18 @@ try {
       variants.forEach(([label], v) => {
         const cell = cells[b * variants.length + v];
         const [w, c] = [median(cell.wall), median(cell.cpu)];
-        console.log(`  ${who.padEnd(7)} ${label.padEnd(24)} ${(w / 1000).toFixed(3)} s x${(w / w0).toFixed(3)}   ${(c / 1000).toFixed(3)} s x${(c / c0).toFixed(3)}`);
+        console.log(
+          `  ${who.padEnd(7)} ${label.padEnd(24)} ${(w / 1000).toFixed(3)} s x${(w / w0).toFixed(3)}   ${(c / 1000).toFixed(3)} s x${(c / c0).toFixed(3)}`,
+        );
       });
     }
   }
-  console.log(`\nload average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `\nload average at end: ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
-  fs.rmSync(out, {recursive: true, force: true});
+  fs.rmSync(out, { recursive: true, force: true });
 }

@@ -7,14 +7,17 @@
 // Data goes to bench/.data/<profile>[-quick|-smoke]/, with a stamp file beside the folder
 // (bench/.data/<dir>.stamp, outside it so no tool under test sees it) holding the parameters and
 // the generator's own hash: a folder is regenerated only when it is missing or the stamp differs.
-import {createHash} from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const DATA_DIR = path.join(here, '.data');
-const GENERATOR_HASH = createHash('sha256').update(fs.readFileSync(fileURLToPath(import.meta.url))).digest('hex').slice(0, 16);
+const GENERATOR_HASH = createHash('sha256')
+  .update(fs.readFileSync(fileURLToPath(import.meta.url)))
+  .digest('hex')
+  .slice(0, 16);
 
 const MB = 1e6;
 const MiB = 1 << 20;
@@ -23,7 +26,7 @@ const MiB = 1 << 20;
 const count = (n) => (n >= 1e6 ? `${+(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${+(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)}k` : String(n));
 const mb = (bytes) => `${+(bytes / MB).toFixed(1)} MB`;
 /** Sizes of the one-fragment profiles. */
-const ONE_FRAGMENT = {full: {bytes: 256 * MB}, quick: {bytes: 32 * MB}, smoke: {bytes: 2 * MB}};
+const ONE_FRAGMENT = { full: { bytes: 256 * MB }, quick: { bytes: 32 * MB }, smoke: { bytes: 2 * MB } };
 
 /**
  * Profiles. `kind` is json or bin; `sizes` gives the parameters per mode (full, quick, smoke);
@@ -34,12 +37,12 @@ export const PROFILES = {
   small: {
     kind: 'json',
     title: (s) => `${count(s.files)} JSON fragments of ~140 B (objects, nested arrays, 2% with an integer beyond 2^53)`,
-    sizes: {full: {files: 10_000}, quick: {files: 10_000}, smoke: {files: 200}},
+    sizes: { full: { files: 10_000 }, quick: { files: 10_000 }, smoke: { files: 200 } },
   },
   medium: {
     kind: 'json',
     title: (s) => `${count(s.files)} JSON fragments of ${mb(s.bytes)} (an object holding ~${count(Math.round((s.bytes / MB) * 6.7e3))} records each)`,
-    sizes: {full: {files: 60, bytes: 0.6 * MB}, quick: {files: 20, bytes: 0.6 * MB}, smoke: {files: 4, bytes: 50_000}},
+    sizes: { full: { files: 60, bytes: 0.6 * MB }, quick: { files: 20, bytes: 0.6 * MB }, smoke: { files: 4, bytes: 50_000 } },
   },
   large: {
     kind: 'json',
@@ -48,13 +51,14 @@ export const PROFILES = {
   },
   dense: {
     kind: 'json',
-    title: (s) => `one JSON fragment of ${mb(s.bytes)} of dense records (8 one-letter keys, 17-digit floats, ~${count(Math.round((s.bytes / MB) * 4.7e3))} records)`,
+    title: (s) =>
+      `one JSON fragment of ${mb(s.bytes)} of dense records (8 one-letter keys, 17-digit floats, ~${count(Math.round((s.bytes / MB) * 4.7e3))} records)`,
     sizes: ONE_FRAGMENT,
   },
   many: {
     kind: 'json',
     title: (s) => `${count(s.files)} tiny JSON fragments (~16 B; every 1000th pair is two bare numbers, the first without a trailing newline)`,
-    sizes: {full: {files: 100_000}, quick: {files: 10_000}, smoke: {files: 500}},
+    sizes: { full: { files: 100_000 }, quick: { files: 10_000 }, smoke: { files: 500 } },
   },
   python: {
     kind: 'json',
@@ -74,27 +78,32 @@ export const PROFILES = {
   'medium-python': {
     kind: 'json',
     title: (s) => `${count(s.files)} JSON fragments of ${mb(s.bytes)} written with Python's default separators (the medium profile's shape)`,
-    sizes: {full: {files: 60, bytes: 0.6 * MB}, quick: {files: 20, bytes: 0.6 * MB}, smoke: {files: 4, bytes: 50_000}},
+    sizes: { full: { files: 60, bytes: 0.6 * MB }, quick: { files: 20, bytes: 0.6 * MB }, smoke: { files: 4, bytes: 50_000 } },
   },
   netvol: {
     kind: 'json',
     title: (s) => `the small profile's fragments (first ${count(s.files)}) read through a ${s.delayUs / 1000} ms per-open latency shim (network volume)`,
-    sizes: {full: {files: 2_000, delayUs: 1000}, quick: {files: 500, delayUs: 1000}, smoke: {files: 50, delayUs: 1000}},
+    sizes: { full: { files: 2_000, delayUs: 1000 }, quick: { files: 500, delayUs: 1000 }, smoke: { files: 50, delayUs: 1000 } },
   },
   'netvol-fuse': {
     kind: 'json',
-    title: (s) => `${count(s.files)} small JSON fragments in ${s.dirs} directories on an object store mounted through FUSE: ${s.delayUs / 1000} ms per open and per page of a directory listing (netvol-shim.so)`,
-    sizes: {full: {files: 10_000, dirs: 100, delayUs: 20_000}, quick: {files: 2_000, dirs: 20, delayUs: 20_000}, smoke: {files: 100, dirs: 5, delayUs: 2_000}},
+    title: (s) =>
+      `${count(s.files)} small JSON fragments in ${s.dirs} directories on an object store mounted through FUSE: ${s.delayUs / 1000} ms per open and per page of a directory listing (netvol-shim.so)`,
+    sizes: {
+      full: { files: 10_000, dirs: 100, delayUs: 20_000 },
+      quick: { files: 2_000, dirs: 20, delayUs: 20_000 },
+      smoke: { files: 100, dirs: 5, delayUs: 2_000 },
+    },
   },
   'bin-large': {
     kind: 'bin',
     title: (s) => `${count(s.files)} binaries of ${mb(s.bytes)} (seeded 1 MiB block of 6-bit symbols, stamped per MiB; gzip gets ~25%)`,
-    sizes: {full: {files: 3, bytes: 120 * MB}, quick: {files: 3, bytes: 16 * MB}, smoke: {files: 3, bytes: 1 * MB}},
+    sizes: { full: { files: 3, bytes: 120 * MB }, quick: { files: 3, bytes: 16 * MB }, smoke: { files: 3, bytes: 1 * MB } },
   },
   'bin-small': {
     kind: 'bin',
     title: (s) => `${count(s.files)} binaries of ${s.bytes} B (random bytes)`,
-    sizes: {full: {files: 10_000, bytes: 200}, quick: {files: 5_000, bytes: 200}, smoke: {files: 200, bytes: 200}},
+    sizes: { full: { files: 10_000, bytes: 200 }, quick: { files: 5_000, bytes: 200 }, smoke: { files: 200, bytes: 200 } },
   },
 };
 
@@ -204,7 +213,9 @@ export function pythonLayout(text, indent = 0, eol = '\n', level = 0) {
 export function pythonChunks(bytes, seed, indent = 0, eol = '\n') {
   const r = prng(seed);
   const pad = indent ? eol + ' '.repeat(indent) : '';
-  return arrayChunks(bytes, '[' + pad, indent ? ',' + pad : ', ', indent ? eol + ']' : ']', (j) => pythonLayout(record(r, j, j % 10_007 === 3), indent, eol, 1));
+  return arrayChunks(bytes, '[' + pad, indent ? ',' + pad : ', ', indent ? eol + ']' : ']', (j) =>
+    pythonLayout(record(r, j, j % 10_007 === 3), indent, eol, 1),
+  );
 }
 
 /** Seed of a profile: its name hashed (FNV-1a). */
@@ -213,7 +224,7 @@ export function seedOf(name) {
 }
 
 function natural(a, b) {
-  return a.localeCompare(b, 'en', {numeric: true});
+  return a.localeCompare(b, 'en', { numeric: true });
 }
 
 function writeSmall(dir, files, seed, dirs = 0) {
@@ -262,7 +273,8 @@ function writeMany(dir, files, seed) {
   const r = prng(seed);
   for (let i = 1; i <= files; i++) {
     let text;
-    if (i % 1000 === 1) text = String(Math.floor(r() * 1000) + 1); // bare number, no trailing newline
+    if (i % 1000 === 1)
+      text = String(Math.floor(r() * 1000) + 1); // bare number, no trailing newline
     else if (i % 1000 === 2) text = String(Math.floor(r() * 1000) + 1) + '\n';
     else if (i % 3 === 0) text = `{"i":${i},"v":${Math.floor(r() * 1000)}}\n`;
     else if (i % 3 === 1) text = `"${WORDS[i % WORDS.length]}-${i}"\n`;
@@ -312,7 +324,7 @@ export function dataDirFor(name, mode) {
 export function listFiles(dir) {
   const rel = [];
   const walk = (sub) => {
-    for (const e of fs.readdirSync(path.join(dir, sub), {withFileTypes: true})) {
+    for (const e of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
       const name = sub ? `${sub}/${e.name}` : e.name;
       if (e.isDirectory()) walk(name);
       else rel.push(name);
@@ -330,32 +342,59 @@ export function listFiles(dir) {
 export function ensureData(name, mode = 'full') {
   const profile = PROFILES[name];
   if (!profile) throw new Error(`unknown profile ${name}`);
-  const params = {name, mode, ...profile.sizes[mode], generator: GENERATOR_HASH};
+  const params = { name, mode, ...profile.sizes[mode], generator: GENERATOR_HASH };
   const dir = dataDirFor(name, mode);
   const stampFile = `${dir}.stamp`;
   const stamp = JSON.stringify(params);
   let generated = false;
   if (!(fs.existsSync(dir) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp)) {
-    fs.rmSync(dir, {recursive: true, force: true});
-    fs.rmSync(stampFile, {force: true});
-    fs.mkdirSync(dir, {recursive: true});
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(stampFile, { force: true });
+    fs.mkdirSync(dir, { recursive: true });
     const seed = seedOf(name);
     const p = profile.sizes[mode];
     switch (name) {
-      case 'small': writeSmall(dir, p.files, seed); break;
-      case 'netvol': writeSmall(dir, p.files, seed); break;
-      case 'netvol-fuse': writeSmall(dir, p.files, seed, p.dirs); break;
-      case 'medium': writeMedium(dir, p.files, p.bytes, seed); break;
-      case 'large': writeLarge(dir, p.bytes, seed, false); break;
-      case 'dense': writeLarge(dir, p.bytes, seed, true); break;
-      case 'python': writeChunks(path.join(dir, 'part-1.json'), pythonChunks(p.bytes, seed)); break;
-      case 'indent': writeChunks(path.join(dir, 'part-1.json'), pythonChunks(p.bytes, seed, 2)); break;
-      case 'indent-crlf': writeChunks(path.join(dir, 'part-1.json'), pythonChunks(p.bytes, seed, 2, '\r\n')); break;
-      case 'medium-python': writeMedium(dir, p.files, p.bytes, seed, true); break;
-      case 'many': writeMany(dir, p.files, seed); break;
-      case 'bin-large': writeBinLarge(dir, p.files, p.bytes, seed); break;
-      case 'bin-small': writeBinSmall(dir, p.files, p.bytes, seed); break;
-      default: throw new Error(`no generator for ${name}`);
+      case 'small':
+        writeSmall(dir, p.files, seed);
+        break;
+      case 'netvol':
+        writeSmall(dir, p.files, seed);
+        break;
+      case 'netvol-fuse':
+        writeSmall(dir, p.files, seed, p.dirs);
+        break;
+      case 'medium':
+        writeMedium(dir, p.files, p.bytes, seed);
+        break;
+      case 'large':
+        writeLarge(dir, p.bytes, seed, false);
+        break;
+      case 'dense':
+        writeLarge(dir, p.bytes, seed, true);
+        break;
+      case 'python':
+        writeChunks(path.join(dir, 'part-1.json'), pythonChunks(p.bytes, seed));
+        break;
+      case 'indent':
+        writeChunks(path.join(dir, 'part-1.json'), pythonChunks(p.bytes, seed, 2));
+        break;
+      case 'indent-crlf':
+        writeChunks(path.join(dir, 'part-1.json'), pythonChunks(p.bytes, seed, 2, '\r\n'));
+        break;
+      case 'medium-python':
+        writeMedium(dir, p.files, p.bytes, seed, true);
+        break;
+      case 'many':
+        writeMany(dir, p.files, seed);
+        break;
+      case 'bin-large':
+        writeBinLarge(dir, p.files, p.bytes, seed);
+        break;
+      case 'bin-small':
+        writeBinSmall(dir, p.files, p.bytes, seed);
+        break;
+      default:
+        throw new Error(`no generator for ${name}`);
     }
     fs.writeFileSync(stampFile, stamp);
     generated = true;
@@ -363,7 +402,7 @@ export function ensureData(name, mode = 'full') {
   const files = listFiles(dir);
   let bytes = 0;
   for (const f of files) bytes += fs.statSync(f).size;
-  return {dir, files, bytes, params, generated};
+  return { dir, files, bytes, params, generated };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
@@ -373,7 +412,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   for (const name of names.length ? names : Object.keys(PROFILES)) {
     const t = performance.now();
     const d = ensureData(name, mode);
-    console.log(`${name} (${mode}): ${d.files.length} files, ${(d.bytes / MB).toFixed(1)} MB in ${d.dir}` +
-      (d.generated ? ` (generated in ${((performance.now() - t) / 1000).toFixed(1)} s)` : ' (up to date)'));
+    console.log(
+      `${name} (${mode}): ${d.files.length} files, ${(d.bytes / MB).toFixed(1)} MB in ${d.dir}` +
+        (d.generated ? ` (generated in ${((performance.now() - t) / 1000).toFixed(1)} s)` : ' (up to date)'),
+    );
   }
 }

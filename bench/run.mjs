@@ -17,16 +17,16 @@
 // (run 1 of every tool, then run 2, ...) so machine noise spreads over all of them. Each
 // output is checked against a reference made from the input files (bench/lib/check.mjs);
 // a tool that fails or is wrong keeps its row, with its status.
-import {execFileSync, spawnSync} from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {DATA_DIR, PROFILES, ensureData} from './generate.mjs';
-import {benchSchema} from './lib/schema.mjs';
-import {jsonVerdict, outputDigest, referenceDigest, tarVerdict} from './lib/check.mjs';
-import {argMax, measure, timer, which} from './lib/measure.mjs';
-import {compareLine, renderMarkdown, renderSvg} from './lib/report.mjs';
+import { fileURLToPath } from 'node:url';
+import { DATA_DIR, PROFILES, ensureData } from './generate.mjs';
+import { benchSchema } from './lib/schema.mjs';
+import { jsonVerdict, outputDigest, referenceDigest, tarVerdict } from './lib/check.mjs';
+import { argMax, measure, timer, which } from './lib/measure.mjs';
+import { compareLine, renderMarkdown, renderSvg } from './lib/report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -36,8 +36,19 @@ const MiB = 1 << 20;
 // options
 
 function parseArgs(argv) {
-  const o = {profiles: [], runs: null, json: null, compare: null, quick: false, smoke: false,
-    bin: path.join(root, 'bundle/aggregate.cjs'), node: process.execPath, timeout: null, results: path.join(here, 'results'), strict: false};
+  const o = {
+    profiles: [],
+    runs: null,
+    json: null,
+    compare: null,
+    quick: false,
+    smoke: false,
+    bin: path.join(root, 'bundle/aggregate.cjs'),
+    node: process.execPath,
+    timeout: null,
+    results: path.join(here, 'results'),
+    strict: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -61,9 +72,15 @@ function parseArgs(argv) {
     else if (a === '--render') {
       o.render = [];
       while (argv[i + 1] && !argv[i + 1].startsWith('--')) o.render.push(argv[++i]);
-    }
-    else if (a === '--help' || a === '-h') {
-      console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 15).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    } else if (a === '--help' || a === '-h') {
+      console.log(
+        fs
+          .readFileSync(fileURLToPath(import.meta.url), 'utf8')
+          .split('\n')
+          .slice(1, 15)
+          .map((l) => l.replace(/^\/\/ ?/, ''))
+          .join('\n'),
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -84,7 +101,9 @@ function machine() {
   const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
   const version = (cmd, args) => {
     try {
-      return execFileSync(cmd, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).split('\n')[0].trim();
+      return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .split('\n')[0]
+        .trim();
     } catch {
       return 'missing';
     }
@@ -105,8 +124,8 @@ function machine() {
 function buildShim() {
   const src = path.join(here, 'netvol-shim.c');
   const so = path.join(DATA_DIR, 'netvol-shim.so');
-  fs.mkdirSync(DATA_DIR, {recursive: true});
-  const r = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-o', so, src, '-ldl', '-lpthread'], {encoding: 'utf8'});
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+  const r = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-o', so, src, '-ldl', '-lpthread'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the netvol shim failed: ${r.stderr || r.error}`);
   return so;
 }
@@ -128,7 +147,7 @@ function fileArgs(data, env) {
     list = path.join(data.outDir, 'files.list');
     fs.writeFileSync(list, names.join('\0') + '\0');
   }
-  return {names, fits, list};
+  return { names, fits, list };
 }
 
 /**
@@ -142,7 +161,7 @@ const SCHEMA_PROFILES = ['small', 'medium'];
 
 /** The rows of a JSON profile: [{id, label, kind, build(out) -> spec, note}] */
 function jsonTools(data, o, env, name) {
-  const {names, fits, list} = fileArgs(data, env);
+  const { names, fits, list } = fileArgs(data, env);
   const viaXargs = 'argv too long: files fed by `xargs -0 cat`';
   const nodeBin = process.execPath;
   let schema = null;
@@ -151,50 +170,142 @@ function jsonTools(data, o, env, name) {
     fs.writeFileSync(schema, JSON.stringify(benchSchema(name), null, 2));
   }
   return [
-    {id: 'aggregate', label: 'aggregate --mode json', kind: 'self',
-      spec: {cmd: o.node, args: [o.bin, '--mode', 'json', data.dir]}},
-    ...(schema ? [{id: 'aggregate-schema', label: 'aggregate --mode json --schema (bench/lib/schema.mjs)', kind: 'self',
-      spec: {cmd: o.node, args: [o.bin, '--mode', 'json', data.dir, '--schema', schema]}}] : []),
-    {id: 'jq', label: 'jq -s -c . FILES (natural order)', kind: 'peer', note: fits ? '' : viaXargs,
-      spec: fits ? {cmd: 'jq', args: ['-s', '-c', '.', ...names], cwd: data.dir}
-        : {cmd: 'sh', args: ['-c', `xargs -0 -a ${sq(list)} cat | jq -s -c .`], cwd: data.dir}},
-    {id: 'find-jq', label: "find DIR -name '*.json' -exec jq -s . {} +", kind: 'peer',
-      spec: {cmd: 'sh', args: ['-c', `find ${sq(data.dir)} -name '*.json' -exec jq -s . {} +`]}},
-    {id: 'node-naive', label: 'node naive (readFileSync, JSON.parse, JSON.stringify)', kind: 'peer',
-      spec: {cmd: nodeBin, args: [path.join(here, 'peers/naive.mjs'), data.dir]}},
-    {id: 'stream-json', label: 'stream-json 3.8 (parser + stringer, streaming)', kind: 'peer',
-      spec: {cmd: nodeBin, args: [path.join(here, 'peers/stream-json.mjs'), data.dir]}},
-    ...(floorFits(data, env) ? [{id: 'node-floor', label: 'node floor: the per-file syscalls alone, nothing checked (not an answer)', kind: 'floor',
-      spec: {cmd: o.node, args: [path.join(here, 'peers/node-floor.cjs'), 'json', data.dir, '-']}}] : []),
-    {id: 'cat', label: 'cat FILES (I/O floor, not an answer)', kind: 'floor', note: fits ? '' : viaXargs,
-      spec: fits ? {cmd: 'cat', args: names, cwd: data.dir} : {cmd: 'xargs', args: ['-0', '-a', list, 'cat'], cwd: data.dir}},
+    { id: 'aggregate', label: 'aggregate --mode json', kind: 'self', spec: { cmd: o.node, args: [o.bin, '--mode', 'json', data.dir] } },
+    ...(schema
+      ? [
+          {
+            id: 'aggregate-schema',
+            label: 'aggregate --mode json --schema (bench/lib/schema.mjs)',
+            kind: 'self',
+            spec: { cmd: o.node, args: [o.bin, '--mode', 'json', data.dir, '--schema', schema] },
+          },
+        ]
+      : []),
+    {
+      id: 'jq',
+      label: 'jq -s -c . FILES (natural order)',
+      kind: 'peer',
+      note: fits ? '' : viaXargs,
+      spec: fits
+        ? { cmd: 'jq', args: ['-s', '-c', '.', ...names], cwd: data.dir }
+        : { cmd: 'sh', args: ['-c', `xargs -0 -a ${sq(list)} cat | jq -s -c .`], cwd: data.dir },
+    },
+    {
+      id: 'find-jq',
+      label: "find DIR -name '*.json' -exec jq -s . {} +",
+      kind: 'peer',
+      spec: { cmd: 'sh', args: ['-c', `find ${sq(data.dir)} -name '*.json' -exec jq -s . {} +`] },
+    },
+    {
+      id: 'node-naive',
+      label: 'node naive (readFileSync, JSON.parse, JSON.stringify)',
+      kind: 'peer',
+      spec: { cmd: nodeBin, args: [path.join(here, 'peers/naive.mjs'), data.dir] },
+    },
+    {
+      id: 'stream-json',
+      label: 'stream-json 3.8 (parser + stringer, streaming)',
+      kind: 'peer',
+      spec: { cmd: nodeBin, args: [path.join(here, 'peers/stream-json.mjs'), data.dir] },
+    },
+    ...(floorFits(data, env)
+      ? [
+          {
+            id: 'node-floor',
+            label: 'node floor: the per-file syscalls alone, nothing checked (not an answer)',
+            kind: 'floor',
+            spec: { cmd: o.node, args: [path.join(here, 'peers/node-floor.cjs'), 'json', data.dir, '-'] },
+          },
+        ]
+      : []),
+    {
+      id: 'cat',
+      label: 'cat FILES (I/O floor, not an answer)',
+      kind: 'floor',
+      note: fits ? '' : viaXargs,
+      spec: fits ? { cmd: 'cat', args: names, cwd: data.dir } : { cmd: 'xargs', args: ['-0', '-a', list, 'cat'], cwd: data.dir },
+    },
   ];
 }
 
 function binTools(data, o, env) {
-  const {names, fits, list} = fileArgs(data, env);
+  const { names, fits, list } = fileArgs(data, env);
   const nodeBin = process.execPath;
   const out = (ext) => path.join(data.outDir, `out.${ext}`);
   return [
-    {id: 'aggregate-tar', label: 'aggregate --mode tar -o X.tar', kind: 'self', ext: 'tar',
-      spec: {cmd: o.node, args: [o.bin, '--mode', 'tar', data.dir, '-o', out('aggregate.tar')]}, file: out('aggregate.tar')},
-    {id: 'aggregate-tgz', label: 'aggregate --mode tar -o X.tar.gz', kind: 'self', gz: true,
-      spec: {cmd: o.node, args: [o.bin, '--mode', 'tar', data.dir, '-o', out('aggregate.tar.gz')]}, file: out('aggregate.tar.gz')},
-    {id: 'tar', label: 'tar --sort=name -cf', kind: 'peer',
-      spec: {cmd: 'tar', args: ['--sort=name', '-cf', out('tar.tar'), '-C', data.dir, '.']}, file: out('tar.tar')},
-    {id: 'tar-gz', label: 'tar --sort=name -czf', kind: 'peer', gz: true,
-      spec: {cmd: 'tar', args: ['--sort=name', '-czf', out('tar.tar.gz'), '-C', data.dir, '.']}, file: out('tar.tar.gz')},
-    {id: 'archiver-tar', label: 'archiver 8 .file() per file, tar', kind: 'peer',
-      spec: {cmd: nodeBin, args: [path.join(here, 'peers/archiver.mjs'), 'tar', data.dir, out('archiver.tar')]}, file: out('archiver.tar')},
-    {id: 'archiver-tgz', label: 'archiver 8 .file() per file, tar+gzip', kind: 'peer', gz: true,
-      spec: {cmd: nodeBin, args: [path.join(here, 'peers/archiver.mjs'), 'tgz', data.dir, out('archiver.tar.gz')]}, file: out('archiver.tar.gz')},
-    ...(floorFits(data, env) ? [{id: 'node-floor', label: 'node floor: the per-file syscalls alone, nothing checked (not an answer)', kind: 'floor',
-      spec: {cmd: o.node, args: [path.join(here, 'peers/node-floor.cjs'), 'tar', data.dir, out('floor.tar')]}, stdout: out('floor')},
-    {id: 'node-floor-gz', label: 'node floor, tar.gz: each MiB gzipped apart on the thread pool (not an answer)', kind: 'floor', gz: true,
-      spec: {cmd: o.node, args: [path.join(here, 'peers/node-floor.cjs'), 'tgz', data.dir, out('floor.tar.gz')]}, stdout: out('floor-gz')}] : []),
-    {id: 'cat', label: 'cat FILES (I/O floor, not an answer)', kind: 'floor', note: fits ? '' : 'argv too long: `xargs -0 cat`',
-      spec: fits ? {cmd: 'cat', args: names, cwd: data.dir} : {cmd: 'xargs', args: ['-0', '-a', list, 'cat'], cwd: data.dir},
-      stdout: out('cat')},
+    {
+      id: 'aggregate-tar',
+      label: 'aggregate --mode tar -o X.tar',
+      kind: 'self',
+      ext: 'tar',
+      spec: { cmd: o.node, args: [o.bin, '--mode', 'tar', data.dir, '-o', out('aggregate.tar')] },
+      file: out('aggregate.tar'),
+    },
+    {
+      id: 'aggregate-tgz',
+      label: 'aggregate --mode tar -o X.tar.gz',
+      kind: 'self',
+      gz: true,
+      spec: { cmd: o.node, args: [o.bin, '--mode', 'tar', data.dir, '-o', out('aggregate.tar.gz')] },
+      file: out('aggregate.tar.gz'),
+    },
+    {
+      id: 'tar',
+      label: 'tar --sort=name -cf',
+      kind: 'peer',
+      spec: { cmd: 'tar', args: ['--sort=name', '-cf', out('tar.tar'), '-C', data.dir, '.'] },
+      file: out('tar.tar'),
+    },
+    {
+      id: 'tar-gz',
+      label: 'tar --sort=name -czf',
+      kind: 'peer',
+      gz: true,
+      spec: { cmd: 'tar', args: ['--sort=name', '-czf', out('tar.tar.gz'), '-C', data.dir, '.'] },
+      file: out('tar.tar.gz'),
+    },
+    {
+      id: 'archiver-tar',
+      label: 'archiver 8 .file() per file, tar',
+      kind: 'peer',
+      spec: { cmd: nodeBin, args: [path.join(here, 'peers/archiver.mjs'), 'tar', data.dir, out('archiver.tar')] },
+      file: out('archiver.tar'),
+    },
+    {
+      id: 'archiver-tgz',
+      label: 'archiver 8 .file() per file, tar+gzip',
+      kind: 'peer',
+      gz: true,
+      spec: { cmd: nodeBin, args: [path.join(here, 'peers/archiver.mjs'), 'tgz', data.dir, out('archiver.tar.gz')] },
+      file: out('archiver.tar.gz'),
+    },
+    ...(floorFits(data, env)
+      ? [
+          {
+            id: 'node-floor',
+            label: 'node floor: the per-file syscalls alone, nothing checked (not an answer)',
+            kind: 'floor',
+            spec: { cmd: o.node, args: [path.join(here, 'peers/node-floor.cjs'), 'tar', data.dir, out('floor.tar')] },
+            stdout: out('floor'),
+          },
+          {
+            id: 'node-floor-gz',
+            label: 'node floor, tar.gz: each MiB gzipped apart on the thread pool (not an answer)',
+            kind: 'floor',
+            gz: true,
+            spec: { cmd: o.node, args: [path.join(here, 'peers/node-floor.cjs'), 'tgz', data.dir, out('floor.tar.gz')] },
+            stdout: out('floor-gz'),
+          },
+        ]
+      : []),
+    {
+      id: 'cat',
+      label: 'cat FILES (I/O floor, not an answer)',
+      kind: 'floor',
+      note: fits ? '' : 'argv too long: `xargs -0 cat`',
+      spec: fits ? { cmd: 'cat', args: names, cwd: data.dir } : { cmd: 'xargs', args: ['-0', '-a', list, 'cat'], cwd: data.dir },
+      stdout: out('cat'),
+    },
   ];
 }
 
@@ -216,7 +327,10 @@ function failure(r, stderrTail) {
 }
 
 function lastLine(s) {
-  const lines = s.trim().split('\n').filter((l) => l.trim() && !/^\s+at /.test(l) && !/^Command (exited|terminated)/.test(l));
+  const lines = s
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() && !/^\s+at /.test(l) && !/^Command (exited|terminated)/.test(l));
   const interesting = lines.find((l) => /Error|error:|ENOMEM|heap|Killed/.test(l)) ?? lines[lines.length - 1] ?? '';
   return interesting.trim().slice(0, 90);
 }
@@ -228,10 +342,10 @@ async function runProfile(name, o, shim) {
   const gen = ((performance.now() - t0) / 1000).toFixed(1);
   log(`\n[${name}] ${data.files.length} files, ${(data.bytes / 1e6).toFixed(1)} MB${data.generated ? ` (generated in ${gen} s)` : ''}`);
   data.outDir = path.join(DATA_DIR, 'out', `${name}-${o.mode}`);
-  fs.rmSync(data.outDir, {recursive: true, force: true});
-  fs.mkdirSync(data.outDir, {recursive: true});
+  fs.rmSync(data.outDir, { recursive: true, force: true });
+  fs.mkdirSync(data.outDir, { recursive: true });
 
-  const env = {...process.env};
+  const env = { ...process.env };
   if (name === 'netvol' || name === 'netvol-fuse') {
     env.LD_PRELOAD = shim;
     env.NETVOL_DIR = data.dir;
@@ -244,8 +358,13 @@ async function runProfile(name, o, shim) {
     // Every open is a 20 ms sleep: a serial reader takes files x 20 ms (200 s at 10k), so only
     // jq runs of the serial tools, and aggregate at several window sizes (--concurrency).
     const self = tools.find((t) => t.id === 'aggregate');
-    const windows = [16, 64, 128, 256].map((c) => ({...self, id: `aggregate-c${c}`, label: `aggregate --mode json --concurrency ${c}`, kind: 'variant',
-      spec: {...self.spec, args: [...self.spec.args, '--concurrency', String(c)]}}));
+    const windows = [16, 64, 128, 256].map((c) => ({
+      ...self,
+      id: `aggregate-c${c}`,
+      label: `aggregate --mode json --concurrency ${c}`,
+      kind: 'variant',
+      spec: { ...self.spec, args: [...self.spec.args, '--concurrency', String(c)] },
+    }));
     tools = [self, ...windows, tools.find((t) => t.id === 'jq')];
   }
   if (o.tools) tools = tools.filter((t) => o.tools.includes(t.id));
@@ -261,12 +380,12 @@ async function runProfile(name, o, shim) {
     } catch {}
     if (!reference) {
       reference = await referenceDigest(data.files);
-      fs.writeFileSync(refFile, JSON.stringify({key, digest: reference}));
+      fs.writeFileSync(refFile, JSON.stringify({ key, digest: reference }));
     }
     if (reference.error) throw new Error(`fixture ${name} is not valid: ${reference.error}`);
   }
 
-  const rows = tools.map((t) => ({id: t.id, label: t.label, kind: t.kind, note: t.note ?? '', runs: [], status: null, gz: !!t.gz}));
+  const rows = tools.map((t) => ({ id: t.id, label: t.label, kind: t.kind, note: t.note ?? '', runs: [], status: null, gz: !!t.gz }));
   for (let run = 0; run < o.runs; run++) {
     for (const [k, t] of tools.entries()) {
       const row = rows[k];
@@ -277,9 +396,9 @@ async function runProfile(name, o, shim) {
         continue;
       }
       const stdout = profile.kind === 'json' ? path.join(data.outDir, `${t.id}.out`) : t.stdout;
-      const r = await measure({...t.spec, env: {...env, ...(t.spec.env ?? {})}, stdout, timeoutMs: o.timeout * 1000});
+      const r = await measure({ ...t.spec, env: { ...env, ...(t.spec.env ?? {}) }, stdout, timeoutMs: o.timeout * 1000 });
       const ok = r.code === 0 && !r.timedOut;
-      row.runs.push({wall: r.wall, user: r.user, sys: r.sys, rss: r.rss, code: r.code, ok});
+      row.runs.push({ wall: r.wall, user: r.user, sys: r.sys, rss: r.rss, code: r.code, ok });
       if (!ok && !row.status) row.status = failure(r, lastLine(r.stderr));
       // verify the first successful run's output
       if (ok && row.verdict === undefined) {
@@ -289,12 +408,12 @@ async function runProfile(name, o, shim) {
         } else if (t.file) {
           row.verdict = await tarVerdict(t.file, data.dir, data.files);
         } else {
-          row.verdict = {ok: true, status: 'ok'};
+          row.verdict = { ok: true, status: 'ok' };
         }
         if (row.verdict.note) row.note = [row.note, row.verdict.note].filter(Boolean).join('; ');
       }
-      if (stdout) fs.rmSync(stdout, {force: true});
-      if (t.file) fs.rmSync(t.file, {force: true});
+      if (stdout) fs.rmSync(stdout, { force: true });
+      if (t.file) fs.rmSync(t.file, { force: true });
       log(`  run ${run + 1}/${o.runs} ${t.id.padEnd(14)} ${r.wall.toFixed(3)} s` + (ok ? '' : `  ${failure(r, lastLine(r.stderr))}`));
       // a tool that fails the same way every time: two failed runs are enough
       if (!ok && row.runs.filter((x) => !x.ok).length >= 2) row.skip = true;
@@ -328,9 +447,16 @@ async function runProfile(name, o, shim) {
     row.ratio = ref && ref.n && row.n ? row.wall / ref.wall : NaN;
     row.vs = ref?.id;
   }
-  fs.rmSync(data.outDir, {recursive: true, force: true});
-  return {name, kind: profile.kind, title: profile.title(profile.sizes[o.mode]), files: data.files.length, bytes: data.bytes,
-    delayUs: profile.sizes[o.mode].delayUs, rows: rows.map(({skip, verdict, ...r}) => r)};
+  fs.rmSync(data.outDir, { recursive: true, force: true });
+  return {
+    name,
+    kind: profile.kind,
+    title: profile.title(profile.sizes[o.mode]),
+    files: data.files.length,
+    bytes: data.bytes,
+    delayUs: profile.sizes[o.mode].delayUs,
+    rows: rows.map(({ skip, verdict, ...r }) => r),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -341,32 +467,50 @@ function targets(profiles, mode) {
   const get = (p, id) => profiles.find((x) => x.name === p)?.rows.find((r) => r.id === id);
   const fmt = (x, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const ratioTarget = (id, profile, self, peer, max, text) => {
-    const a = get(profile, self), b = get(profile, peer);
+    const a = get(profile, self),
+      b = get(profile, peer);
     if (!a || !b) return;
-    let pass = null, detail;
-    if (!a.ok) detail = `aggregate ${a.status}`, pass = false;
+    let pass = null,
+      detail;
+    if (!a.ok) ((detail = `aggregate ${a.status}`), (pass = false));
     else if (!b.n) detail = `${peer} has no successful run (${b.status})`;
     else {
       const r = a.wall / b.wall;
       pass = r <= max;
       detail = `${fmt(a.wall)} s vs ${fmt(b.wall)} s = ${fmt(r, 2)}x (limit ${max}x)`;
     }
-    out.push({id, text, pass, detail});
+    out.push({ id, text, pass, detail });
   };
-  ratioTarget('json-medium', 'medium', 'aggregate', 'jq', 0.10, '60 x 0.6 MB JSON: at most 0.10x jq wall time');
-  ratioTarget('json-medium-python', 'medium-python', 'aggregate', 'jq', 0.10, "60 x 0.6 MB JSON as Python's json.dump writes it: at most 0.10x jq wall time");
+  ratioTarget('json-medium', 'medium', 'aggregate', 'jq', 0.1, '60 x 0.6 MB JSON: at most 0.10x jq wall time');
+  ratioTarget('json-medium-python', 'medium-python', 'aggregate', 'jq', 0.1, "60 x 0.6 MB JSON as Python's json.dump writes it: at most 0.10x jq wall time");
   ratioTarget('json-small', 'small', 'aggregate', 'jq', 1.0, '10k x ~150 B JSON: at most 1.0x jq wall time');
   ratioTarget('schema-small', 'small', 'aggregate-schema', 'aggregate', 1.5, '10k x ~150 B JSON with --schema: at most 1.5x the same run without');
   ratioTarget('schema-medium', 'medium', 'aggregate-schema', 'aggregate', 1.5, '60 x 0.6 MB JSON with --schema: at most 1.5x the same run without');
   ratioTarget('json-netvol', 'netvol', 'aggregate', 'jq', 0.15, '2,000 files at 1 ms per open: at most 0.15x jq wall time');
-  ratioTarget('json-netvol-fuse', 'netvol-fuse', 'aggregate', 'jq', 0.05, '10k files in 100 dirs at 20 ms per open and per listing page (FUSE object store): at most 0.05x jq wall time');
-  for (const [profile, what] of [['large', "the bench's records"], ['dense', 'dense records'], ['python', "Python's json.dump defaults"],
-    ['indent', 'json.dump indent=2'], ['indent-crlf', 'json.dump indent=2, CRLF']]) {
+  ratioTarget(
+    'json-netvol-fuse',
+    'netvol-fuse',
+    'aggregate',
+    'jq',
+    0.05,
+    '10k files in 100 dirs at 20 ms per open and per listing page (FUSE object store): at most 0.05x jq wall time',
+  );
+  for (const [profile, what] of [
+    ['large', "the bench's records"],
+    ['dense', 'dense records'],
+    ['python', "Python's json.dump defaults"],
+    ['indent', 'json.dump indent=2'],
+    ['indent-crlf', 'json.dump indent=2, CRLF'],
+  ]) {
     const l = get(profile, 'aggregate');
     if (!l) continue;
     const pass = l.ok && l.mbps >= 300 && l.rss < 150 * MiB;
-    out.push({id: `json-${profile}`, text: `one 256 MB fragment of ${what}: >= 300 MB/s with peak RSS < 150 MiB`, pass: l.ok ? pass : false,
-      detail: l.ok ? `${fmt(l.mbps, 0)} MB/s, ${fmt(l.rss / MiB, 0)} MiB` : `aggregate ${l.status}`});
+    out.push({
+      id: `json-${profile}`,
+      text: `one 256 MB fragment of ${what}: >= 300 MB/s with peak RSS < 150 MiB`,
+      pass: l.ok ? pass : false,
+      detail: l.ok ? `${fmt(l.mbps, 0)} MB/s, ${fmt(l.rss / MiB, 0)} MiB` : `aggregate ${l.status}`,
+    });
   }
   // Small archives: against what a Node process can do at all (the node floor, same run), not
   // GNU tar, which no Node program reaches on 10k files (its floor is ~3x tar there).
@@ -376,7 +520,7 @@ function targets(profiles, mode) {
   ratioTarget('tgz-large', 'bin-large', 'aggregate-tgz', 'tar-gz', 1.0, 'gzip level 6 (3 x 120 MB): no slower than tar -czf');
   // The targets are for the full sizes: smaller data shifts the ratios (start-up weighs more), so
   // a quick run shows the figures without a verdict.
-  if (mode !== 'full') for (const t of out) Object.assign(t, {pass: null, graded: `not graded: ${mode} sizes`});
+  if (mode !== 'full') for (const t of out) Object.assign(t, { pass: null, graded: `not graded: ${mode} sizes` });
   return out;
 }
 
@@ -396,21 +540,23 @@ async function main() {
     log(`aggregate CLI not found at ${o.bin}: run \`npm run build\` first (or pass --bin PATH)`);
     return 2;
   }
-  const meta = {...machine(), mode: o.mode, runs: o.runs, bin: path.relative(root, o.bin)};
+  const meta = { ...machine(), mode: o.mode, runs: o.runs, bin: path.relative(root, o.bin) };
   try {
-    meta.aggregateNode = execFileSync(o.node, ['--version'], {encoding: 'utf8'}).trim();
-    meta.aggregate = execFileSync(o.node, [o.bin, '--version'], {encoding: 'utf8'}).trim();
+    meta.aggregateNode = execFileSync(o.node, ['--version'], { encoding: 'utf8' }).trim();
+    meta.aggregate = execFileSync(o.node, [o.bin, '--version'], { encoding: 'utf8' }).trim();
   } catch (error) {
     log(`aggregate does not start under ${o.node}: ${error.message}`);
     return 2;
   }
   const shim = o.profiles.includes('netvol') || o.profiles.includes('netvol-fuse') ? buildShim() : null;
-  log(`aggregate bench: ${o.mode} mode, ${o.runs} run(s), ${meta.cpu} x${meta.cores}, node ${meta.node} (aggregate under node ${meta.aggregateNode}), ${meta.jq}`);
+  log(
+    `aggregate bench: ${o.mode} mode, ${o.runs} run(s), ${meta.cpu} x${meta.cores}, node ${meta.node} (aggregate under node ${meta.aggregateNode}), ${meta.jq}`,
+  );
   const t0 = performance.now();
   const profiles = [];
   for (const name of o.profiles) profiles.push(await runProfile(name, o, shim));
   meta.seconds = Math.round((performance.now() - t0) / 1000);
-  const report = {meta, profiles, targets: o.smoke ? [] : targets(profiles, o.mode)};
+  const report = { meta, profiles, targets: o.smoke ? [] : targets(profiles, o.mode) };
 
   let saved = null;
   if (o.compare) saved = JSON.parse(fs.readFileSync(o.compare, 'utf8'));
@@ -419,12 +565,14 @@ async function main() {
   if (saved) process.stdout.write(compareLine(saved) + '\n');
   if (o.json) fs.writeFileSync(o.json, JSON.stringify(report, null, 2) + '\n');
   if (!o.smoke) {
-    fs.mkdirSync(o.results, {recursive: true});
+    fs.mkdirSync(o.results, { recursive: true });
     const svg = path.join(o.results, o.mode === 'full' ? 'ratios.svg' : `ratios-${o.mode}.svg`);
     fs.writeFileSync(svg, renderSvg(report));
     fs.writeFileSync(path.join(o.results, `last-${o.mode}.md`), md);
-    log(`\nwrote ${path.relative(process.cwd(), svg)} and last-${o.mode}.md (${meta.seconds} s)` +
-      (o.mode === 'full' ? '' : `; a full run (npm run bench) writes ratios.svg, the chart docs/benchmarks.md shows`));
+    log(
+      `\nwrote ${path.relative(process.cwd(), svg)} and last-${o.mode}.md (${meta.seconds} s)` +
+        (o.mode === 'full' ? '' : `; a full run (npm run bench) writes ratios.svg, the chart docs/benchmarks.md shows`),
+    );
   }
   dataNotice(o.clean);
   const failed = report.targets.filter((t) => t.pass === false).length;
@@ -435,11 +583,11 @@ async function main() {
 function dataNotice(clean) {
   const where = path.relative(process.cwd(), DATA_DIR) || DATA_DIR;
   if (clean) {
-    fs.rmSync(DATA_DIR, {recursive: true, force: true});
+    fs.rmSync(DATA_DIR, { recursive: true, force: true });
     log(`removed ${where} (the generated inputs)`);
     return;
   }
-  const du = spawnSync('du', ['-sk', DATA_DIR], {encoding: 'utf8'});
+  const du = spawnSync('du', ['-sk', DATA_DIR], { encoding: 'utf8' });
   const mb = du.status === 0 ? `${Math.round(Number(du.stdout.split('\t')[0]) / 1024)} MiB` : 'the';
   log(`${where} keeps ${mb} of generated inputs for the next run: remove them with rm -rf ${where} (or pass --clean)`);
 }
@@ -448,25 +596,28 @@ function dataNotice(clean) {
 function render(o) {
   const runs = o.render.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
   const byName = new Map();
-  for (const r of runs) for (const p of r.profiles) byName.set(p.name, {...p, date: r.meta.date});
+  for (const r of runs) for (const p of r.profiles) byName.set(p.name, { ...p, date: r.meta.date });
   const order = Object.keys(PROFILES).filter((n) => byName.has(n));
   const profiles = order.map((n) => byName.get(n));
-  const meta = {...runs[0].meta};
+  const meta = { ...runs[0].meta };
   if (runs.length > 1) meta.date = runs.map((r) => `${r.meta.date} (${order.filter((n) => byName.get(n).date === r.meta.date).join(', ')})`).join('; ');
-  const report = {meta, profiles, targets: meta.mode === 'smoke' ? [] : targets(profiles, meta.mode)};
+  const report = { meta, profiles, targets: meta.mode === 'smoke' ? [] : targets(profiles, meta.mode) };
   const md = renderMarkdown(report, o.compare ? JSON.parse(fs.readFileSync(o.compare, 'utf8')) : null);
   process.stdout.write(md);
   if (o.json) fs.writeFileSync(o.json, JSON.stringify(report, null, 2) + '\n');
-  fs.mkdirSync(o.results, {recursive: true});
+  fs.mkdirSync(o.results, { recursive: true });
   const svg = path.join(o.results, meta.mode === 'full' ? 'ratios.svg' : `ratios-${meta.mode}.svg`);
-  fs.writeFileSync(svg, renderSvg({...report, meta: {...meta, date: runs[runs.length - 1].meta.date}}));
+  fs.writeFileSync(svg, renderSvg({ ...report, meta: { ...meta, date: runs[runs.length - 1].meta.date } }));
   fs.writeFileSync(path.join(o.results, `last-${meta.mode}.md`), md);
   return 0;
 }
 
-main().then((code) => {
-  process.exitCode = code;
-}, (e) => {
-  log(`bench: ${e.stack || e}`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    log(`bench: ${e.stack || e}`);
+    process.exitCode = 1;
+  },
+);

@@ -58,10 +58,12 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'agg-s3-bench-'));
 const out = [];
 const only = opt('--only', undefined);
 const objectCounts = opt('--objects', undefined)?.split(',').map(Number);
-const profiles = objectCounts ? [] : [
-  ['small', ensureData('netvol', quick ? 'quick' : 'full')],
-  ['medium', ensureData('medium', quick ? 'quick' : 'full')],
-].filter(([name]) => only === undefined || name === only);
+const profiles = objectCounts
+  ? []
+  : [
+      ['small', ensureData('netvol', quick ? 'quick' : 'full')],
+      ['medium', ensureData('medium', quick ? 'quick' : 'full')],
+    ].filter(([name]) => only === undefined || name === only);
 const s3 = serverKind === 's3rver' ? await startS3() : undefined;
 try {
   if (s3) {
@@ -103,11 +105,20 @@ try {
       ['100-file local run', (bin) => [bin, '-q', small, '-o', path.join(tmp, 's.json')]],
     ];
     const n = Math.max(runs * 4, 11);
-    out.push('', `## Start-up of a local run (${n} runs, medians)`, '', '| case | before (--base-bin) ms | this build ms | ratio |', '| --- | ---: | ---: | ---: |');
+    out.push(
+      '',
+      `## Start-up of a local run (${n} runs, medians)`,
+      '',
+      '| case | before (--base-bin) ms | this build ms | ratio |',
+      '| --- | ---: | ---: | ---: |',
+    );
     for (const [label, argv] of cases) {
       const t = { base: [], cur: [] };
       for (let r = 0; r < n; r++) {
-        for (const [k, bin] of [['base', baseBin], ['cur', BIN]]) {
+        for (const [k, bin] of [
+          ['base', baseBin],
+          ['cur', BIN],
+        ]) {
           const t0 = process.hrtime.bigint();
           spawnSync(process.execPath, argv(bin), { stdio: 'ignore' });
           t[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -131,8 +142,10 @@ async function compare(profiles, server, floor, delayMs) {
   const direct = { ...env, AWS_ENDPOINT_URL: floor.endpoint };
   const what = s3 ? 's3rver behind a delaying proxy' : 'bench/lib/s3-lite.mjs';
   out.push('', `## S3 input, ${delayMs} ms to first byte per request, ${what} (${runs} runs, medians)`, '');
-  out.push('| profile | tool | wall s | client CPU s | server CPU s | peak RSS MB | requests (connections) | in flight: mean / max | load avg | vs aggregate | output |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  out.push(
+    '| profile | tool | wall s | client CPU s | server CPU s | peak RSS MB | requests (connections) | in flight: mean / max | load avg | vs aggregate | output |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  );
   for (const [name, data] of profiles) {
     const url = `s3://bench/${name}/`;
     const ref = await referenceDigest(listFiles(data.dir));
@@ -143,10 +156,19 @@ async function compare(profiles, server, floor, delayMs) {
       dl: ['sequential GETs to DIR', () => (fs.rmSync(dl, { recursive: true, force: true }), node([SEQ, url, dl])), undefined, server],
       aggDir: ['aggregate DIR', () => node([BIN, '-q', dl, '-o', path.join(tmp, 'b.json')]), path.join(tmp, 'b.json')],
       jq: ['jq -s -c . DIR', () => ({ cmd: 'sh', args: ['-c', `cd ${dl} && ls -v | xargs jq -s -c . > ${tmp}/c.json`], env }), path.join(tmp, 'c.json')],
-      ...(beforeBin && { before: ['aggregate s3:// (--before-bin)', () => node([beforeBin, '-q', url, '-o', path.join(tmp, 'e.json')]), path.join(tmp, 'e.json'), server] }),
-      floor: ['aggregate s3://, no added latency (the floor)', () => node([BIN, '-q', url, '-o', path.join(tmp, 'd.json')], direct), path.join(tmp, 'd.json'), floor],
+      ...(beforeBin && {
+        before: ['aggregate s3:// (--before-bin)', () => node([beforeBin, '-q', url, '-o', path.join(tmp, 'e.json')]), path.join(tmp, 'e.json'), server],
+      }),
+      floor: [
+        'aggregate s3://, no added latency (the floor)',
+        () => node([BIN, '-q', url, '-o', path.join(tmp, 'd.json')], direct),
+        path.join(tmp, 'd.json'),
+        floor,
+      ],
     };
-    const got = Object.fromEntries(Object.keys(steps).map((k) => [k, { wall: [], cpu: [], server: [], load: [], meanInFlight: [], rss: 0, requests: 0, inFlight: 0, status: '' }]));
+    const got = Object.fromEntries(
+      Object.keys(steps).map((k) => [k, { wall: [], cpu: [], server: [], load: [], meanInFlight: [], rss: 0, requests: 0, inFlight: 0, status: '' }]),
+    );
     for (let r = 0; r < runs; r++) {
       for (const k of Object.keys(steps)) {
         const [label, spec, output, srv] = steps[k];
@@ -179,15 +201,29 @@ async function compare(profiles, server, floor, delayMs) {
     const base = median(got.agg.wall);
     const rows = [
       ['aggregate s3://', got.agg.wall, got.agg.cpu, got.agg],
-      ['sequential GETs to DIR, then aggregate DIR', sum(got.dl.wall, got.aggDir.wall), sum(got.dl.cpu, got.aggDir.cpu), { ...got.dl, rss: Math.max(got.dl.rss, got.aggDir.rss), status: got.aggDir.status || got.dl.status }],
-      ['sequential GETs to DIR, then jq -s -c .', sum(got.dl.wall, got.jq.wall), sum(got.dl.cpu, got.jq.cpu), { ...got.dl, rss: Math.max(got.dl.rss, got.jq.rss), status: got.jq.status || got.dl.status }],
+      [
+        'sequential GETs to DIR, then aggregate DIR',
+        sum(got.dl.wall, got.aggDir.wall),
+        sum(got.dl.cpu, got.aggDir.cpu),
+        { ...got.dl, rss: Math.max(got.dl.rss, got.aggDir.rss), status: got.aggDir.status || got.dl.status },
+      ],
+      [
+        'sequential GETs to DIR, then jq -s -c .',
+        sum(got.dl.wall, got.jq.wall),
+        sum(got.dl.cpu, got.jq.cpu),
+        { ...got.dl, rss: Math.max(got.dl.rss, got.jq.rss), status: got.jq.status || got.dl.status },
+      ],
       ['aggregate s3://, no added latency (floor)', got.floor.wall, got.floor.cpu, got.floor],
       ...(beforeBin ? [['aggregate s3:// (--before-bin)', got.before.wall, got.before.cpu, got.before]] : []),
     ];
     for (const [label, wall, cpu, g] of rows) {
-      out.push(`| ${name} (${size}) | ${label} | ${fmt(wall)} | ${fmt(cpu)} | ${fmt(g.server)} | ${g.rss.toFixed(0)} | ${g.requests}${g.connections > 0 ? ` (${g.connections})` : ''} | ${g.inFlight ? `${fmt(g.meanInFlight, 1)} / ${g.inFlight}` : ''} | ${fmt(g.load, 1)} | ${wall.length ? (median(wall) / base).toFixed(1) + 'x' : ''} | ${g.status} |`);
+      out.push(
+        `| ${name} (${size}) | ${label} | ${fmt(wall)} | ${fmt(cpu)} | ${fmt(g.server)} | ${g.rss.toFixed(0)} | ${g.requests}${g.connections > 0 ? ` (${g.connections})` : ''} | ${g.inFlight ? `${fmt(g.meanInFlight, 1)} / ${g.inFlight}` : ''} | ${fmt(g.load, 1)} | ${wall.length ? (median(wall) / base).toFixed(1) + 'x' : ''} | ${g.status} |`,
+      );
     }
-    out.push(`| ${name} (${size}) | (sequential download alone) | ${fmt(got.dl.wall)} | ${fmt(got.dl.cpu)} | ${fmt(got.dl.server)} | ${got.dl.rss.toFixed(0)} | ${got.dl.requests}${got.dl.connections > 0 ? ` (${got.dl.connections})` : ''} | ${got.dl.inFlight ? `${fmt(got.dl.meanInFlight, 1)} / ${got.dl.inFlight}` : ''} | ${fmt(got.dl.load, 1)} | ${(median(got.dl.wall) / base).toFixed(1)}x | |`);
+    out.push(
+      `| ${name} (${size}) | (sequential download alone) | ${fmt(got.dl.wall)} | ${fmt(got.dl.cpu)} | ${fmt(got.dl.server)} | ${got.dl.rss.toFixed(0)} | ${got.dl.requests}${got.dl.connections > 0 ? ` (${got.dl.connections})` : ''} | ${got.dl.inFlight ? `${fmt(got.dl.meanInFlight, 1)} / ${got.dl.inFlight}` : ''} | ${fmt(got.dl.load, 1)} | ${(median(got.dl.wall) / base).toFixed(1)}x | |`,
+    );
   }
 }
 
@@ -213,9 +249,17 @@ async function comparePeers(counts, delayMs) {
   const env = { ...process.env, ...CREDENTIALS, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: server.endpoint };
   // rclone reads AWS_CA_BUNDLE and refuses its own transport with it: not needed over http.
   const rcloneEnv = {
-    ...process.env, AWS_CA_BUNDLE: '', RCLONE_CONFIG_LITE_TYPE: 's3', RCLONE_CONFIG_LITE_PROVIDER: 'Other', RCLONE_CONFIG_LITE_ENDPOINT: server.endpoint,
-    RCLONE_CONFIG_LITE_ACCESS_KEY_ID: CREDENTIALS.AWS_ACCESS_KEY_ID, RCLONE_CONFIG_LITE_SECRET_ACCESS_KEY: CREDENTIALS.AWS_SECRET_ACCESS_KEY,
-    RCLONE_CONFIG_LITE_REGION: 'us-east-1', RCLONE_CONFIG_LITE_FORCE_PATH_STYLE: 'true', RCLONE_CONFIG_LITE_LIST_VERSION: '2', RCLONE_CONFIG_LITE_LIST_URL_ENCODE: 'false',
+    ...process.env,
+    AWS_CA_BUNDLE: '',
+    RCLONE_CONFIG_LITE_TYPE: 's3',
+    RCLONE_CONFIG_LITE_PROVIDER: 'Other',
+    RCLONE_CONFIG_LITE_ENDPOINT: server.endpoint,
+    RCLONE_CONFIG_LITE_ACCESS_KEY_ID: CREDENTIALS.AWS_ACCESS_KEY_ID,
+    RCLONE_CONFIG_LITE_SECRET_ACCESS_KEY: CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+    RCLONE_CONFIG_LITE_REGION: 'us-east-1',
+    RCLONE_CONFIG_LITE_FORCE_PATH_STYLE: 'true',
+    RCLONE_CONFIG_LITE_LIST_VERSION: '2',
+    RCLONE_CONFIG_LITE_LIST_URL_ENCODE: 'false',
   };
   const awsEnv = { ...env, AWS_CONFIG_FILE: awsConfig, AWS_DEFAULT_REGION: 'us-east-1', AWS_ENDPOINT_URL: '' };
   const dl = path.join(tmp, 'dl');
@@ -224,10 +268,29 @@ async function comparePeers(counts, delayMs) {
   const jq = `find ${dl} -type f -name '*.json' -print0 | sort -zV | xargs -0 cat | jq -s -c . > ${tmp}/peer.json`;
   const tools = {
     agg: ['aggregate s3://', (n) => ({ cmd: process.execPath, args: [BIN, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env })],
-    sdk: ['aggregate s3://, SDK GetObject (AGGREGATE_S3_GET=sdk)', (n) => ({ cmd: process.execPath, args: [BIN, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env: { ...env, AGGREGATE_S3_GET: 'sdk' } })],
-    ...(beforeBin && { before: ['aggregate s3:// (--before-bin)', (n) => ({ cmd: process.execPath, args: [beforeBin, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env })] }),
-    rclone: ['rclone copy --transfers 32, then jq -s', (n) => (fresh(), { cmd: 'sh', args: ['-c', `rclone copy lite:bench/o${n} ${dl} --transfers 32 --checkers 32 --fast-list -q && ${jq}`], env: rcloneEnv })],
-    ...(useAws && { aws: ['aws s3 cp --recursive (32 concurrent), then jq -s', (n) => (fresh(), { cmd: 'sh', args: ['-c', `aws s3 cp --recursive --quiet --endpoint-url ${server.endpoint} s3://bench/o${n}/ ${dl} && ${jq}`], env: awsEnv })] }),
+    sdk: [
+      'aggregate s3://, SDK GetObject (AGGREGATE_S3_GET=sdk)',
+      (n) => ({ cmd: process.execPath, args: [BIN, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env: { ...env, AGGREGATE_S3_GET: 'sdk' } }),
+    ],
+    ...(beforeBin && {
+      before: [
+        'aggregate s3:// (--before-bin)',
+        (n) => ({ cmd: process.execPath, args: [beforeBin, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env }),
+      ],
+    }),
+    rclone: [
+      'rclone copy --transfers 32, then jq -s',
+      (n) => (fresh(), { cmd: 'sh', args: ['-c', `rclone copy lite:bench/o${n} ${dl} --transfers 32 --checkers 32 --fast-list -q && ${jq}`], env: rcloneEnv }),
+    ],
+    ...(useAws && {
+      aws: [
+        'aws s3 cp --recursive (32 concurrent), then jq -s',
+        (n) => (
+          fresh(),
+          { cmd: 'sh', args: ['-c', `aws s3 cp --recursive --quiet --endpoint-url ${server.endpoint} s3://bench/o${n}/ ${dl} && ${jq}`], env: awsEnv }
+        ),
+      ],
+    }),
   };
   const got = {};
   try {
@@ -256,13 +319,19 @@ async function comparePeers(counts, delayMs) {
     await server.stop();
   }
   const fmt = (xs, d = 2) => (xs.length ? median(xs).toFixed(d) : '');
-  out.push('', `## S3 small objects against rclone${useAws ? ' and the AWS CLI' : ''}, ${delayMs} ms to first byte, bench/lib/s3-lite.mjs (${runs} runs interleaved, medians)`, '');
+  out.push(
+    '',
+    `## S3 small objects against rclone${useAws ? ' and the AWS CLI' : ''}, ${delayMs} ms to first byte, bench/lib/s3-lite.mjs (${runs} runs interleaved, medians)`,
+    '',
+  );
   out.push('| objects | tool | wall s | CPU s | load avg | wall vs rclone+jq | output |', '| ---: | --- | ---: | ---: | ---: | ---: | --- |');
   for (const n of counts) {
     const peer = median(got[`rclone/${n}`].wall);
     for (const [k, [label]] of Object.entries(tools)) {
       const g = got[`${k}/${n}`];
-      out.push(`| ${n} | ${label} | ${fmt(g.wall)} | ${fmt(g.cpu)} | ${fmt(g.load, 1)} | ${g.wall.length ? (median(g.wall) / peer).toFixed(2) + 'x' : ''} | ${g.status || 'ok'} |`);
+      out.push(
+        `| ${n} | ${label} | ${fmt(g.wall)} | ${fmt(g.cpu)} | ${fmt(g.load, 1)} | ${g.wall.length ? (median(g.wall) / peer).toFixed(2) + 'x' : ''} | ${g.status || 'ok'} |`,
+      );
     }
   }
   if (counts.length >= 2) {

@@ -15,19 +15,19 @@
 // `large-ws` (the large shape pretty-printed: 2-space indent, the worst case for whitespace
 // dropping), and `python`, `indent`, `indent-crlf` (the bench profiles of those names: Python's
 // json.dump defaults, indent=2, indent=2 with CRLF). The scanner gets 1 MiB chunks, as the CLI reads them.
-import {spawnSync} from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath, pathToFileURL} from 'node:url';
-import {ensureData, largeChunks, pythonChunks, seedOf} from './generate.mjs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureData, largeChunks, pythonChunks, seedOf } from './generate.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 const MB = 1e6;
 const MiB = 1 << 20;
 
-const o = {runs: 5, mb: 256, cli: true, scanner: true, nodes: [], scanners: [], bins: [], shapes: ['large', 'dense'], outs: []};
+const o = { runs: 5, mb: 256, cli: true, scanner: true, nodes: [], scanners: [], bins: [], shapes: ['large', 'dense'], outs: [] };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--runs') o.runs = Number(process.argv[++i]);
@@ -72,7 +72,7 @@ const median = (xs) => {
 const scanners = [];
 for (const file of o.scanners) {
   const mod = await import(pathToFileURL(file).href);
-  scanners.push({label: path.relative(root, file), JsonScanner: mod.JsonScanner});
+  scanners.push({ label: path.relative(root, file), JsonScanner: mod.JsonScanner });
 }
 
 const buffers = Object.fromEntries(o.shapes.map((s) => [s, o.scanner || o.mb !== 256 ? makeBuffer(s, o.mb * MB) : null]));
@@ -81,11 +81,15 @@ const buffers = Object.fromEntries(o.shapes.map((s) => [s, o.scanner || o.mb !==
 function scanOnce(JsonScanner, buf) {
   let out = 0;
   let values = 0;
-  const sink = {begin() {}, bytes(b, s, e) {
-    out += e - s;
-  }, end() {
-    values++;
-  }};
+  const sink = {
+    begin() {},
+    bytes(b, s, e) {
+      out += e - s;
+    },
+    end() {
+      values++;
+    },
+  };
   const sc = new JsonScanner(sink);
   const t = process.hrtime.bigint();
   const cpu = process.cpuUsage();
@@ -94,13 +98,18 @@ function scanOnce(JsonScanner, buf) {
   const s = Number(process.hrtime.bigint() - t) / 1e9;
   const u = process.cpuUsage(cpu);
   if (values !== 1) throw new Error(`expected one value, got ${values}`);
-  return {mbps: buf.length / MB / s, cpuMbps: buf.length / (u.user + u.system), out};
+  return { mbps: buf.length / MB / s, cpuMbps: buf.length / (u.user + u.system), out };
 }
 
 const results = {};
 const add = (key, v) => (results[key] ??= []).push(v);
 
-console.log(`scan bench: ${os.cpus()[0]?.model} x${os.availableParallelism?.() ?? os.cpus().length}, node ${process.version}, ${o.mb} MB per shape, ${o.runs} runs, ${new Date().toISOString()}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `scan bench: ${os.cpus()[0]?.model} x${os.availableParallelism?.() ?? os.cpus().length}, node ${process.version}, ${o.mb} MB per shape, ${o.runs} runs, ${new Date().toISOString()}, load average ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 const outLen = {};
 for (let run = 0; run < (o.scanner ? o.runs : 0); run++) {
   for (const shape of o.shapes) {
@@ -117,7 +126,9 @@ for (let run = 0; run < (o.scanner ? o.runs : 0); run++) {
 for (const [k, v] of Object.entries(results)) {
   const wall = v.map((r) => r.mbps);
   const cpu = v.map((r) => r.cpuMbps);
-  console.log(`${k.padEnd(48)} ${median(wall).toFixed(0).padStart(5)} MB/s wall, ${median(cpu).toFixed(0).padStart(5)} MB/s CPU, best ${Math.max(...cpu).toFixed(0)}  (wall runs: ${wall.map((x) => x.toFixed(0)).join(' ')})`);
+  console.log(
+    `${k.padEnd(48)} ${median(wall).toFixed(0).padStart(5)} MB/s wall, ${median(cpu).toFixed(0).padStart(5)} MB/s CPU, best ${Math.max(...cpu).toFixed(0)}  (wall runs: ${wall.map((x) => x.toFixed(0)).join(' ')})`,
+  );
 }
 
 if (o.cli) {
@@ -135,35 +146,44 @@ if (o.cli) {
   const time = fs.existsSync('/usr/bin/time');
   for (let run = 0; run < o.runs; run++) {
     for (const shape of Object.keys(dirs)) {
-      for (const node of o.nodes) for (const bin of o.bins) for (const out of o.outs) {
-        const bytes = fs.statSync(path.join(dirs[shape], 'part-1.json')).size;
-        // `file`: -o FILE (an Argo step's output artifact: temp file, fsync, rename).
-        // `stdout`: stdout redirected to a file, as `npm run bench` runs it (spooled, copied at commit).
-        const args = [bin, '--mode', 'json', dirs[shape], ...(out === 'file' ? ['-o', outFile] : [])];
-        // A fresh target, as an Argo step writes to: unlinking the previous run's 256 MB output
-        // (at commit, when the old target's backup link is dropped) is not the run's cost.
-        fs.rmSync(outFile, {force: true});
-        const outFd = fs.openSync(out === 'file' ? '/dev/null' : outFile, 'w');
-        const t = process.hrtime.bigint();
-        const r = time
-          ? spawnSync('/usr/bin/time', ['-f', '%U %S %M', node, ...args], {encoding: 'utf8', stdio: ['ignore', outFd, 'pipe']})
-          : spawnSync(node, args, {encoding: 'utf8', stdio: ['ignore', outFd, 'pipe']});
-        const s = Number(process.hrtime.bigint() - t) / 1e9;
-        fs.closeSync(outFd);
-        if (r.status !== 0) throw new Error(`CLI failed: ${r.stderr}`);
-        const [user, sys, kib] = time ? r.stderr.trim().split('\n').pop().split(' ').map(Number) : [NaN, NaN, NaN];
-        const rss = kib / 1024;
-        const v = spawnSync(node, ['--version'], {encoding: 'utf8'}).stdout.trim();
-        const key = `cli ${shape} node ${v}${o.bins.length > 1 ? ' ' + path.relative(root, bin) : ''}${o.outs.length > 1 ? ' ' + (out === 'file' ? '-o FILE' : '> FILE') : ''}`;
-        (cli[key] ??= {mbps: [], cpu: [], rss: []}).mbps.push(bytes / MB / s);
-        cli[key].cpu.push(bytes / MB / (user + sys));
-        cli[key].rss.push(rss);
-      }
+      for (const node of o.nodes)
+        for (const bin of o.bins)
+          for (const out of o.outs) {
+            const bytes = fs.statSync(path.join(dirs[shape], 'part-1.json')).size;
+            // `file`: -o FILE (an Argo step's output artifact: temp file, fsync, rename).
+            // `stdout`: stdout redirected to a file, as `npm run bench` runs it (spooled, copied at commit).
+            const args = [bin, '--mode', 'json', dirs[shape], ...(out === 'file' ? ['-o', outFile] : [])];
+            // A fresh target, as an Argo step writes to: unlinking the previous run's 256 MB output
+            // (at commit, when the old target's backup link is dropped) is not the run's cost.
+            fs.rmSync(outFile, { force: true });
+            const outFd = fs.openSync(out === 'file' ? '/dev/null' : outFile, 'w');
+            const t = process.hrtime.bigint();
+            const r = time
+              ? spawnSync('/usr/bin/time', ['-f', '%U %S %M', node, ...args], { encoding: 'utf8', stdio: ['ignore', outFd, 'pipe'] })
+              : spawnSync(node, args, { encoding: 'utf8', stdio: ['ignore', outFd, 'pipe'] });
+            const s = Number(process.hrtime.bigint() - t) / 1e9;
+            fs.closeSync(outFd);
+            if (r.status !== 0) throw new Error(`CLI failed: ${r.stderr}`);
+            const [user, sys, kib] = time ? r.stderr.trim().split('\n').pop().split(' ').map(Number) : [NaN, NaN, NaN];
+            const rss = kib / 1024;
+            const v = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+            const key = `cli ${shape} node ${v}${o.bins.length > 1 ? ' ' + path.relative(root, bin) : ''}${o.outs.length > 1 ? ' ' + (out === 'file' ? '-o FILE' : '> FILE') : ''}`;
+            (cli[key] ??= { mbps: [], cpu: [], rss: [] }).mbps.push(bytes / MB / s);
+            cli[key].cpu.push(bytes / MB / (user + sys));
+            cli[key].rss.push(rss);
+          }
     }
   }
-  fs.rmSync(outFile, {force: true});
+  fs.rmSync(outFile, { force: true });
   for (const [k, v] of Object.entries(cli)) {
-    console.log(`${k.padEnd(48)} ${median(v.mbps).toFixed(0).padStart(5)} MB/s wall, ${median(v.cpu).toFixed(0).padStart(5)} MB/s CPU (user+sys), peak RSS ${Math.max(...v.rss).toFixed(0)} MiB  (runs: ${v.mbps.map((x) => x.toFixed(0)).join(' ')})`);
+    console.log(
+      `${k.padEnd(48)} ${median(v.mbps).toFixed(0).padStart(5)} MB/s wall, ${median(v.cpu).toFixed(0).padStart(5)} MB/s CPU (user+sys), peak RSS ${Math.max(...v.rss).toFixed(0)} MiB  (runs: ${v.mbps.map((x) => x.toFixed(0)).join(' ')})`,
+    );
   }
 }
-console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `load average at the end: ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);

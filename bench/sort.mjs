@@ -23,8 +23,7 @@ if (process.argv[2] === '--child') {
   const { compareBytesAt, compareNaturalAt } = await import(path.join(ROOT, 'dist/sort.js'));
   const names = listing(Number(files), Number(dirs));
   const t0 = performance.now();
-  const sorted =
-    how === 'comparator' ? names.sorted(order === 'natural' ? compareNaturalAt : compareBytesAt) : names.sortedBy(order);
+  const sorted = how === 'comparator' ? names.sorted(order === 'natural' ? compareNaturalAt : compareBytesAt) : names.sortedBy(order);
   const ms = performance.now() - t0;
   let hash = 0;
   for (const i of sorted) hash = (Math.imul(hash, 31) + i) | 0;

@@ -23,7 +23,15 @@ if (process.argv[2] === '--child') {
   let n = 0;
   if (how === 'fast-glob') {
     const { default: fg } = await import('fast-glob');
-    n = fg.sync(['**/*.json'], { cwd: dir, ignore: ['lost+found/**', 'lost+found'], dot: false, followSymbolicLinks: false, onlyFiles: false, objectMode: true, unique: true }).length;
+    n = fg.sync(['**/*.json'], {
+      cwd: dir,
+      ignore: ['lost+found/**', 'lost+found'],
+      dot: false,
+      followSymbolicLinks: false,
+      onlyFiles: false,
+      objectMode: true,
+      unique: true,
+    }).length;
   } else if (how === 'aggregate') {
     const { walk } = await import(path.join(ROOT, 'dist/walk.js'));
     const { compilePatterns } = await import(path.join(ROOT, 'dist/patterns.js'));

@@ -26,7 +26,10 @@ try {
       writeFileSync(join(work, 'in', `d${d}`, `f${f}.json`), JSON.stringify(value, null, f % 2 ? 2 : 0));
     }
   }
-  writeFileSync(join(work, 'schema.json'), JSON.stringify({ type: 'object', properties: { id: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } }, required: ['id'] }));
+  writeFileSync(
+    join(work, 'schema.json'),
+    JSON.stringify({ type: 'object', properties: { id: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } }, required: ['id'] }),
+  );
   const server = await s3StandIn();
   const { port } = server.address();
   const runs = [
@@ -70,7 +73,10 @@ async function s3StandIn() {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/bucket/' || url.pathname === '/bucket') {
       const contents = [...objects]
-        .map(([key, body]) => `<Contents><Key>${key}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>${etag(body)}</ETag><Size>${body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`)
+        .map(
+          ([key, body]) =>
+            `<Contents><Key>${key}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>${etag(body)}</ETag><Size>${body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+        )
         .join('');
       const xml = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bucket</Name><Prefix>in/</Prefix><KeyCount>${objects.size}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`;
       res.writeHead(200, { 'content-type': 'application/xml' }).end(xml);
@@ -78,7 +84,9 @@ async function s3StandIn() {
     }
     const body = objects.get(decodeURIComponent(url.pathname.slice('/bucket/'.length)));
     if (!body) {
-      res.writeHead(404, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>no such key</Message></Error>');
+      res
+        .writeHead(404, { 'content-type': 'application/xml' })
+        .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>no such key</Message></Error>');
       return;
     }
     res.writeHead(200, { etag: etag(body), 'content-length': body.length, 'content-type': 'application/json' }).end(body);

@@ -14,7 +14,11 @@ const asc = createRequire(import.meta.url).resolve('assemblyscript/bin/asc.js');
 const work = mkdtempSync(join(tmpdir(), 'aggregate-wasm-'));
 try {
   const out = join(work, 'fast.wasm');
-  execFileSync(process.execPath, [asc, join(root, 'src/json/fast.as.ts'), '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--use', 'abort=', '-o', out], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [asc, join(root, 'src/json/fast.as.ts'), '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--use', 'abort=', '-o', out],
+    { stdio: 'inherit' },
+  );
   const b64 = readFileSync(out).toString('base64');
   writeFileSync(
     join(root, 'src/json/fast-wasm.ts'),

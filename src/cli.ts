@@ -58,7 +58,7 @@ flag: the nearest one is suggested.`;
  * as the text typed: numbers too (--concurrency, --level), which options.ts parses strictly.
  */
 const VALUE_FLAGS: Record<string, Flag> = {
-  mode: { alias: 'm', choices: MODES as string[], describe: 'json: merge JSON values into one array; tar/zip: archive the files [default: json]' },
+  mode: { alias: 'm', choices: MODES, describe: 'json: merge JSON values into one array; tar/zip: archive the files [default: json]' },
   output: { alias: 'o', type: 'string', describe: 'Output file, written atomically; - or absent: stdout' },
   pattern: { alias: 'p', type: 'string', describe: 'Glob relative to <dir>, repeatable [default: **/*.json in json mode, **/* in tar/zip]' },
   ignore: { type: 'string', describe: 'Glob relative to <dir> to leave out, repeatable' },
@@ -69,15 +69,25 @@ const VALUE_FLAGS: Record<string, Flag> = {
   manifest: { type: 'string', describe: 'Write a JSON list of entries (path, size, sha256) and skipped files' },
   concurrency: { describe: 'Files read ahead (and directories listed at once) when opens are slow (network volumes) [default: 32]' },
   shard: { type: 'string', describe: 'Only shard i of N of the sorted files, as i/N with 0 <= i < N' },
-  'key-by': { choices: KEY_BY as string[], describe: "One JSON object keyed by each fragment's path without its extension (exactly one value per fragment)" },
-  schema: { type: 'string', describe: 'JSON Schema file (draft 2020-12, or draft-07 by its $schema) every value must match; a value that does not makes its fragment invalid (json mode)' },
+  'key-by': { choices: KEY_BY, describe: "One JSON object keyed by each fragment's path without its extension (exactly one value per fragment)" },
+  schema: {
+    type: 'string',
+    describe:
+      'JSON Schema file (draft 2020-12, or draft-07 by its $schema) every value must match; a value that does not makes its fragment invalid (json mode)',
+  },
   expect: { type: 'string', describe: 'Number of files that must match (whole set, before --shard); otherwise exit 4, nothing written' },
-  'expect-names': { type: 'string', describe: 'File of the relative paths that must match (JSON array, a --manifest as is, or one per line; - = stdin); otherwise exit 4' },
+  'expect-names': {
+    type: 'string',
+    describe: 'File of the relative paths that must match (JSON array, a --manifest as is, or one per line; - = stdin); otherwise exit 4',
+  },
   'max-missing': { type: 'string', describe: 'With --expect(-names): tolerate N missing files, or P% of the expected count' },
   'max-invalid': { type: 'string', describe: 'With --on-invalid skip: tolerate N invalid fragments, or P% of the files read; past it exit 3' },
   level: { describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' },
   endpoint: { type: 'string', describe: 's3:// input: URL of an S3-compatible store (MinIO, Ceph); path-style [default: $AWS_ENDPOINT_URL]' },
-  timeout: { type: 'string', describe: 's3:// input: seconds a request may go without progress (connect, answer, next bytes) before it is retried [default: 30]' },
+  timeout: {
+    type: 'string',
+    describe: 's3:// input: seconds a request may go without progress (connect, answer, next bytes) before it is retried [default: 30]',
+  },
 };
 
 const BOOLEAN_FLAGS: Record<string, Flag> = {
@@ -86,7 +96,10 @@ const BOOLEAN_FLAGS: Record<string, Flag> = {
   quiet: { alias: 'q', type: 'boolean', default: false, describe: 'No summary or progress on stderr (warnings still print)' },
 };
 
-const shorts = (flags: Record<string, Flag>) => Object.entries(flags).filter(([, f]) => typeof f.alias === 'string').map(([name, f]) => [f.alias as string, name] as const);
+const shorts = (flags: Record<string, Flag>) =>
+  Object.entries(flags)
+    .filter(([, f]) => typeof f.alias === 'string')
+    .map(([name, f]) => [f.alias as string, name] as const);
 const SHORT_VALUE_FLAGS = new Map(shorts(VALUE_FLAGS));
 const SHORT_BOOLEANS = new Set([...shorts(BOOLEAN_FLAGS).map(([letter]) => letter), 'h', 'V']);
 
@@ -118,11 +131,27 @@ function checkNegations(argv: readonly string[]): void {
  * flag: an on/off flag takes no value, except the exact `=true`/`=false` a template may write.
  */
 function checkBooleanValues(argv: readonly string[]): void {
-  const names = new Map<string, string>([...Object.entries(BOOLEAN_FLAGS).flatMap(([name, f]) => [[name, name], [f.alias as string, name]] as [string, string][]), ['help', 'help'], ['h', 'help'], ['version', 'version'], ['V', 'version']]);
+  const names = new Map<string, string>([
+    ...Object.entries(BOOLEAN_FLAGS).flatMap(
+      ([name, f]) =>
+        [
+          [name, name],
+          [f.alias as string, name],
+        ] as [string, string][],
+    ),
+    ['help', 'help'],
+    ['h', 'help'],
+    ['version', 'version'],
+    ['V', 'version'],
+  ]);
   for (const arg of argv) {
     if (arg === '--') return;
     const long = /^--(no-)?([^=]+)=/s.exec(arg);
-    const name = long ? names.get(long[2]!) : /^-[A-Za-z]+=/.test(arg) && [...arg.slice(1, arg.indexOf('='))].every((l) => SHORT_BOOLEANS.has(l)) ? names.get(arg[arg.indexOf('=') - 1]!) : undefined;
+    const name = long
+      ? names.get(long[2]!)
+      : /^-[A-Za-z]+=/.test(arg) && [...arg.slice(1, arg.indexOf('='))].every((l) => SHORT_BOOLEANS.has(l))
+        ? names.get(arg[arg.indexOf('=') - 1]!)
+        : undefined;
     if (name === undefined) continue;
     const value = arg.slice(arg.indexOf('=') + 1);
     if (long && !long[1] && (value === 'true' || value === 'false')) continue;
@@ -141,7 +170,7 @@ function checkUtf8Arguments(argv: readonly string[]): void {
   try {
     const parts = fs.readFileSync('/proc/self/cmdline');
     raw = [];
-    for (let start = 0; start < parts.length; ) {
+    for (let start = 0; start < parts.length;) {
       const end = parts.indexOf(0, start);
       raw.push(parts.subarray(start, end < 0 ? parts.length : end));
       start = end < 0 ? parts.length : end + 1;
@@ -160,7 +189,14 @@ function checkUtf8Arguments(argv: readonly string[]): void {
     const previous = i > 0 && (afterDashes < 0 || i <= afterDashes) ? flagTaking(argv[i - 1]!) : undefined;
     // The value alone: after `--flag=` or `-o` in the same argument, else the whole argument.
     const value = asFlag?.inline !== undefined ? typed[i]!.subarray(Buffer.byteLength(arg.slice(0, asFlag.inline))) : typed[i]!;
-    const what = asFlag?.inline !== undefined ? `the value of ${asFlag.flag}` : previous && previous.inline === undefined ? `the value of ${previous.flag}` : /^-/.test(arg) && asFlag === undefined && (afterDashes < 0 || i < afterDashes) ? 'the argument' : 'the input directory';
+    const what =
+      asFlag?.inline !== undefined
+        ? `the value of ${asFlag.flag}`
+        : previous && previous.inline === undefined
+          ? `the value of ${previous.flag}`
+          : /^-/.test(arg) && asFlag === undefined && (afterDashes < 0 || i < afterDashes)
+            ? 'the argument'
+            : 'the input directory';
     throw new UsageError(
       `${what} ${quoteName(value)} is not valid UTF-8, and node reads such bytes as U+FFFD (another name): ` +
         'give a UTF-8 name for it (a symbolic link: ln -s), or in a --pattern/--ignore glob a wildcard (?) for those bytes',
@@ -215,7 +251,9 @@ function parser(argv: readonly string[]) {
     // No dot notation either: `--pattern.x y` would make the pattern an object.
     .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false, 'dot-notation': false })
     .scriptName(NAME)
-    .usage(`$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.\n<dir> may be s3://bucket/prefix/: the objects under the prefix, read straight from S3.`);
+    .usage(
+      `$0 [--mode json|tar|zip] <dir> [options]\n\nMerge the fragment files under <dir> into one JSON array or one archive.\n<dir> may be s3://bucket/prefix/: the objects under the prefix, read straight from S3.`,
+    );
   // One value per occurrence (nargs 1, never a greedy array), for every value flag in one place:
   // `--ignore x.json <dir>` leaves <dir> positional; the next argument is the value even when it
   // is `-` (`--output -`, `--expect-names -`, `-o -`) or looks like a negative number
@@ -381,10 +419,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     const onProgress = options.onProgress;
     const stats = await aggregate({
       ...options,
-      onProgress: onProgress && ((p) => {
-        progressShown = true;
-        onProgress(p);
-      }),
+      onProgress:
+        onProgress &&
+        ((p) => {
+          progressShown = true;
+          onProgress(p);
+        }),
     });
     if (progressShown) process.stderr.write('\r\x1b[K');
     if (!quiet) process.stderr.write(summary(stats) + '\n');

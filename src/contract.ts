@@ -30,7 +30,9 @@ export function parseTolerance(flag: string, text: string): Tolerance {
   if (percent !== undefined && percent <= 100) return { percent };
   const count = decimalInteger(text);
   if (count !== undefined) return { count };
-  throw new UsageError(`invalid --${flag} ${quoteValue(text)}: expected a count of files (e.g. 2) or a percentage from 0% to 100% (e.g. 5%), in ${PLAIN_DECIMAL}`);
+  throw new UsageError(
+    `invalid --${flag} ${quoteValue(text)}: expected a count of files (e.g. 2) or a percentage from 0% to 100% (e.g. 5%), in ${PLAIN_DECIMAL}`,
+  );
 }
 
 /** Files a tolerance allows out of `total` (a percentage rounds down: 5% of 10 files allows 0). */
@@ -46,7 +48,9 @@ export function formatTolerance(tolerance: Tolerance): string {
 export function parseExpectCount(value: unknown): number {
   const n = typeof value === 'string' ? decimalInteger(value) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new UsageError(`invalid --expect ${quoteValue(String(value))}: expected the number of fragment files, an integer >= 0 in ${PLAIN_DECIMAL} (e.g. 100)`);
+    throw new UsageError(
+      `invalid --expect ${quoteValue(String(value))}: expected the number of fragment files, an integer >= 0 in ${PLAIN_DECIMAL} (e.g. 100)`,
+    );
   }
   return n;
 }
@@ -118,7 +122,10 @@ function incompleteMessage(r: ContractReport, dir: string, maxMissing: Tolerance
   }
   if (r.extra > 0) parts.push(`${r.extra} unexpected${listed(r.extraNames, r.extra)}`);
   if (leftOut.length > 0) {
-    const shown = leftOut.slice(0, MESSAGE_NAMES).map((l) => `${quoteName(l.name)} (${l.reason})`).join(', ');
+    const shown = leftOut
+      .slice(0, MESSAGE_NAMES)
+      .map((l) => `${quoteName(l.name)} (${l.reason})`)
+      .join(', ');
     const more = leftOut.length > MESSAGE_NAMES ? ` and ${leftOut.length - MESSAGE_NAMES} more` : '';
     parts.push(`${leftOut.length} matched but left out of the output, counted as missing: ${shown}${more}`);
   }

@@ -186,7 +186,9 @@ export function expectedNames(list: Iterable<string | Buffer>, where = 'expectNa
     const at = names.push(none, name);
     // A lone surrogate has no UTF-8 form (it would be written as U+FFFD and match another name).
     if (typeof name === 'string' && names.end(at) - names.start(at) !== name.length && LONE_SURROGATE.test(name)) {
-      throw new UsageError(`${where}: element ${i} ${JSON.stringify(name)} holds a lone UTF-16 surrogate, which no UTF-8 name can; give its bytes as {"pathBase64": ...}`);
+      throw new UsageError(
+        `${where}: element ${i} ${JSON.stringify(name)} holds a lone UTF-16 surrogate, which no UTF-8 name can; give its bytes as {"pathBase64": ...}`,
+      );
     }
     i++;
   }
@@ -245,7 +247,8 @@ function namesFromJson(text: Buffer, where: string, skipped: number): (string | 
   let matchedSkips: unknown[] = [];
   if (isManifest(parsed)) {
     list = parsed.entries;
-    if (Array.isArray(parsed.skipped)) matchedSkips = parsed.skipped.filter((s) => s !== null && typeof s === 'object' && (s as { matched?: unknown }).matched === true);
+    if (Array.isArray(parsed.skipped))
+      matchedSkips = parsed.skipped.filter((s) => s !== null && typeof s === 'object' && (s as { matched?: unknown }).matched === true);
   } else if (!Array.isArray(parsed)) {
     throw new UsageError(`${where}: expected a JSON array of paths, or a manifest (an object with "entries")`);
   }

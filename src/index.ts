@@ -13,7 +13,8 @@ import { runPipeline, type Stats } from './run.js';
 export async function aggregate(options: Options): Promise<Stats> {
   const settings = resolveSettings(options);
   // ajv loads only for a run given --schema; a bad schema is a usage error before any input is read.
-  const check = settings.schema !== undefined ? await (await import('./json/schema.js')).loadSchema(settings.schema, settings.onWarning, settings.signal) : undefined;
+  const check =
+    settings.schema !== undefined ? await (await import('./json/schema.js')).loadSchema(settings.schema, settings.onWarning, settings.signal) : undefined;
   return runPipeline(
     settings,
     (out, files) => (settings.mode === 'json' ? jsonHandler(settings, out, check) : archiveHandler(settings, out, files)),
@@ -27,6 +28,18 @@ export type { Tolerance } from './contract.js';
 export type { Stats, ManifestEntry, NameFields } from './run.js';
 export type { SkippedFile, FileEntry } from './discover.js';
 export type { InvalidKind, SchemaDetail } from './errors.js';
-export { ExitCode, AggregateError, UsageError, InvalidInputError, InvalidFilesError, IncompleteInputError, TooManyInvalidError, IoError, InterruptedError, exitCodeOf, messageOf } from './errors.js';
+export {
+  ExitCode,
+  AggregateError,
+  UsageError,
+  InvalidInputError,
+  InvalidFilesError,
+  IncompleteInputError,
+  TooManyInvalidError,
+  IoError,
+  InterruptedError,
+  exitCodeOf,
+  messageOf,
+} from './errors.js';
 export { JsonScanner, JsonSyntaxError, type ValueSink } from './json/scan.js';
 export { compareNatural, compareBytes } from './sort.js';

@@ -130,7 +130,10 @@ export class PackedNames {
    * The indices 0..length-1 sorted with `compare(buf, aStart, aEnd, bStart, bEnd)`, and `before`
    * first when given (mtime order).
    */
-  sorted(compare: ((buf: Buffer, as: number, ae: number, bs: number, be: number) => number) | undefined, before?: (a: number, b: number) => number): Uint32Array {
+  sorted(
+    compare: ((buf: Buffer, as: number, ae: number, bs: number, be: number) => number) | undefined,
+    before?: (a: number, b: number) => number,
+  ): Uint32Array {
     const order = new Uint32Array(this.length);
     for (let i = 0; i < order.length; i++) order[i] = i;
     if (compare === undefined) return order;

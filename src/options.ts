@@ -146,7 +146,9 @@ const MAX_TIMEOUT = 86_400;
 export function parseTimeout(value: unknown): number {
   const n = typeof value === 'string' ? decimalNumber(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT) {
-    throw new UsageError(`invalid --timeout ${quoteValue(String(value))}: expected seconds, a number > 0 and at most ${MAX_TIMEOUT} in ${PLAIN_DECIMAL} (a fraction allowed: 0.5)`);
+    throw new UsageError(
+      `invalid --timeout ${quoteValue(String(value))}: expected seconds, a number > 0 and at most ${MAX_TIMEOUT} in ${PLAIN_DECIMAL} (a fraction allowed: 0.5)`,
+    );
   }
   return n;
 }
@@ -167,7 +169,9 @@ export function parseShard(text: string): { index: number; count: number } {
 function checkShard(what: string, index: number, count: number): void {
   if (count < 1) throw new UsageError(`invalid ${what}: need 0 <= i < N, and N is the number of shards, at least 1 (0/1 is the whole input)`);
   if (index >= count) {
-    throw new UsageError(`invalid ${what}: need 0 <= i < N (i is 0-based): the ${count} shard${count === 1 ? ' is' : 's are'} ${count === 1 ? '0/1' : `0/${count} to ${count - 1}/${count}`}`);
+    throw new UsageError(
+      `invalid ${what}: need 0 <= i < N (i is 0-based): the ${count} shard${count === 1 ? ' is' : 's are'} ${count === 1 ? '0/1' : `0/${count} to ${count - 1}/${count}`}`,
+    );
   }
 }
 
@@ -205,12 +209,7 @@ function resolveContract(options: Options): Pick<Settings, 'expect' | 'expectNam
   if (names !== undefined && typeof names !== 'string' && !(Array.isArray(names) && names.every((n) => typeof n === 'string' || Buffer.isBuffer(n)))) {
     throw new UsageError('invalid expectNames: expected a file name (string), or an array of names (strings or Buffers)');
   }
-  const expectNames =
-    names === undefined
-      ? undefined
-      : typeof names === 'string'
-        ? loadExpectedNames(names)
-        : expectedNames(names);
+  const expectNames = names === undefined ? undefined : typeof names === 'string' ? loadExpectedNames(names) : expectedNames(names);
   return { expect, expectNames, maxMissing, maxInvalid };
 }
 
@@ -244,8 +243,10 @@ function checkDescriptor(flag: string, given: string, fd: number): void {
   } catch {
     // no /proc
   }
-  if (kind.startsWith('anon_inode:')) throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is not open: open it in the shell (${fd}>FILE) or give a file name`);
-  if (flags !== undefined && (flags & 3) === 0) throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is open for reading only: open it for writing (${fd}>FILE) or give a file name`);
+  if (kind.startsWith('anon_inode:'))
+    throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is not open: open it in the shell (${fd}>FILE) or give a file name`);
+  if (flags !== undefined && (flags & 3) === 0)
+    throw new UsageError(`${flag} ${quoteName(given)}: descriptor ${fd} is open for reading only: open it for writing (${fd}>FILE) or give a file name`);
 }
 
 /**
@@ -266,7 +267,9 @@ function realTarget(flag: string, given: string, abs: string): string {
       } catch (error) {
         const code = errnoCode(error);
         if (code === 'ENOTDIR') {
-          throw new UsageError(`${flag} ${quoteName(given)}: ${quoteName(notDirectoryAncestor(head))} is not a directory: give a path whose parents are directories`);
+          throw new UsageError(
+            `${flag} ${quoteName(given)}: ${quoteName(notDirectoryAncestor(head))} is not a directory: give a path whose parents are directories`,
+          );
         }
         if (code === 'ELOOP') throw new UsageError(`${flag} ${quoteName(given)}: too many levels of symbolic links: point it at a file, not at a link loop`);
         // EACCES and the like are the environment's, not the command line's: opening the temp
@@ -278,7 +281,8 @@ function realTarget(flag: string, given: string, abs: string): string {
     }
     if (rest.length > 0) {
       try {
-        if (!fs.statSync(real).isDirectory()) throw new UsageError(`${flag} ${quoteName(given)}: ${quoteName(real)} is not a directory: give a path whose parents are directories`);
+        if (!fs.statSync(real).isDirectory())
+          throw new UsageError(`${flag} ${quoteName(given)}: ${quoteName(real)} is not a directory: give a path whose parents are directories`);
       } catch (error) {
         if (error instanceof UsageError) throw error;
       }
@@ -390,7 +394,6 @@ function openFileLimit(): number | undefined {
   }
 }
 
-
 /** How a value from a library caller is named in a message. */
 function shown(value: unknown): string {
   if (typeof value === 'number') return `the number ${String(value)}`;
@@ -417,12 +420,14 @@ function numberOrText(flag: string, value: unknown): number | string {
  */
 function textOption(name: string, value: unknown): string | undefined {
   if (value === undefined || typeof value === 'string') return value;
-  throw new UsageError(`invalid ${name}: expected a string, got ${shown(value)}; pass the name as text (a number loses its spelling: '1.0' and '1' are the same number)`);
+  throw new UsageError(
+    `invalid ${name}: expected a string, got ${shown(value)}; pass the name as text (a number loses its spelling: '1.0' and '1' are the same number)`,
+  );
 }
 
 function textListOption(name: string, value: unknown): readonly string[] | undefined {
   if (value === undefined) return undefined;
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
   throw new UsageError(`invalid ${name}: expected an array of strings, e.g. ['**/*.json']`);
 }
 
@@ -472,11 +477,24 @@ interface NamedFormat {
 }
 
 const COMPRESSED: Record<string, readonly [Mode | undefined, string]> = {
-  '.gz': [undefined, 'gzip'], '.tgz': ['tar', 'gzip'],
-  '.xz': [undefined, 'xz'], '.txz': ['tar', 'xz'], '.lzma': [undefined, 'lzma'], '.tlz': ['tar', 'lzma'],
-  '.bz2': [undefined, 'bzip2'], '.tbz': ['tar', 'bzip2'], '.tbz2': ['tar', 'bzip2'],
-  '.zst': [undefined, 'zstd'], '.tzst': ['tar', 'zstd'], '.lz4': [undefined, 'lz4'], '.lz': [undefined, 'lzip'],
-  '.br': [undefined, 'brotli'], '.z': [undefined, 'compress'], '.taz': ['tar', 'compress'], '.lzo': [undefined, 'lzop'], '.tzo': ['tar', 'lzop'],
+  '.gz': [undefined, 'gzip'],
+  '.tgz': ['tar', 'gzip'],
+  '.xz': [undefined, 'xz'],
+  '.txz': ['tar', 'xz'],
+  '.lzma': [undefined, 'lzma'],
+  '.tlz': ['tar', 'lzma'],
+  '.bz2': [undefined, 'bzip2'],
+  '.tbz': ['tar', 'bzip2'],
+  '.tbz2': ['tar', 'bzip2'],
+  '.zst': [undefined, 'zstd'],
+  '.tzst': ['tar', 'zstd'],
+  '.lz4': [undefined, 'lz4'],
+  '.lz': [undefined, 'lzip'],
+  '.br': [undefined, 'brotli'],
+  '.z': [undefined, 'compress'],
+  '.taz': ['tar', 'compress'],
+  '.lzo': [undefined, 'lzop'],
+  '.tzo': ['tar', 'lzop'],
 };
 const PACKED: Record<string, Mode> = { '.json': 'json', '.ndjson': 'json', '.jsonl': 'json', '.tar': 'tar', '.zip': 'zip' };
 
@@ -492,7 +510,14 @@ function namedFormat(name: string): NamedFormat | undefined {
 }
 
 function describeFormat(packing: Mode | undefined, compression: string | undefined): string {
-  const c = compression === undefined ? '' : compression === 'gzip' ? 'gzipped ' : compression === 'compress' ? 'LZW-compressed (compress) ' : `${compression}-compressed `;
+  const c =
+    compression === undefined
+      ? ''
+      : compression === 'gzip'
+        ? 'gzipped '
+        : compression === 'compress'
+          ? 'LZW-compressed (compress) '
+          : `${compression}-compressed `;
   if (packing === 'json') return `${c}JSON`;
   if (packing === undefined) return `${c}data`;
   const words = `${c}${packing} archive`;
@@ -566,7 +591,6 @@ function checkNotTerminal(given: string | undefined, resolved: string | undefine
   );
 }
 
-
 /** A callback option: a function or nothing (a string here would fail only at the first warning). */
 function callbackOption<T>(name: string, value: T | undefined): T | undefined {
   if (value === undefined || typeof value === 'function') return value;
@@ -610,7 +634,9 @@ export function resolveSettings(options: Options): Settings {
   const modeText = options.mode === undefined ? `json mode (the default)` : `--mode ${mode}`;
   if (mode !== 'json' && (options.format !== undefined || flatten)) {
     const given = [options.format !== undefined ? '--format' : undefined, flatten ? '--flatten' : undefined].filter(Boolean);
-    throw new UsageError(`${given.join(' and ')} ${given.length > 1 ? 'apply' : 'applies'} to json mode only; this run is ${modeText}: leave ${given.length > 1 ? 'them' : 'it'} out, or use --mode json`);
+    throw new UsageError(
+      `${given.join(' and ')} ${given.length > 1 ? 'apply' : 'applies'} to json mode only; this run is ${modeText}: leave ${given.length > 1 ? 'them' : 'it'} out, or use --mode json`,
+    );
   }
   const named = output !== undefined && descriptorOf(output) === undefined ? namedFormat(options.output!) : undefined;
   const gzipByName = named?.compression === 'gzip';
@@ -645,7 +671,8 @@ export function resolveSettings(options: Options): Settings {
     if (!s3) throw new UsageError('--endpoint applies to an s3:// input only: give an s3://bucket/prefix/ input, or leave --endpoint out');
     endpointOf(endpoint);
   }
-  if (options.timeout !== undefined && !s3) throw new UsageError('--timeout applies to an s3:// input only: give an s3://bucket/prefix/ input, or leave --timeout out');
+  if (options.timeout !== undefined && !s3)
+    throw new UsageError('--timeout applies to an s3:// input only: give an s3://bucket/prefix/ input, or leave --timeout out');
   const timeout = options.timeout === undefined ? DEFAULT_TIMEOUT : parseTimeout(numberOrText('--timeout', options.timeout));
   return Object.freeze({
     dir: s3 ? dir : path.resolve(dir),

@@ -70,7 +70,9 @@ function stripDotSlash(glob: string): string {
 function check(kind: string, glob: string, ignoring: boolean): void {
   if (glob === '') throw new UsageError(`empty ${kind}`);
   const outside = (why: string): UsageError =>
-    new UsageError(`${kind} ${quoteValue(glob)} points outside the input directory (${why}): patterns are relative to <dir> and only select files found inside it`);
+    new UsageError(
+      `${kind} ${quoteValue(glob)} points outside the input directory (${why}): patterns are relative to <dir> and only select files found inside it`,
+    );
   for (const alt of alternatives(glob)) {
     if (alt.startsWith('/')) throw outside(`${quoteValue(alt)} is absolute`);
     const segs = segments(stripDotSlash(alt));
@@ -191,7 +193,11 @@ export function compilePatterns(patterns: readonly string[], ignore: readonly st
       }
       return (name) => {
         let hit = false;
-        for (const b of bases) if (b(name)) { hit = true; break; }
+        for (const b of bases)
+          if (b(name)) {
+            hit = true;
+            break;
+          }
         if (!hit && wholeMatch === undefined) return false;
         const rel = dir + name;
         return (hit || wholeMatch!(rel)) && !ignored(rel);

@@ -157,8 +157,7 @@ function closeQuietly(fd: number): void {
 }
 
 export type ReadResult =
-  | { readonly kind: 'file'; readonly file: OpenedFile }
-  | { readonly kind: 'skipped'; readonly entry: FileEntry; readonly reason: string };
+  { readonly kind: 'file'; readonly file: OpenedFile } | { readonly kind: 'skipped'; readonly entry: FileEntry; readonly reason: string };
 
 /** Hands out the listed files in order, opened; see FileReader. */
 export interface Reader {
@@ -568,9 +567,12 @@ export class ReadAhead<E extends FileEntry> {
   /** Close whatever was read ahead (the consumer stopped early: error, signal). */
   dispose(): void {
     for (const p of this.window.splice(0)) {
-      p.then((r) => {
-        if (r.kind === 'file') r.file.close();
-      }, () => {});
+      p.then(
+        (r) => {
+          if (r.kind === 'file') r.file.close();
+        },
+        () => {},
+      );
     }
   }
 }

@@ -7,7 +7,19 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { InvalidBudget, checkExpectation, contractManifest, contractStats, type ContractStats, type LeftOut } from './contract.js';
 import { discover, type FileList, type SkippedFile } from './discover.js';
-import { IncompleteInputError, InterruptedError, InvalidFilesError, InvalidInputError, LIST_CAP, exitCodeOf, formatPosition, messageOf, type InvalidKind, type Position, type SchemaDetail } from './errors.js';
+import {
+  IncompleteInputError,
+  InterruptedError,
+  InvalidFilesError,
+  InvalidInputError,
+  LIST_CAP,
+  exitCodeOf,
+  formatPosition,
+  messageOf,
+  type InvalidKind,
+  type Position,
+  type SchemaDetail,
+} from './errors.js';
 import type { Mode, Settings } from './options.js';
 import type { PackedNames } from './names.js';
 import { nameFields, quoteName } from './quote.js';
@@ -48,7 +60,12 @@ export interface Stats {
    * The first LIST_CAP of them, with the reason; `position` (as in `invalid`) for an invalid
    * fragment left out under `skip`, null for any other file; `kind` for an invalid fragment.
    */
-  readonly skipped: readonly (NameFields & { readonly reason: string; readonly position: Position | null; readonly kind?: InvalidKind; readonly matched?: true })[];
+  readonly skipped: readonly (NameFields & {
+    readonly reason: string;
+    readonly position: Position | null;
+    readonly kind?: InvalidKind;
+    readonly matched?: true;
+  })[];
   /**
    * Invalid fragments found: under `--on-invalid fail` the run then fails (exit 3); under `skip`
    * they are left out (and also in `skipped`), and more than `--max-invalid` fails the run (exit 3).
@@ -60,7 +77,11 @@ export interface Stats {
    * The first LIST_CAP of them: a syntax error's position; a schema failure's value index,
    * instance pointer, keyword and schema path (SchemaDetail).
    */
-  readonly invalid: readonly (NameFields & { readonly reason: string; readonly kind: InvalidKind; readonly position: Position | null } & Partial<SchemaDetail>)[];
+  readonly invalid: readonly (NameFields & {
+    readonly reason: string;
+    readonly kind: InvalidKind;
+    readonly position: Position | null;
+  } & Partial<SchemaDetail>)[];
   readonly elapsedMs: number;
   /** The output file, or null for stdout. */
   readonly output: string | null;
@@ -385,7 +406,14 @@ class Tally {
 
   constructor(private readonly settings: Settings) {
     const names = settings.expectNames !== undefined ? [] : null;
-    this.contract = contractStats({ expected: settings.expect ?? settings.expectNames?.length ?? null, found: 0, missing: 0, extra: 0, missingNames: names, extraNames: names });
+    this.contract = contractStats({
+      expected: settings.expect ?? settings.expectNames?.length ?? null,
+      found: 0,
+      missing: 0,
+      extra: 0,
+      missingNames: names,
+      extraNames: names,
+    });
   }
 
   /**
@@ -410,7 +438,13 @@ class Tally {
     this.invalidKinds[error.kind]++;
     if (this.invalidList.length < LIST_CAP) {
       const p = error.position;
-      this.invalidList.push({ ...nameFields(path), reason: error.reason, kind: error.kind, position: p ? { line: p.line, column: p.column, offset: p.offset } : null, ...error.detail });
+      this.invalidList.push({
+        ...nameFields(path),
+        reason: error.reason,
+        kind: error.kind,
+        position: p ? { line: p.line, column: p.column, offset: p.offset } : null,
+        ...error.detail,
+      });
     }
   }
 

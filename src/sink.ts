@@ -121,7 +121,7 @@ function fileWriter(fd: number): Writer {
  * that the caller's shared one keeps its flags; a socket cannot be reopened and is used as is.
  */
 function streamWriter(fd: number, own: boolean, abort: AbortSignal | undefined): Writer {
-  const stream: net.Socket = !own && fd === 1 ? (process.stdout as unknown as net.Socket) : !own && fd === 2 ? (process.stderr as unknown as net.Socket) : new net.Socket({ fd, readable: false, writable: true });
+  const stream: net.Socket = !own && fd === 1 ? process.stdout : !own && fd === 2 ? process.stderr : new net.Socket({ fd, readable: false, writable: true });
   let failure: unknown;
   /** The one wait in progress (at most one: the caller awaits each write). */
   let waiter: ((error: unknown) => void) | undefined;
@@ -256,7 +256,6 @@ abstract class BufferedOutput implements OutputTarget {
   protected fd = -1;
   protected done = false;
 
-  
   /** Open the backing file (its descriptor in `fd`). */
   protected abstract openFile(): void;
   protected abstract fileName(): string;
@@ -364,7 +363,12 @@ abstract class BufferedOutput implements OutputTarget {
  * OS per process) rather than node:crypto, whose loading cost ~4 ms of every run's start.
  */
 export function tempName(dir: string): string {
-  return path.join(dir, `.aggregate-${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}.tmp`);
+  return path.join(
+    dir,
+    `.aggregate-${Math.floor(Math.random() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0')}.tmp`,
+  );
 }
 
 /** Atomic file output: temp file in the target's directory, fsync; renamed by commitAll. */
@@ -619,7 +623,12 @@ export class DeferredOutput extends BufferedOutput {
       }
     }
     const tried = dirs.map((d) => quoteName(d)).join(' and ');
-    throw new IoError(`hold ${this.destination.name} in a spool file: tried ${tried}; last error in`, dirs[dirs.length - 1]!, lastError, 'set TMPDIR to a writable directory');
+    throw new IoError(
+      `hold ${this.destination.name} in a spool file: tried ${tried}; last error in`,
+      dirs[dirs.length - 1]!,
+      lastError,
+      'set TMPDIR to a writable directory',
+    );
   }
 
   protected override fileName(): string {

@@ -59,7 +59,7 @@ export function compareNatural(a: string, b: string): number {
     i++;
     j++;
   }
-  if (i < a.length || j < b.length) return (a.length - i) - (b.length - j);
+  if (i < a.length || j < b.length) return a.length - i - (b.length - j);
   return compareBytes(a, b);
 }
 
@@ -173,7 +173,7 @@ function fillGroup(k: KeySort, order: Uint32Array, s: number, e: number): boolea
     let q = phase[i]!;
     let hi = 0;
     let lo = 0;
-    for (let n = 0; n < chunk; ) {
+    for (let n = 0; n < chunk;) {
       let b = 0; // past the name's end
       if (q === AT_TOKEN) {
         if (c < end) {

@@ -258,7 +258,7 @@ function readSync(handle: fs.Dir, at: Pending, out: Collected, subdirs: Pending[
       if (d === null) return true;
       const i = take(d, at, selects, out, subdirs, options);
       if (i === LOSSY) return false;
-      if (i >= 0 && out.mtimes !== undefined) out.setMtime(i, lstatMtime(childPath(at.abs, d.name as string | Buffer)));
+      if (i >= 0 && out.mtimes !== undefined) out.setMtime(i, lstatMtime(childPath(at.abs, d.name)));
     }
   } finally {
     handle.closeSync();
@@ -371,7 +371,7 @@ async function readAsync(handle: fs.Dir, at: Pending, out: Collected, subdirs: P
       if (d === null) return true;
       const i = take(d, at, selects, out, subdirs, options);
       if (i === LOSSY) return false;
-      if (i >= 0 && out.mtimes !== undefined) out.setMtime(i, await lstatMtimeAsync(childPath(at.abs, d.name as string | Buffer)));
+      if (i >= 0 && out.mtimes !== undefined) out.setMtime(i, await lstatMtimeAsync(childPath(at.abs, d.name)));
     }
   } finally {
     await handle.close();

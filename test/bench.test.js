@@ -1,20 +1,20 @@
 // The benchmark suite itself: its correctness checker (unit) and one smoke run of the runner on
 // tiny data against the built CLI (bench/run.mjs --smoke).
 import assert from 'node:assert/strict';
-import {spawnSync} from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {test} from 'node:test';
-import {fileURLToPath} from 'node:url';
-import {digestText, jsonVerdict} from '../bench/lib/check.mjs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { digestText, jsonVerdict } from '../bench/lib/check.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const haveJq = spawnSync('sh', ['-c', 'command -v jq'], {encoding: 'utf8'}).status === 0;
+const haveJq = spawnSync('sh', ['-c', 'command -v jq'], { encoding: 'utf8' }).status === 0;
 
 // reference: three fragments, the second a big integer without a trailing newline
 const fragments = ['{"a":1,"b":[1,2]}\n', '12345678901234567890', ' "x\\u00e9" 3\n'];
-const ref = digestText('', {wrap: true, sources: fragments});
+const ref = digestText('', { wrap: true, sources: fragments });
 const verdict = (text) => jsonVerdict(ref, digestText(text));
 
 test('checker: accepts the right answer in any whitespace and string escaping', () => {
@@ -43,18 +43,21 @@ test('checker: flags deliberately wrong outputs, each with its reason', () => {
 });
 
 test('checker: fragment boundaries end numbers (jq\'s "1" + "2" -> [12] is wrong)', () => {
-  const r = digestText('', {wrap: true, sources: ['1', '2\n']});
+  const r = digestText('', { wrap: true, sources: ['1', '2\n'] });
   assert.equal(jsonVerdict(r, digestText('[1,2]')).status, 'ok');
   assert.match(jsonVerdict(r, digestText('[12]')).status, /1 elements, expected 2/);
 });
 
-test('bench smoke run: rows for aggregate, jq and cat with statuses', {timeout: 60_000}, (t) => {
+test('bench smoke run: rows for aggregate, jq and cat with statuses', { timeout: 60_000 }, (t) => {
   if (!fs.existsSync(path.join(root, 'bundle/aggregate.cjs'))) assert.fail('bundle/aggregate.cjs is missing: run `npm run build` first');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-test-'));
   const json = path.join(dir, 'run.json');
   try {
-    const r = spawnSync(process.execPath, ['bench/run.mjs', '--smoke', '--profile', 'small', '--runs', '1', '--json', json],
-      {cwd: root, encoding: 'utf8', timeout: 55_000});
+    const r = spawnSync(process.execPath, ['bench/run.mjs', '--smoke', '--profile', 'small', '--runs', '1', '--json', json], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 55_000,
+    });
     assert.equal(r.status, 0, `bench failed:\n${r.stderr}`);
     assert.match(r.stdout, /\| aggregate --mode json \| ok \|/);
     const report = JSON.parse(fs.readFileSync(json, 'utf8'));
@@ -77,7 +80,7 @@ test('bench smoke run: rows for aggregate, jq and cat with statuses', {timeout: 
     }
     assert.match(row('node-naive').status, /rounds big ints/);
   } finally {
-    fs.rmSync(dir, {recursive: true, force: true});
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -44,18 +44,26 @@ test('every flag docs/cli.md documents exists in --help', () => {
 test('--help and docs/cli.md list the same exit codes', () => {
   const fromHelp = [...helpExitCodes(help)].sort((a, b) => a - b);
   assert.ok(fromHelp.includes(4) && fromHelp.includes(143), `parsed ${fromHelp} from --help`);
-  assert.deepEqual([...docExitCodes()].sort((a, b) => a - b), fromHelp);
+  assert.deepEqual(
+    [...docExitCodes()].sort((a, b) => a - b),
+    fromHelp,
+  );
 });
 
 test('the parsers match whole flags: --expect is not found in a row that names only --expect-names', () => {
   const table = '| flag | default | meaning |\n| --- | --- | --- |\n| `--expect-names FILE` | none | x |\n| `-q, --quiet` | off | y |\n';
   const flags = docFlags(table);
   assert.deepEqual([...flags.keys()].sort(), ['--expect-names', '--quiet', '-q']);
-  const parsed = helpOptions('x\n\nOptions:\n      --expect-names  File [string]\n  -q, --quiet  No summary\n     [boolean] [default:\n     false]\n\nExamples:\n');
-  assert.deepEqual([...parsed], [
-    ['--expect-names', { alias: undefined, default: undefined }],
-    ['--quiet', { alias: '-q', default: 'false' }],
-  ]);
+  const parsed = helpOptions(
+    'x\n\nOptions:\n      --expect-names  File [string]\n  -q, --quiet  No summary\n     [boolean] [default:\n     false]\n\nExamples:\n',
+  );
+  assert.deepEqual(
+    [...parsed],
+    [
+      ['--expect-names', { alias: undefined, default: undefined }],
+      ['--quiet', { alias: '-q', default: 'false' }],
+    ],
+  );
 });
 
 test('every page in docs/ is linked from README.md, and design.md lists each of its sections', () => {
@@ -65,5 +73,9 @@ test('every page in docs/ is linked from README.md, and design.md lists each of 
   const design = readFileSync(join(ROOT, 'docs', 'design.md'), 'utf8');
   const sections = [...design.matchAll(/^## (.+)$/gm)].map(([, title]) => title);
   assert.ok(sections.length >= 5);
-  assert.deepEqual(sections.filter((title) => !design.includes(`](#${slug(title)})`)), [], 'sections of docs/design.md missing from its contents list');
+  assert.deepEqual(
+    sections.filter((title) => !design.includes(`](#${slug(title)})`)),
+    [],
+    'sections of docs/design.md missing from its contents list',
+  );
 });

@@ -16,7 +16,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -55,7 +55,6 @@ import {
   durationSeconds,
   mebibytes,
   COLLECT_METRICS,
-  PENDING_SLACK,
 } from './helpers/manifests.js';
 
 const ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), '..');
@@ -72,10 +71,7 @@ const KINDS = ['Workflow', 'WorkflowTemplate', 'ClusterWorkflowTemplate', 'CronW
 const K8S_KINDS = ['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap'];
 
 /** Definitions that are free-form by design (documented as arbitrary maps). */
-const OPEN_DEFINITIONS = new Set([
-  'io.argoproj.workflow.v1alpha1.Plugin',
-  'io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1',
-]);
+const OPEN_DEFINITIONS = new Set(['io.argoproj.workflow.v1alpha1.Plugin', 'io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1']);
 
 /** Deep copy of the schema with every object definition closed. */
 function closeSchema(schema) {
@@ -204,7 +200,12 @@ function tableRows(text, first) {
   const rows = [];
   for (const line of lines.slice(at + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.slice(1, line.endsWith('|') ? -1 : undefined).split('|').map((c) => c.trim()));
+    rows.push(
+      line
+        .slice(1, line.endsWith('|') ? -1 : undefined)
+        .split('|')
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -222,7 +223,9 @@ const RETRY_TABLE = tableRows(section(docsText, 'Retries'), 'exit code').map(([e
 /** Every retryStrategy shown anywhere in docs/argo.md, and those of its Retries section. */
 const allYamlBlocks = (markdown) => [...markdown.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => YAML.parse(m[1]));
 const DOC_STRATEGIES = allYamlBlocks(docsText).flatMap((b) => findRetryStrategies(b));
-const DOCUMENTED = yamlBlocks(docsText, 'Retries').flatMap((b) => findRetryStrategies(b)).map((r) => r.expression);
+const DOCUMENTED = yamlBlocks(docsText, 'Retries')
+  .flatMap((b) => findRetryStrategies(b))
+  .map((r) => r.expression);
 
 /** Problems of one retry expression against the table (empty when it behaves). */
 function retryBehaviourProblems(expression) {
@@ -236,7 +239,8 @@ function retryBehaviourProblems(expression) {
       problems.push(`${row.why}: ${error.message}`);
       continue;
     }
-    if (got !== row.retry) problems.push(`${row.why} (exitCode ${row.exitCode}, ${row.status}${row.message ? `, "${row.message}"` : ''}): retry=${got}, want ${row.retry}`);
+    if (got !== row.retry)
+      problems.push(`${row.why} (exitCode ${row.exitCode}, ${row.status}${row.message ? `, "${row.message}"` : ''}): retry=${got}, want ${row.retry}`);
   }
   return problems;
 }
@@ -357,7 +361,10 @@ describe('production policies, on every manifest', () => {
     const has = (what, pred) => assert.ok(RETRY_TABLE.some(pred), `the behaviour table has no row for ${what}`);
     for (const code of ['1', '2', '3', '4']) has(`exit ${code}`, (r) => r.exitCode === code && r.status === 'Failed' && r.retry === (code === '1'));
     has('an OOM kill of main (137, not retried)', (r) => r.exitCode === '137' && /OOMKilled/.test(r.message) && r.retry === false);
-    has('a node-pressure eviction without an exit code', (r) => r.exitCode === '-1' && r.status === 'Failed' && /^The node was low on resource/.test(r.message) && r.retry === true);
+    has(
+      'a node-pressure eviction without an exit code',
+      (r) => r.exitCode === '-1' && r.status === 'Failed' && /^The node was low on resource/.test(r.message) && r.retry === true,
+    );
     has('a node-pressure eviction with exit 137', (r) => r.exitCode === '137' && /^The node was low on resource/.test(r.message) && r.retry === true);
     has('a drained node (143)', (r) => r.exitCode === '143' && r.status === 'Failed' && r.retry === true);
     has('a deleted pod', (r) => r.status === 'Error' && /pod deleted/.test(r.message) && r.retry === true);
@@ -388,21 +395,38 @@ describe('production policies, on every manifest', () => {
     const defined = new Set(k8sDocs.filter(({ doc }) => doc.kind === 'ServiceAccount').map(({ doc }) => doc.metadata.name));
     const refs = [...argo, ...k8sDocs].flatMap(({ file, doc }) => serviceAccountRefs(doc).map((r) => ({ file, ...r })));
     assert.ok(refs.length >= manifests.length, 'too few service account references: the check checks nothing');
-    assert.deepEqual(refs.filter((r) => !defined.has(r.name)).map((r) => `${r.file}: ${r.where}: ${r.name} is not defined in deploy/`), []);
+    assert.deepEqual(
+      refs.filter((r) => !defined.has(r.name)).map((r) => `${r.file}: ${r.where}: ${r.name} is not defined in deploy/`),
+      [],
+    );
   });
 
   test('workflows run under a named account; artifact GC names its account and forces the finalizer off', () => {
     assert.deepEqual(each(serviceAccountProblems), []);
-    assert.ok(argo.some(({ doc }) => specOf(doc).artifactGC), 'no manifest uses artifactGC');
+    assert.ok(
+      argo.some(({ doc }) => specOf(doc).artifactGC),
+      'no manifest uses artifactGC',
+    );
   });
 
   test('every collect template has a deadline parameter, uses it, and maxDuration fits limit x deadline + backoff', () => {
-    assert.deepEqual(each((file, doc) => deadlineProblems(file, doc, [60, 600, 3600])), []);
+    assert.deepEqual(
+      each((file, doc) => deadlineProblems(file, doc, [60, 600, 3600])),
+      [],
+    );
   });
 
   test("every collect container's memory covers docs/argo.md's measured peak RSS for its input (request >= peak, limit >= 1.5 x peak)", () => {
-    const rows = tableRows(section(docsText, 'Memory'), 'input').map(([input, count, rss]) => ({ input, count: Number(count.replace(/,/g, '')), mib: Number.parseFloat(rss) }));
-    for (const want of ['local json', 'local tar', 'local zip', 's3 json']) assert.ok(rows.some((r) => r.input === want && r.mib > 0), `docs/argo.md, "## Memory", has no ${want} row`);
+    const rows = tableRows(section(docsText, 'Memory'), 'input').map(([input, count, rss]) => ({
+      input,
+      count: Number(count.replace(/,/g, '')),
+      mib: Number.parseFloat(rss),
+    }));
+    for (const want of ['local json', 'local tar', 'local zip', 's3 json'])
+      assert.ok(
+        rows.some((r) => r.input === want && r.mib > 0),
+        `docs/argo.md, "## Memory", has no ${want} row`,
+      );
     const peak = (inputs) => Math.max(...rows.filter((r) => inputs.includes(r.input)).map((r) => r.mib));
     const problems = [];
     for (const { file, doc } of argo) {
@@ -411,7 +435,11 @@ describe('production policies, on every manifest', () => {
         for (const { argv } of invocations(t)) {
           const { options, positionals } = checkArgv(substitute(argv, t, probeParameters(t), doc));
           const mode = options['--mode']?.[0] ?? 'json';
-          const inputs = positionals[0]?.startsWith('s3://') ? [`s3 ${mode}`] : /^(json|tar|zip)$/.test(mode) ? [`local ${mode}`] : ['local json', 'local tar', 'local zip'];
+          const inputs = positionals[0]?.startsWith('s3://')
+            ? [`s3 ${mode}`]
+            : /^(json|tar|zip)$/.test(mode)
+              ? [`local ${mode}`]
+              : ['local json', 'local tar', 'local zip'];
           const need = peak(inputs);
           const request = mebibytes(main.resources.requests.memory);
           const limit = mebibytes(main.resources.limits.memory);
@@ -452,7 +480,9 @@ describe('production policies, on every manifest', () => {
   });
 
   test("docs/argo.md's collect step is valid and passes the same policies", () => {
-    const steps = allYamlBlocks(docsText).flat().filter((t) => t && invocations(t).length > 0);
+    const steps = allYamlBlocks(docsText)
+      .flat()
+      .filter((t) => t && invocations(t).length > 0);
     assert.ok(steps.length > 0, `${ARGO_DOC} shows no collect step`);
     const templateSchema = ajv.getSchema(`${schema.$id}#/definitions/${DEF}Template`);
     for (const t of steps) {
@@ -471,7 +501,9 @@ describe('production policies, on every manifest', () => {
   });
 
   test("the README's templateRef call is a valid step that passes the template's parameters", () => {
-    const steps = allYamlBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8')).flat(2).filter((step) => step?.templateRef);
+    const steps = allYamlBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'))
+      .flat(2)
+      .filter((step) => step?.templateRef);
     assert.ok(steps.length > 0, 'the README shows no templateRef call');
     const stepSchema = ajv.getSchema(`${schema.$id}#/definitions/${DEF}WorkflowStep`);
     let calls = 0;
@@ -515,7 +547,10 @@ describe('the aggregate WorkflowTemplate', () => {
     assert.deepEqual(modes, ['json', 'tar', 'zip']);
     const want = { json: ['**/*.json', /\.json$/], tar: ['**/*', /\.tar\.gz$/], zip: ['**/*', /\.zip$/] };
     for (const mode of modes) {
-      const passed = new Map([['mode', mode], ['expect', '3']]);
+      const passed = new Map([
+        ['mode', mode],
+        ['expect', '3'],
+      ]);
       const [{ argv }] = invocations(collect);
       const effective = substitute(argv, collect, passed);
       const { problems, options } = checkArgv(effective);
@@ -531,7 +566,16 @@ describe('the aggregate WorkflowTemplate', () => {
   test('an explicit pattern and output are used as given', () => {
     const collect = wt.spec.templates.find((t) => t.name === 'collect');
     const [{ argv }] = invocations(collect);
-    const effective = substitute(argv, collect, new Map([['mode', 'tar'], ['expect', '3'], ['pattern', 'bin/*.bin'], ['output', 'x.tgz']]));
+    const effective = substitute(
+      argv,
+      collect,
+      new Map([
+        ['mode', 'tar'],
+        ['expect', '3'],
+        ['pattern', 'bin/*.bin'],
+        ['output', 'x.tgz'],
+      ]),
+    );
     const { options } = checkArgv(effective);
     assert.deepEqual(options['--pattern'], ['bin/*.bin']);
     assert.deepEqual(options['--output'], ['/tmp/out/x.tgz']);
@@ -550,7 +594,11 @@ describe('the aggregate WorkflowTemplate', () => {
       assert.equal(collect.securityContext.runAsUser, undefined, 'runAsUser pins a uid that OpenShift restricted SCCs reject');
       assert.equal(collect.securityContext.runAsGroup, undefined);
     }
-    assert.match(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'), /^USER 65532:65532$/m, 'the image must set a numeric non-root USER for runAsNonRoot to verify');
+    assert.match(
+      readFileSync(join(ROOT, 'Dockerfile'), 'utf8'),
+      /^USER 65532:65532$/m,
+      'the image must set a numeric non-root USER for runAsNonRoot to verify',
+    );
   });
 });
 
@@ -560,13 +608,30 @@ describe('the policy checks can fail', () => {
 
   test('the earlier expressions fail the table: exit 1 only, and the one that missed evictions', () => {
     let problems = retryBehaviourProblems('asInt(lastRetry.exitCode) == 1');
-    assert.ok(problems.some((p) => /pod deleted/.test(p)), problems.join('\n'));
-    problems = retryBehaviourProblems('!(asInt(lastRetry.exitCode) in [2, 3, 4]) && (asInt(lastRetry.exitCode) == 1 || lastRetry.status == "Error" || lastRetry.message matches "pod deleted|imminent node shutdown")');
-    assert.ok(problems.some((p) => /The node was low on resource/.test(p)), problems.join('\n'));
-    assert.ok(problems.some((p) => /exitCode 143/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => /pod deleted/.test(p)),
+      problems.join('\n'),
+    );
+    problems = retryBehaviourProblems(
+      '!(asInt(lastRetry.exitCode) in [2, 3, 4]) && (asInt(lastRetry.exitCode) == 1 || lastRetry.status == "Error" || lastRetry.message matches "pod deleted|imminent node shutdown")',
+    );
+    assert.ok(
+      problems.some((p) => /The node was low on resource/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /exitCode 143/.test(p)),
+      problems.join('\n'),
+    );
     problems = retryBehaviourProblems('lastRetry.status == "Error" || asInt(lastRetry.exitCode) in [-1, 0, 1, 137, 143]');
-    assert.ok(problems.some((p) => /exitCode [234], Error/.test(p)), problems.join('\n'));
-    assert.ok(problems.some((p) => /OOMKilled/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => /exitCode [234], Error/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /OOMKilled/.test(p)),
+      problems.join('\n'),
+    );
   });
 
   test('a missing service account, no forceFinalizerRemoval, no deadline, a short maxDuration, no metrics fail', () => {
@@ -577,10 +642,16 @@ describe('the policy checks can fail', () => {
     const c = collectOf(doc);
     c.retryStrategy.backoff.maxDuration = '5m';
     let problems = deadlineProblems('x', doc);
-    assert.ok(problems.some((p) => /the last attempts are cut short/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => /the last attempts are cut short/.test(p)),
+      problems.join('\n'),
+    );
     c.retryStrategy.backoff.maxDuration = '86400';
     problems = deadlineProblems('x', doc);
-    assert.ok(problems.some((p) => /no longer bounds/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => /no longer bounds/.test(p)),
+      problems.join('\n'),
+    );
     delete c.activeDeadlineSeconds;
     assert.ok(deadlineProblems('x', doc).some((p) => /activeDeadlineSeconds/.test(p)));
     c.inputs.parameters = c.inputs.parameters.filter((p) => p.name !== 'deadline');
@@ -604,8 +675,14 @@ describe('the policy checks can fail', () => {
     delete doc.spec.securityContext.seccompProfile;
     delete collectOf(doc).container.securityContext.capabilities;
     const problems = restrictedProblems('x', doc);
-    assert.ok(problems.some((p) => p.includes('seccompProfile')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('capabilities.drop')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.includes('seccompProfile')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('capabilities.drop')),
+      problems.join('\n'),
+    );
   });
 
   test('outputs in the root file system, a writable root, stdout without TMPDIR fail', () => {
@@ -614,16 +691,28 @@ describe('the policy checks can fail', () => {
     c.container.volumeMounts = c.container.volumeMounts.filter((m) => m.name !== 'out');
     c.container.securityContext.readOnlyRootFilesystem = false;
     let problems = outputsProblems('x', doc);
-    assert.ok(problems.some((p) => p.includes('not on an emptyDir')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('readOnlyRootFilesystem')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.includes('not on a writable volume mount')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.includes('not on an emptyDir')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('readOnlyRootFilesystem')),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => p.includes('not on a writable volume mount')),
+      problems.join('\n'),
+    );
     const doc2 = load('json-fan-in.yaml');
     const c2 = collectOf(doc2);
     const o = c2.container.args.indexOf('-o');
     c2.container.args.splice(o, 2);
     c2.container.env = [];
     problems = outputsProblems('x', doc2);
-    assert.ok(problems.some((p) => p.includes('TMPDIR')), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.includes('TMPDIR')),
+      problems.join('\n'),
+    );
   });
 
   test('an s3 key on a collect output, a missing --expect, a literal storage class fail', () => {
@@ -684,7 +773,10 @@ describe('the validation can fail', () => {
       doc.spec.volumeClaimTemplate = doc.spec.volumeClaimTemplates;
       delete doc.spec.volumeClaimTemplates;
     });
-    assert.ok(errors.some((e) => e.startsWith('/spec ') && e.includes("'volumeClaimTemplate'")), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.startsWith('/spec ') && e.includes("'volumeClaimTemplate'")),
+      errors.join('\n'),
+    );
   });
 
   test('a misspelt field deep inside a template (archve, expresion) fails', () => {
@@ -695,15 +787,24 @@ describe('the validation can fail', () => {
       collect.retryStrategy.expresion = collect.retryStrategy.expression;
       delete collect.retryStrategy.expression;
     });
-    assert.ok(errors.some((e) => e.includes("'archve'")), errors.join('\n'));
-    assert.ok(errors.some((e) => e.includes("'expresion'")), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.includes("'archve'")),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((e) => e.includes("'expresion'")),
+      errors.join('\n'),
+    );
   });
 
   test('a wrong type (limit as a number where the schema wants a string) fails', () => {
     const errors = mutate((doc) => {
       doc.spec.templates.find((t) => t.name === 'collect').retryStrategy.limit = [3];
     });
-    assert.ok(errors.some((e) => e.includes('/retryStrategy/limit')), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.includes('/retryStrategy/limit')),
+      errors.join('\n'),
+    );
   });
 
   test('the unclosed schema would have accepted the misspelling (why closing matters)', () => {
@@ -717,12 +818,16 @@ describe('the validation can fail', () => {
 
   test('an unknown aggregate flag or bad value is reported', () => {
     assert.deepEqual(checkArgv(['--mode', 'json', '/mnt']).problems, []);
-    assert.deepEqual(checkArgv(['--mode', 'json', '/mnt', '--shrad', '0/2']).problems, ['unknown flag --shrad', 'expected exactly one input directory, got ["/mnt","0/2"]']);
+    assert.deepEqual(checkArgv(['--mode', 'json', '/mnt', '--shrad', '0/2']).problems, [
+      'unknown flag --shrad',
+      'expected exactly one input directory, got ["/mnt","0/2"]',
+    ]);
     assert.deepEqual(checkArgv(['--mode', 'xml', '/mnt']).problems, ['--mode xml: expected one of json, tar, zip']);
     assert.deepEqual(checkArgv(['--shard', '4/4', '/mnt']).problems, ['--shard 4/4: expected 0 <= i < N']);
-    assert.deepEqual(fromScript('set -e\nexec aggregate --mode tar /mnt \\\n  -o "/tmp/out/a b.tar.gz" > /dev/null && ls', 's').map((f) => f.argv), [
-      ['--mode', 'tar', '/mnt', '-o', '/tmp/out/a b.tar.gz'],
-    ]);
+    assert.deepEqual(
+      fromScript('set -e\nexec aggregate --mode tar /mnt \\\n  -o "/tmp/out/a b.tar.gz" > /dev/null && ls', 's').map((f) => f.argv),
+      [['--mode', 'tar', '/mnt', '-o', '/tmp/out/a b.tar.gz']],
+    );
   });
 });
 
@@ -764,7 +869,10 @@ function imagesOf(docs) {
 /** A temporary overlay over a deploy/ directory: { resources, namespace?, images }. */
 function overlay(base, extra) {
   const dir = mkTree();
-  writeFileSync(join(dir, 'kustomization.yaml'), YAML.stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [relative(dir, base)], ...extra }));
+  writeFileSync(
+    join(dir, 'kustomization.yaml'),
+    YAML.stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [relative(dir, base)], ...extra }),
+  );
   return dir;
 }
 const IMAGE = { name: 'registry.example.com/aggregate', newName: 'registry.test.invalid/team/aggregate', newTag: '9.8.7' };
@@ -779,7 +887,15 @@ describe('the install base (deploy/), rendered with kubectl kustomize', { skip: 
     assert.deepEqual([...new Set(images)], [`${want.newName}:${want.newTag}`]);
     assert.deepEqual([...new Set(docs.map((d) => d.metadata.namespace))], [k.namespace]);
     const kinds = docs.map((d) => `${d.kind}/${d.metadata.name}`).sort();
-    for (const want of ['WorkflowTemplate/aggregate', 'ServiceAccount/aggregate-workflow', 'ServiceAccount/aggregate-artifact-gc', 'Role/aggregate-executor', 'RoleBinding/aggregate-executor', 'Role/aggregate-artifact-gc', 'RoleBinding/aggregate-artifact-gc']) {
+    for (const want of [
+      'WorkflowTemplate/aggregate',
+      'ServiceAccount/aggregate-workflow',
+      'ServiceAccount/aggregate-artifact-gc',
+      'Role/aggregate-executor',
+      'RoleBinding/aggregate-executor',
+      'Role/aggregate-artifact-gc',
+      'RoleBinding/aggregate-artifact-gc',
+    ]) {
       assert.ok(kinds.includes(want), `${want} not rendered: ${kinds.join(', ')}`);
     }
     for (const d of docs.filter((x) => KINDS.includes(x.kind))) assert.deepEqual(validate(d), [], `${d.kind} ${d.metadata.name} after kustomize`);
@@ -811,17 +927,25 @@ describe('the install base (deploy/), rendered with kubectl kustomize', { skip: 
     cpSync(DEPLOY, join(dir, 'deploy'), { recursive: true });
     const k = join(dir, 'deploy/base/kustomization.yaml');
     const text = readFileSync(k, 'utf8');
-    assert.match(text, /components:\n  - \.\.\/components\/argo-images\n/);
-    writeFileSync(k, text.replace(/components:\n  - \.\.\/components\/argo-images\n/, ''));
+    assert.match(text, /components:\n {2}- \.\.\/components\/argo-images\n/);
+    writeFileSync(k, text.replace(/components:\n {2}- \.\.\/components\/argo-images\n/, ''));
     const images = imagesOf(kustomize(overlay(join(dir, 'deploy/base'), { images: [IMAGE] })));
     assert.deepEqual([...new Set(images)], ['registry.example.com/aggregate:0.1.0']);
   });
 
-  test('the controller component sets the executor securityContext and keeps the ConfigMap\'s other keys', () => {
+  test("the controller component sets the executor securityContext and keeps the ConfigMap's other keys", () => {
     const dir = mkTree({
-      'cm.yaml': YAML.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'workflow-controller-configmap' }, data: { metricsConfig: 'enabled: true\n' } }),
+      'cm.yaml': YAML.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'workflow-controller-configmap' },
+        data: { metricsConfig: 'enabled: true\n' },
+      }),
     });
-    writeFileSync(join(dir, 'kustomization.yaml'), YAML.stringify({ resources: ['cm.yaml'], namespace: 'argo', components: [relative(dir, join(DEPLOY, 'controller'))] }));
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      YAML.stringify({ resources: ['cm.yaml'], namespace: 'argo', components: [relative(dir, join(DEPLOY, 'controller'))] }),
+    );
     const [cm] = kustomize(dir);
     assert.equal(cm.data.metricsConfig, 'enabled: true\n');
     const executor = YAML.parse(cm.data.executor);
@@ -841,7 +965,8 @@ describe('the install base, read without kubectl', () => {
   const roles = new Map(k8sDocs.filter(({ doc }) => doc.kind === 'Role').map(({ doc }) => [doc.metadata.name, doc]));
   const bindings = k8sDocs.filter(({ doc }) => doc.kind === 'RoleBinding').map(({ doc }) => doc);
   /** The rules bound to a service account. */
-  const rulesOf = (sa) => bindings.filter((b) => b.subjects.some((s) => s.kind === 'ServiceAccount' && s.name === sa)).flatMap((b) => roles.get(b.roleRef.name)?.rules ?? []);
+  const rulesOf = (sa) =>
+    bindings.filter((b) => b.subjects.some((s) => s.kind === 'ServiceAccount' && s.name === sa)).flatMap((b) => roles.get(b.roleRef.name)?.rules ?? []);
   const allows = (rules, resource, verb) => rules.some((r) => r.apiGroups.includes('argoproj.io') && r.resources.includes(resource) && r.verbs.includes(verb));
 
   test("the workflows' account may create and patch workflowtaskresults (Argo's executor)", () => {
@@ -849,7 +974,7 @@ describe('the install base, read without kubectl', () => {
     for (const verb of ['create', 'patch']) assert.ok(allows(rules, 'workflowtaskresults', verb), verb);
   });
 
-  test("the artifact GC account may list and watch workflowartifactgctasks and patch their status", () => {
+  test('the artifact GC account may list and watch workflowartifactgctasks and patch their status', () => {
     const rules = rulesOf('aggregate-artifact-gc');
     assert.ok(allows(rules, 'workflowartifactgctasks', 'list'));
     assert.ok(allows(rules, 'workflowartifactgctasks', 'watch'));
@@ -872,7 +997,8 @@ describe('the install base, read without kubectl', () => {
       if (e.name !== 'kustomization.yaml') continue;
       const dir = e.parentPath ?? e.path;
       const k = YAML.parse(readFileSync(join(dir, e.name), 'utf8'));
-      for (const r of [...(k.resources ?? []), ...(k.configurations ?? []), ...(k.patches ?? []).map((p) => p.path).filter(Boolean)]) listed.add(resolvePath(dir, r));
+      for (const r of [...(k.resources ?? []), ...(k.configurations ?? []), ...(k.patches ?? []).map((p) => p.path).filter(Boolean)])
+        listed.add(resolvePath(dir, r));
     }
     const unlisted = files.filter((f) => f.startsWith('deploy/')).filter((f) => !listed.has(join(ROOT, f)));
     assert.deepEqual(unlisted, []);
@@ -902,7 +1028,9 @@ describe('the aggregate WorkflowTemplate, run with its own command line', () => 
     assert.ok(!effective.some((a) => a.includes('{{')), `unresolved: ${effective.join(' ')}`);
     const { code, stderr } = await run(effective, { env: { TMPDIR: out } });
     // Argo's default for the parameter when the file is missing (a usage error exits before it).
-    const statsText = existsSync(join(out, 'stats.json')) ? readFileSync(join(out, 'stats.json'), 'utf8') : collect.outputs.parameters.find((p) => p.name === 'stats').valueFrom.default;
+    const statsText = existsSync(join(out, 'stats.json'))
+      ? readFileSync(join(out, 'stats.json'), 'utf8')
+      : collect.outputs.parameters.find((p) => p.name === 'stats').valueFrom.default;
     const resultPath = local(resolve(collect.outputs.artifacts.find((a) => a.name === 'result').path, scope));
     return { code, stderr, statsText, stats: JSON.parse(statsText), result: existsSync(resultPath) ? readFileSync(resultPath) : null, argv: effective };
   }
@@ -910,7 +1038,9 @@ describe('the aggregate WorkflowTemplate, run with its own command line', () => 
   /** The template's metric values for a stats text, as Argo computes them. */
   function metricValues(statsText) {
     const scope = { outputs: { parameters: { stats: statsText } } };
-    return Object.fromEntries(collect.metrics.prometheus.filter((m) => m.gauge.value.includes('jsonpath')).map((m) => [m.name, Number(resolve(m.gauge.value, scope))]));
+    return Object.fromEntries(
+      collect.metrics.prometheus.filter((m) => m.gauge.value.includes('jsonpath')).map((m) => [m.name, Number(resolve(m.gauge.value, scope))]),
+    );
   }
 
   test('a complete fan-in: exit 0, complete, every metric equals its stats field', async () => {
@@ -952,7 +1082,10 @@ describe('the aggregate WorkflowTemplate, run with its own command line', () => 
     const schema = JSON.stringify({ type: 'object', required: ['n'], properties: { n: { type: 'integer', maximum: 2 } } });
     let r = await runCollect({ expect: '2', schema }, parts(1, 2));
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(r.argv.some((a) => a.startsWith('--schema=')), r.argv.join(' '));
+    assert.ok(
+      r.argv.some((a) => a.startsWith('--schema=')),
+      r.argv.join(' '),
+    );
     r = await runCollect({ expect: '3', schema }, parts(1, 2, 3));
     assert.equal(r.code, 3);
     assert.match(r.stderr, /part-3\.json: value 0 does not match --schema: \/n must be <= 2/);

@@ -154,7 +154,12 @@ test(`a strict TypeScript consumer compiles against dist/*.d.ts by the name ${PA
 
 /** Every name dist/index.d.ts exports (values and types), and the members of two interfaces. */
 function declared() {
-  const program = ts.createProgram([DTS], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: ['node'], typeRoots: [join(ROOT, 'node_modules', '@types')] });
+  const program = ts.createProgram([DTS], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    types: ['node'],
+    typeRoots: [join(ROOT, 'node_modules', '@types')],
+  });
   const checker = program.getTypeChecker();
   const exports = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(DTS)));
   const members = (name) => {
@@ -170,8 +175,24 @@ test('docs/library.md names every export of the package, and every field of Opti
   const { names, options, stats } = declared();
   assert.ok(runtime.includes('aggregate') && names.includes('Stats') && options.includes('dir') && stats.includes('ok'));
   const mentioned = (name) => new RegExp(`\`[^\`]*\\b${name}\\b[^\`]*\``).test(LIBRARY_DOC);
-  assert.deepEqual(runtime.filter((n) => !mentioned(n)), [], 'exports of dist/index.js not in docs/library.md');
-  assert.deepEqual(names.filter((n) => !mentioned(n)), [], 'exports of dist/index.d.ts not in docs/library.md');
-  assert.deepEqual(options.filter((n) => !mentioned(n)), [], 'Options fields not in docs/library.md');
-  assert.deepEqual(stats.filter((n) => !mentioned(n)), [], 'Stats fields not in docs/library.md');
+  assert.deepEqual(
+    runtime.filter((n) => !mentioned(n)),
+    [],
+    'exports of dist/index.js not in docs/library.md',
+  );
+  assert.deepEqual(
+    names.filter((n) => !mentioned(n)),
+    [],
+    'exports of dist/index.d.ts not in docs/library.md',
+  );
+  assert.deepEqual(
+    options.filter((n) => !mentioned(n)),
+    [],
+    'Options fields not in docs/library.md',
+  );
+  assert.deepEqual(
+    stats.filter((n) => !mentioned(n)),
+    [],
+    'Stats fields not in docs/library.md',
+  );
 });

@@ -42,7 +42,12 @@ test('README.md stays short: the reference lives in docs/', () => {
 });
 
 test('no image is named as if a public registry published it', () => {
-  const texts = [['README.md', readme], ...readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(join(ROOT, 'examples', f), 'utf8')])];
+  const texts = [
+    ['README.md', readme],
+    ...readdirSync(join(ROOT, 'examples'))
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => [f, readFileSync(join(ROOT, 'examples', f), 'utf8')]),
+  ];
   const named = [];
   for (const [file, text] of texts) {
     for (const [, image] of text.matchAll(/image:\s*"?([^\s"]+)/g)) {

@@ -14,7 +14,7 @@
 //
 // Archives: a small tar reader (ustar, GNU long names, pax path) lists entries with the
 // sha256 of their contents, gunzipping on the fly; the listing is compared with the input folder.
-import {createHash} from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -34,7 +34,7 @@ const FNV_OFFSET = 0x811c9dc5;
  * It checks just enough syntax to catch broken output (brackets, commas, literals, numbers).
  */
 export class Canonicalizer {
-  constructor({wrap = false} = {}) {
+  constructor({ wrap = false } = {}) {
     this.wrap = wrap;
     this.structure = createHash('sha256');
     this.strictNum = createHash('sha256');
@@ -201,7 +201,8 @@ export class Canonicalizer {
           this.afterValue = false;
           i++;
           break;
-        case 0x22: { // "
+        case 0x22: {
+          // "
           if (this.afterValue && this.depth > this.base) return this.fail('missing comma between values');
           this.isKey = this.expectKey;
           if (!this.isKey && !this.valueStart()) return;
@@ -424,7 +425,7 @@ async function feedFile(canon, file) {
   try {
     const buf = Buffer.alloc(1 << 20);
     for (;;) {
-      const {bytesRead} = await fd.read(buf, 0, buf.length, null);
+      const { bytesRead } = await fd.read(buf, 0, buf.length, null);
       if (!bytesRead) break;
       canon.write(buf.subarray(0, bytesRead));
       if (canon.error) break;
@@ -436,7 +437,7 @@ async function feedFile(canon, file) {
 
 /** Digest of the expected output: the values of `files`, in that order, as one array. */
 export async function referenceDigest(files) {
-  const canon = new Canonicalizer({wrap: true});
+  const canon = new Canonicalizer({ wrap: true });
   for (const f of files) {
     await feedFile(canon, f);
     canon.endSource();
@@ -453,8 +454,8 @@ export async function outputDigest(fileOrBuffer) {
 }
 
 /** Digest of JSON text given directly (tests). */
-export function digestText(text, {wrap = false, sources} = {}) {
-  const canon = new Canonicalizer({wrap});
+export function digestText(text, { wrap = false, sources } = {}) {
+  const canon = new Canonicalizer({ wrap });
   for (const part of sources ?? [text]) {
     canon.write(Buffer.from(part));
     if (wrap) canon.endSource();
@@ -467,20 +468,25 @@ export function digestText(text, {wrap = false, sources} = {}) {
  * status is 'ok' or 'WRONG: reason'.
  */
 export function jsonVerdict(ref, got) {
-  if (got.error) return {ok: false, status: `WRONG: invalid JSON (${got.error})`};
-  if (got.topValues === 0) return {ok: false, status: 'WRONG: empty output'};
+  if (got.error) return { ok: false, status: `WRONG: invalid JSON (${got.error})` };
+  if (got.topValues === 0) return { ok: false, status: 'WRONG: empty output' };
   const sameSet = got.multiset === ref.multiset && got.elements === ref.elements;
   const rounds = got.numSetStrict !== ref.numSetStrict && got.numSetValue === ref.numSetValue ? '; rounds big ints' : '';
   if (got.topValues !== 1) {
-    return {ok: false, status: `WRONG: ${got.topValues} top-level values, not one array` +
-      (got.topArrays === got.topValues ? ` (split into ${got.topArrays} arrays${sameSet ? ', same elements' : ''})` : '') + rounds};
+    return {
+      ok: false,
+      status:
+        `WRONG: ${got.topValues} top-level values, not one array` +
+        (got.topArrays === got.topValues ? ` (split into ${got.topArrays} arrays${sameSet ? ', same elements' : ''})` : '') +
+        rounds,
+    };
   }
-  if (got.topArrays !== 1) return {ok: false, status: 'WRONG: output is not an array'};
-  if (got.elements !== ref.elements) return {ok: false, status: `WRONG: ${got.elements} elements, expected ${ref.elements}${rounds}`};
-  if (got.structure === ref.structure && got.strictNum === ref.strictNum) return {ok: true, status: 'ok'};
-  if (got.structure === ref.structure && got.valueNum === ref.valueNum) return {ok: false, status: 'WRONG: rounds big ints (number text changed)'};
-  if (sameSet) return {ok: false, status: `WRONG: element order differs${rounds}`};
-  return {ok: false, status: `WRONG: content differs${rounds}`};
+  if (got.topArrays !== 1) return { ok: false, status: 'WRONG: output is not an array' };
+  if (got.elements !== ref.elements) return { ok: false, status: `WRONG: ${got.elements} elements, expected ${ref.elements}${rounds}` };
+  if (got.structure === ref.structure && got.strictNum === ref.strictNum) return { ok: true, status: 'ok' };
+  if (got.structure === ref.structure && got.valueNum === ref.valueNum) return { ok: false, status: 'WRONG: rounds big ints (number text changed)' };
+  if (sameSet) return { ok: false, status: `WRONG: element order differs${rounds}` };
+  return { ok: false, status: `WRONG: content differs${rounds}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -488,7 +494,7 @@ export function jsonVerdict(ref, got) {
 
 /** Lists a tar(.gz) file: [{name, type, size, sha256}] in archive order. */
 export async function listTar(file) {
-  let stream = fs.createReadStream(file, {highWaterMark: 1 << 20});
+  let stream = fs.createReadStream(file, { highWaterMark: 1 << 20 });
   const head = Buffer.alloc(2);
   const fd = fs.openSync(file, 'r');
   fs.readSync(fd, head, 0, 2, 0);
@@ -536,7 +542,7 @@ export async function listTar(file) {
           const m = /\d+ path=([^\n]*)\n/.exec(text);
           if (m) paxPath = m[1];
         } else if (e.type !== 'g') {
-          entries.push({name: e.name, type: e.type, size: e.size, sha256: e.hash.digest('hex'), mode: e.mode, mtime: e.mtime});
+          entries.push({ name: e.name, type: e.type, size: e.size, sha256: e.hash.digest('hex'), mode: e.mode, mtime: e.mtime });
         }
         continue;
       }
@@ -563,8 +569,17 @@ export async function listTar(file) {
         paxPath = null;
       }
       const collect = type === 'L' || type === 'x' || type === 'g' ? [] : null;
-      cur = {name, type, size, left: size, pad: (512 - (size % 512)) % 512, hash: createHash('sha256'), collect,
-        mode: parseOctal(h.subarray(100, 108)), mtime: parseOctal(h.subarray(136, 148))};
+      cur = {
+        name,
+        type,
+        size,
+        left: size,
+        pad: (512 - (size % 512)) % 512,
+        hash: createHash('sha256'),
+        collect,
+        mode: parseOctal(h.subarray(100, 108)),
+        mtime: parseOctal(h.subarray(136, 148)),
+      };
     }
     pending = pending.subarray(off);
   }
@@ -578,7 +593,7 @@ export function listSource(dir, files) {
   if (sourceCache.has(dir)) return sourceCache.get(dir);
   const list = files.map((f) => {
     const data = fs.readFileSync(f);
-    return {name: path.relative(dir, f), size: data.length, sha256: createHash('sha256').update(data).digest('hex')};
+    return { name: path.relative(dir, f), size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
   });
   sourceCache.set(dir, list);
   return list;
@@ -597,21 +612,22 @@ export async function tarVerdict(archive, dir, files) {
   try {
     entries = await listTar(archive);
   } catch (e) {
-    return {ok: false, status: `WRONG: unreadable archive (${e.message})`};
+    return { ok: false, status: `WRONG: unreadable archive (${e.message})` };
   }
   const src = listSource(dir, files);
   const regular = entries.filter((e) => e.type === '0' || e.type === '\0' || e.type === '7');
   const base = path.basename(dir);
   const strip = regular.length > 0 && regular.every((e) => e.name.replace(/^\.\//, '').startsWith(base + '/'));
   const got = new Map(regular.map((e) => [normalName(e.name, base, strip), e]));
-  if (got.size !== regular.length) return {ok: false, status: 'WRONG: duplicate entries'};
+  if (got.size !== regular.length) return { ok: false, status: 'WRONG: duplicate entries' };
   const missing = src.filter((s) => !got.has(s.name));
-  if (missing.length) return {ok: false, status: `WRONG: ${missing.length} files missing (e.g. ${missing[0].name})`};
-  if (regular.length !== src.length) return {ok: false, status: `WRONG: ${regular.length - src.length} extra entries`};
+  if (missing.length) return { ok: false, status: `WRONG: ${missing.length} files missing (e.g. ${missing[0].name})` };
+  if (regular.length !== src.length) return { ok: false, status: `WRONG: ${regular.length - src.length} extra entries` };
   const bad = src.filter((s) => got.get(s.name).sha256 !== s.sha256);
-  if (bad.length) return {ok: false, status: `WRONG: ${bad.length} files differ (e.g. ${bad[0].name})`};
+  if (bad.length) return { ok: false, status: `WRONG: ${bad.length} files differ (e.g. ${bad[0].name})` };
   const names = regular.map((e) => normalName(e.name, base, strip));
-  const sorted = names.every((n, i) => i === 0 || Buffer.compare(Buffer.from(names[i - 1]), Buffer.from(n)) < 0 ||
-    names[i - 1].localeCompare(n, 'en', {numeric: true}) < 0);
-  return {ok: true, status: 'ok', note: sorted ? '' : 'entries unsorted'};
+  const sorted = names.every(
+    (n, i) => i === 0 || Buffer.compare(Buffer.from(names[i - 1]), Buffer.from(n)) < 0 || names[i - 1].localeCompare(n, 'en', { numeric: true }) < 0,
+  );
+  return { ok: true, status: 'ok', note: sorted ? '' : 'entries unsorted' };
 }

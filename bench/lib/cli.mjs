@@ -1,5 +1,5 @@
 // Small helpers shared by the bench scripts: `--name value` options, medians, a seeded shuffle.
-import {prng} from '../generate.mjs';
+import { prng } from '../generate.mjs';
 
 /** The value after `--name` in `args`, or `fallback`. */
 export function option(args, name, fallback) {

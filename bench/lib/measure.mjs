@@ -2,13 +2,13 @@
 // user+sys CPU and peak RSS of the process tree (GNU time's %U %S %M, i.e. wait4's rusage,
 // which folds in every waited-for descendant; a python3 getrusage(RUSAGE_CHILDREN) helper
 // when /usr/bin/time is missing).
-import {spawn, spawnSync} from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const GNU_TIME = fs.existsSync('/usr/bin/time') &&
-  spawnSync('/usr/bin/time', ['-f', '%e', 'true'], {encoding: 'utf8'}).stderr.trim().match(/^\d/) ? '/usr/bin/time' : null;
+const GNU_TIME =
+  fs.existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%e', 'true'], { encoding: 'utf8' }).stderr.trim().match(/^\d/) ? '/usr/bin/time' : null;
 
 const PY_HELPER = `
 import os, resource, subprocess, sys
@@ -36,23 +36,27 @@ export async function measure(spec) {
   const t0 = process.hrtime.bigint();
   let timedOut = false;
   const result = await new Promise((resolve) => {
-    const child = spawn(bin, argv, {cwd: spec.cwd, env: spec.env ?? process.env, stdio: ['ignore', outFd, errFd], detached: true});
-    const timer = spec.timeoutMs ? setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {}
-    }, spec.timeoutMs) : null;
-    child.on('error', (e) => resolve({code: 127, signal: null, spawnError: e.message}));
+    const child = spawn(bin, argv, { cwd: spec.cwd, env: spec.env ?? process.env, stdio: ['ignore', outFd, errFd], detached: true });
+    const timer = spec.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {}
+        }, spec.timeoutMs)
+      : null;
+    child.on('error', (e) => resolve({ code: 127, signal: null, spawnError: e.message }));
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve({code, signal});
+      resolve({ code, signal });
     });
   });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (typeof outFd === 'number') fs.closeSync(outFd);
   fs.closeSync(errFd);
-  let user = NaN, sys = NaN, rss = NaN;
+  let user = NaN,
+    sys = NaN,
+    rss = NaN;
   try {
     const lines = fs.readFileSync(tmp, 'utf8').trim().split('\n');
     const last = lines[lines.length - 1].trim().split(/\s+/).map(Number);
@@ -63,18 +67,18 @@ export async function measure(spec) {
   try {
     stderr = fs.readFileSync(errFile, 'utf8');
   } catch {}
-  fs.rmSync(tmp, {force: true});
-  fs.rmSync(errFile, {force: true});
+  fs.rmSync(tmp, { force: true });
+  fs.rmSync(errFile, { force: true });
   // GNU time reports a signal death as its own exit status 128+n
-  return {code: result.code, signal: result.signal, wall, user, sys, rss: rss * 1024, stderr: stderr + (result.spawnError ?? ''), timedOut};
+  return { code: result.code, signal: result.signal, wall, user, sys, rss: rss * 1024, stderr: stderr + (result.spawnError ?? ''), timedOut };
 }
 
 export function which(cmd) {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], {encoding: 'utf8'});
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
 export function argMax() {
-  const r = spawnSync('getconf', ['ARG_MAX'], {encoding: 'utf8'});
+  const r = spawnSync('getconf', ['ARG_MAX'], { encoding: 'utf8' });
   return Number(r.stdout.trim()) || 131072;
 }

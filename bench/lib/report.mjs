@@ -38,9 +38,17 @@ export function renderMarkdown(report, saved) {
     lines.push(`|${head.map((h, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`);
     for (const r of p.rows) {
       const status = r.note ? `${r.status} (${r.note})` : r.status;
-      const cells = [esc(r.label), esc(status), String(r.n ?? ''), sec(r.wall), sec(r.cpu), mib(r.rss), mbps(r.mbps),
+      const cells = [
+        esc(r.label),
+        esc(status),
+        String(r.n ?? ''),
+        sec(r.wall),
+        sec(r.cpu),
+        mib(r.rss),
+        mbps(r.mbps),
         // A second aggregate row (--schema) shows its ratio to the plain one.
-        r.kind === 'self' && r.vs === r.id ? (r.id.endsWith('tgz') ? '1.00x (gz)' : '1.00x') : ratio(r.ratio)];
+        r.kind === 'self' && r.vs === r.id ? (r.id.endsWith('tgz') ? '1.00x (gz)' : '1.00x') : ratio(r.ratio),
+      ];
       if (saved) {
         const old = saved.profiles?.find((x) => x.name === p.name)?.rows.find((x) => x.id === r.id);
         cells.push(old && fin(old.wall) && fin(r.wall) ? `${r.wall >= old.wall ? '+' : ''}${(((r.wall - old.wall) / old.wall) * 100).toFixed(0)}%` : '—');
@@ -73,12 +81,12 @@ const textWidth = (s, px = 11) => String(s).length * px * 0.6;
 export function renderSvg(report) {
   const bars = [];
   for (const p of report.profiles) {
-    bars.push({group: `${p.name}: ${p.files} file${p.files === 1 ? '' : 's'}, ${sizeText(p.bytes)}`});
+    bars.push({ group: `${p.name}: ${p.files} file${p.files === 1 ? '' : 's'}, ${sizeText(p.bytes)}` });
     for (const r of p.rows) {
       if (r.kind === 'self') continue;
       const value = `${fin(r.ratio) ? (r.ratio >= 10 ? r.ratio.toFixed(0) : r.ratio.toFixed(2)) + 'x' : ''}`;
       const tail = r.ok || r.kind === 'floor' ? '' : fin(r.ratio) ? ' ' + r.status.split(':')[0] : r.status;
-      bars.push({label: r.label, ratio: r.ratio, ok: r.ok, kind: r.kind, note: `${value}${tail}`});
+      bars.push({ label: r.label, ratio: r.ratio, ok: r.ok, kind: r.kind, note: `${value}${tail}` });
     }
   }
   const values = bars.filter((b) => fin(b.ratio)).map((b) => b.ratio);
@@ -131,9 +139,12 @@ export function renderSvg(report) {
       out.push(`<text x="${x(1) + 4}" y="${y + 13}" fill="#c00">${t(b.note)}</text>`);
       return;
     }
-    const x0 = x(1), x1 = x(b.ratio);
+    const x0 = x(1),
+      x1 = x(b.ratio);
     const color = b.kind === 'floor' ? '#999' : !b.ok ? '#d33' : b.ratio >= 1 ? '#2a7' : '#e90';
-    out.push(`<rect x="${Math.min(x0, x1).toFixed(1)}" y="${y + 3}" width="${Math.max(1, Math.abs(x1 - x0)).toFixed(1)}" height="${rowH - 6}" fill="${color}"/>`);
+    out.push(
+      `<rect x="${Math.min(x0, x1).toFixed(1)}" y="${y + 3}" width="${Math.max(1, Math.abs(x1 - x0)).toFixed(1)}" height="${rowH - 6}" fill="${color}"/>`,
+    );
     out.push(`<text x="${(Math.max(x0, x1) + 4).toFixed(1)}" y="${y + 13}">${t(b.note)}</text>`);
   });
   out.push('</svg>');

@@ -59,10 +59,12 @@ export async function startLite({ bucket, mounts, delayMs = 0 }) {
     /** { requests, connections, maxInFlight, meanInFlight, cpuMs } (counts since start); the in-flight figures restart at each call. */
     stats: () =>
       new Promise((resolve, reject) => {
-        http.get(`${endpoint}/__stats`, { agent: false }, (res) => {
-          let body = '';
-          res.on('data', (d) => (body += d)).on('end', () => resolve(JSON.parse(body)));
-        }).on('error', reject);
+        http
+          .get(`${endpoint}/__stats`, { agent: false }, (res) => {
+            let body = '';
+            res.on('data', (d) => (body += d)).on('end', () => resolve(JSON.parse(body)));
+          })
+          .on('error', reject);
       }),
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -128,7 +130,14 @@ function authError(req) {
     return ka < kb ? -1 : ka > kb ? 1 : va < vb ? -1 : va > vb ? 1 : 0;
   });
   const names = signed.split(';');
-  const headers = names.map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const headers = names
+    .map(
+      (h) =>
+        `${h}:${String(req.headers[h] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
+    .join('');
   const canonical = [req.method, rawPath, params.join('&'), headers, signed, req.headers['x-amz-content-sha256'] ?? 'UNSIGNED-PAYLOAD'].join('\n');
   const scope = `${date}/${region}/s3/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', req.headers['x-amz-date'], scope, crypto.createHash('sha256').update(canonical).digest('hex')].join('\n');
@@ -171,7 +180,9 @@ function list(res, bucket, objects, params) {
     truncated ? `<NextContinuationToken>${page.at(-1).keyBytes.toString('base64')}</NextContinuationToken>` : '',
   ];
   for (const o of page) {
-    parts.push(`<Contents><Key>${name(o.key)}</Key><LastModified>${o.modified.toISOString()}</LastModified><ETag>${xml(o.etag)}</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`);
+    parts.push(
+      `<Contents><Key>${name(o.key)}</Key><LastModified>${o.modified.toISOString()}</LastModified><ETag>${xml(o.etag)}</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+    );
   }
   parts.push('</ListBucketResult>');
   const body = Buffer.from(parts.join(''));

@@ -30,53 +30,50 @@ export async function startProxy({ target, delayMs = 0, hook, cut, stall, rewrit
     }
     const stallAt = stall?.(req);
     if (stallAt === 'request') return void req.resume();
-    const upstream = http.request(
-      { host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers, agent },
-      (up) => {
-        if (rewrite) {
-          const parts = [];
-          up.on('data', (d) => parts.push(d));
-          up.on('end', () => {
-            let body = Buffer.concat(parts);
-            const changed = rewrite(req, body);
-            if (changed !== undefined) body = Buffer.from(changed);
-            const headers = { ...up.headers, 'content-length': body.length };
-            delete headers['transfer-encoding'];
-            res.writeHead(up.statusCode, headers);
-            res.end(body);
-          });
-          return;
-        }
-        res.writeHead(up.statusCode, up.headers);
-        if (stallAt !== undefined) {
-          res.flushHeaders();
-          let left = stallAt;
-          up.on('data', (d) => {
-            if (left <= 0) return;
-            res.write(d.subarray(0, left));
-            left -= d.length;
-          });
-          return;
-        }
-        const after = cut?.(req);
-        if (after === undefined) return void up.pipe(res);
+    const upstream = http.request({ host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers, agent }, (up) => {
+      if (rewrite) {
+        const parts = [];
+        up.on('data', (d) => parts.push(d));
+        up.on('end', () => {
+          let body = Buffer.concat(parts);
+          const changed = rewrite(req, body);
+          if (changed !== undefined) body = Buffer.from(changed);
+          const headers = { ...up.headers, 'content-length': body.length };
+          delete headers['transfer-encoding'];
+          res.writeHead(up.statusCode, headers);
+          res.end(body);
+        });
+        return;
+      }
+      res.writeHead(up.statusCode, up.headers);
+      if (stallAt !== undefined) {
         res.flushHeaders();
-        let left = after;
-        const destroy = () => {
-          up.destroy();
-          res.socket?.destroy();
-        };
-        if (left === 0) return void res.write('', destroy);
+        let left = stallAt;
         up.on('data', (d) => {
           if (left <= 0) return;
-          const part = d.subarray(0, left);
-          left -= part.length;
-          if (left > 0) res.write(part);
-          else res.write(part, destroy);
+          res.write(d.subarray(0, left));
+          left -= d.length;
         });
-        up.on('end', () => left > 0 && res.end());
-      },
-    );
+        return;
+      }
+      const after = cut?.(req);
+      if (after === undefined) return void up.pipe(res);
+      res.flushHeaders();
+      let left = after;
+      const destroy = () => {
+        up.destroy();
+        res.socket?.destroy();
+      };
+      if (left === 0) return void res.write('', destroy);
+      up.on('data', (d) => {
+        if (left <= 0) return;
+        const part = d.subarray(0, left);
+        left -= part.length;
+        if (left > 0) res.write(part);
+        else res.write(part, destroy);
+      });
+      up.on('end', () => left > 0 && res.end());
+    });
     upstream.on('error', (error) => res.destroy(error));
     req.pipe(upstream);
   });

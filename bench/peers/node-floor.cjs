@@ -21,12 +21,12 @@ const members = [];
 let gzipped = 0;
 const gzipSome = (end) => {
   const part = Buffer.from(o.subarray(gzipped, end));
-  members.push(new Promise((res, rej) => require('node:zlib').gzip(part, {level: 6}, (e, r) => (e ? rej(e) : res(r)))));
+  members.push(new Promise((res, rej) => require('node:zlib').gzip(part, { level: 6 }, (e, r) => (e ? rej(e) : res(r)))));
   gzipped = end;
 };
 const names = [];
 (function walk(d) {
-  for (const e of fs.readdirSync(d, {withFileTypes: true})) {
+  for (const e of fs.readdirSync(d, { withFileTypes: true })) {
     const p = `${d}/${e.name}`;
     if (e.isDirectory()) walk(p);
     else names.push(p);
@@ -44,7 +44,7 @@ HEADER.write('ustar\x0000', 257, 'latin1');
 let HEADER_SUM = 0;
 for (const b of HEADER) HEADER_SUM += b;
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
-const LATIN1 = {encoding: 'latin1'};
+const LATIN1 = { encoding: 'latin1' };
 const buf = Buffer.allocUnsafe(1 << 20);
 let o = Buffer.allocUnsafe(4 << 20);
 let used = 0;
@@ -107,20 +107,20 @@ if (mode === 'json') {
   used += 1024;
 }
 function write() {
-if (gz) {
-  o = Buffer.concat(members);
-  used = o.length;
-}
-if (out === '-') {
-  for (let at = 0; at < used; ) at += fs.writeSync(1, o, at, used - at);
-} else {
-  const tmp = `${out}.floor-tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  for (let at = 0; at < used; ) at += fs.writeSync(fd, o, at, used - at);
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  fs.renameSync(tmp, out);
-}
+  if (gz) {
+    o = Buffer.concat(members);
+    used = o.length;
+  }
+  if (out === '-') {
+    for (let at = 0; at < used;) at += fs.writeSync(1, o, at, used - at);
+  } else {
+    const tmp = `${out}.floor-tmp`;
+    const fd = fs.openSync(tmp, 'w');
+    for (let at = 0; at < used;) at += fs.writeSync(fd, o, at, used - at);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, out);
+  }
 }
 if (gz) {
   gzipSome(used);

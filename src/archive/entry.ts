@@ -66,4 +66,3 @@ export function copyExactly(
   if (pending) return pending.then(done);
   return done() || undefined;
 }
-

@@ -93,8 +93,9 @@ export function zipNameProblem(rel: Buffer | string): string | undefined {
     else if (b === 0x5c) backslash = true;
     else if (b === 0) nul = true;
   }
-  if (typeof rel === 'string' ? LONE_SURROGATE.test(rel) : high && !isUtf8(name)) return 'name is not valid UTF-8, which a zip entry name must be to be read back exactly';
-  if (backslash) return "name contains a backslash, which zip extractors take as a directory separator";
+  if (typeof rel === 'string' ? LONE_SURROGATE.test(rel) : high && !isUtf8(name))
+    return 'name is not valid UTF-8, which a zip entry name must be to be read back exactly';
+  if (backslash) return 'name contains a backslash, which zip extractors take as a directory separator';
   if (nul) return 'name contains a NUL byte';
   if (name[0] === 0x2f) return "name starts with '/'";
   if (badComponent) return `name has an empty, '.' or '..' component`;
@@ -448,7 +449,13 @@ export function zipHandler(settings: Settings, out: OutputTarget, mtime: number)
       }
 
       const entry = zip.beginStream(name, mode, size, level);
-      const pending = copyExactly(file, feed, settings, (chunk, end) => entry.write(chunk, end), () => entry.end());
+      const pending = copyExactly(
+        file,
+        feed,
+        settings,
+        (chunk, end) => entry.write(chunk, end),
+        () => entry.end(),
+      );
       return pending ? pending.then(() => added) : added;
     },
     async finish(): Promise<void> {

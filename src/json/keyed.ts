@@ -102,7 +102,12 @@ export class KeyedWriter extends JsonWriter {
     if (max > this.scratch.length) this.scratch = Buffer.allocUnsafe(max);
     const end = writeKey(rel, keyEnd, this.scratch, 0);
     if (end < 0) {
-      throw new InvalidInputError(file, `--key-by path: the name ${quoteName(rel.subarray(0, keyEnd))} is not valid UTF-8, so no JSON string can hold it exactly; rename the file`, undefined, 'key');
+      throw new InvalidInputError(
+        file,
+        `--key-by path: the name ${quoteName(rel.subarray(0, keyEnd))} is not valid UTF-8, so no JSON string can hold it exactly; rename the file`,
+        undefined,
+        'key',
+      );
     }
     if (this.taken === undefined) {
       if (this.ext === undefined) this.ext = Buffer.from(rel.subarray(keyEnd));
@@ -110,7 +115,12 @@ export class KeyedWriter extends JsonWriter {
     }
     const other = this.taken?.get(keyId(rel, keyEnd));
     if (other !== undefined) {
-      throw new InvalidInputError(file, `--key-by path: key ${quoteName(rel.subarray(0, keyEnd))} is already taken by ${quoteName(other)}; two fragments cannot share a key`, undefined, 'key');
+      throw new InvalidInputError(
+        file,
+        `--key-by path: key ${quoteName(rel.subarray(0, keyEnd))} is already taken by ${quoteName(other)}; two fragments cannot share a key`,
+        undefined,
+        'key',
+      );
     }
     this.rel = rel;
     this.keyEnd = keyEnd;

@@ -94,5 +94,5 @@ export function nextAfter(d: number, dir: 1 | -1): number {
   if (d === 0) return dir * Number.MIN_VALUE;
   bits[0] = d;
   word[0] = word[0]! + (d > 0 === dir > 0 ? 1n : -1n);
-  return bits[0]!;
+  return bits[0];
 }

@@ -343,9 +343,7 @@ export class JsonScanner {
             j += 4;
           } else if (c === 0x6e && j + 3 < n && buf[j + 1] === 0x75 && buf[j + 2] === 0x6c && buf[j + 3] === 0x6c) {
             j += 4;
-          } else if (
-            c === 0x66 && j + 4 < n && buf[j + 1] === 0x61 && buf[j + 2] === 0x6c && buf[j + 3] === 0x73 && buf[j + 4] === 0x65
-          ) {
+          } else if (c === 0x66 && j + 4 < n && buf[j + 1] === 0x61 && buf[j + 2] === 0x6c && buf[j + 3] === 0x73 && buf[j + 4] === 0x65) {
             j += 5;
           } else break;
           state = S_AFTER;
@@ -366,11 +364,7 @@ export class JsonScanner {
           if (emitting) span = i;
         }
         // A closing bracket: after a value, or right after the opening one (empty container).
-        if (
-          state === S_AFTER ||
-          (state === S_OBJ_FIRST && c === 0x7d) ||
-          (state === S_ARR_FIRST && c === 0x5d)
-        ) {
+        if (state === S_AFTER || (state === S_OBJ_FIRST && c === 0x7d) || (state === S_ARR_FIRST && c === 0x5d)) {
           if (state === S_AFTER) {
             const kind = this.stack[depth - 1];
             if (c === 0x2c) {
@@ -513,10 +507,7 @@ export class JsonScanner {
           if (c === 0x75 /* u */) {
             this.hexLeft = 4;
             state = S_STR_U;
-          } else if (
-            c === 0x22 || c === 0x5c || c === 0x2f || c === 0x62 || c === 0x66 ||
-            c === 0x6e || c === 0x72 || c === 0x74
-          ) {
+          } else if (c === 0x22 || c === 0x5c || c === 0x2f || c === 0x62 || c === 0x66 || c === 0x6e || c === 0x72 || c === 0x74) {
             state = S_STR;
           } else {
             this.fail(i, `invalid escape '\\${printable(c)}' in string`);
@@ -784,7 +775,7 @@ function numberEnd(buf: Buffer, i: number, n: number): number {
     if (isDigit(c)) return -1; // leading zero
   } else if (!isDigit(c)) return -1;
   // One digit loop for the integer, fraction and exponent parts (part 0, 1, 2).
-  for (let part = 0; ; ) {
+  for (let part = 0; ;) {
     while (isDigit(c)) {
       if (++i >= n) return -1;
       c = buf[i]!;

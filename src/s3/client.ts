@@ -19,7 +19,6 @@ export interface ClientOptions {
   readonly timeout: number;
 }
 
-
 /** Attempts per request (first try included) unless AWS_MAX_ATTEMPTS says otherwise. */
 const MAX_ATTEMPTS = 5;
 

@@ -56,7 +56,15 @@ function encodeKey(key: string): string {
     .join('/');
 }
 
-const THROTTLING = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestThrottled', 'TooManyRequestsException', 'RequestLimitExceeded', 'BandwidthLimitExceeded']);
+const THROTTLING = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'RequestThrottled',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'BandwidthLimitExceeded',
+]);
 const TRANSIENT = new Set(['RequestTimeout', 'RequestTimeoutException', 'InternalError', 'ServiceUnavailable']);
 const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -113,7 +121,8 @@ export class LeanGet {
       if (signal.aborted) throw signal.reason;
       const kind = retryKind(error);
       if (kind === undefined || attempt >= this.attempts) {
-        if (error instanceof ServiceError || error instanceof TimeoutError) Object.assign(error, { $metadata: { ...(error as ServiceError).$metadata, attempts: attempt } });
+        if (error instanceof ServiceError || error instanceof TimeoutError)
+          Object.assign(error, { $metadata: { ...(error as ServiceError).$metadata, attempts: attempt } });
         throw error;
       }
       if (error instanceof ServiceError && error.name === 'RequestTimeTooSkewed' && error.serverDate) {
@@ -150,7 +159,12 @@ export class LeanGet {
         if (status === 200 || status === 206) {
           req.setTimeout(0);
           const length = res.headers['content-length'];
-          resolve({ body: res, etag: res.headers.etag?.replace(/^"|"$/g, ''), length: length === undefined ? undefined : Number(length), range: res.headers['content-range'] });
+          resolve({
+            body: res,
+            etag: res.headers.etag?.replace(/^"|"$/g, ''),
+            length: length === undefined ? undefined : Number(length),
+            range: res.headers['content-range'],
+          });
           return;
         }
         const parts: Buffer[] = [];

@@ -77,12 +77,7 @@ class S3FileList implements FileList<S3Entry> {
   }
 }
 
-export async function listS3(
-  client: S3Client,
-  where: S3Location,
-  settings: Settings,
-  signal: AbortSignal,
-): Promise<Listed & { files: FileList<S3Entry> }> {
+export async function listS3(client: S3Client, where: S3Location, settings: Settings, signal: AbortSignal): Promise<Listed & { files: FileList<S3Entry> }> {
   const selects = pathSelector(compilePatterns(settings.patterns, settings.ignore));
   const none = Buffer.alloc(0);
   const names = new PackedNames();
@@ -108,9 +103,7 @@ export async function listS3(
     pageNo++;
     let page;
     try {
-      page = await client.send(
-        new ListObjectsV2Command({ Bucket: where.bucket, Prefix: where.prefix, ContinuationToken: token }),
-      );
+      page = await client.send(new ListObjectsV2Command({ Bucket: where.bucket, Prefix: where.prefix, ContinuationToken: token }));
     } catch (error) {
       throw s3Error('list', quoteName(s3Url(where)), signal.aborted ? signal.reason : error);
     }
@@ -213,7 +206,7 @@ function withoutConflicts(c: Collected, dirs: ReadonlySet<string>, skip: (rel: s
     }
     const j = names.push(none, rel);
     sizes[j] = c.sizes[i]!;
-    if (mtimes) mtimes[j] = c.mtimes![i]!;
+    if (mtimes) mtimes[j] = c.mtimes[i]!;
     etags.push(c.etags[i]!);
   }
   return { names, sizes, mtimes, etags };

@@ -150,7 +150,12 @@ class ObjectBody {
     const res = await get(cx, entry, this.received, this.version);
     if (!res.etag || res.etag !== this.version) {
       res.body.destroy();
-      throw changed(entry, this.version ? `the resumed answer has ${res.etag ? `ETag ${res.etag}` : 'no ETag'}, the first had ${this.version}` : 'no ETag to show that the resumed answer is the same version');
+      throw changed(
+        entry,
+        this.version
+          ? `the resumed answer has ${res.etag ? `ETag ${res.etag}` : 'no ETag'}, the first had ${this.version}`
+          : 'no ETag to show that the resumed answer is the same version',
+      );
     }
     this.body = res.body;
     this.chunks = this.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;

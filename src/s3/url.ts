@@ -32,7 +32,13 @@ export function parseS3Url(input: string): S3Location {
     throw new UsageError(`invalid bucket name ${quoteValue(bucket)} in ${quoteValue(input)}: 3-63 lowercase letters, digits, '.' or '-'`);
   }
   if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
-  if (prefix.startsWith('/') || prefix.split('/').slice(0, -1).some((s) => s === '' || s === '.' || s === '..')) {
+  if (
+    prefix.startsWith('/') ||
+    prefix
+      .split('/')
+      .slice(0, -1)
+      .some((s) => s === '' || s === '.' || s === '..')
+  ) {
     throw new UsageError(`invalid prefix in ${quoteValue(input)}: empty, '.' or '..' path segments are not allowed`);
   }
   return { bucket, prefix };
@@ -48,13 +54,14 @@ export function s3Url(location: S3Location, key = location.prefix): string {
  * `AWS_ENDPOINT_URL` (the SDK's own variables); undefined for AWS itself.
  */
 export function endpointOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const [value, source] = flag !== undefined
-    ? [flag, '--endpoint']
-    : env.AWS_ENDPOINT_URL_S3
-      ? [env.AWS_ENDPOINT_URL_S3, 'AWS_ENDPOINT_URL_S3']
-      : env.AWS_ENDPOINT_URL
-        ? [env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL']
-        : [undefined, ''];
+  const [value, source] =
+    flag !== undefined
+      ? [flag, '--endpoint']
+      : env.AWS_ENDPOINT_URL_S3
+        ? [env.AWS_ENDPOINT_URL_S3, 'AWS_ENDPOINT_URL_S3']
+        : env.AWS_ENDPOINT_URL
+          ? [env.AWS_ENDPOINT_URL, 'AWS_ENDPOINT_URL']
+          : [undefined, ''];
   if (value === undefined) return undefined;
   let url: URL;
   try {

@@ -12,8 +12,31 @@ const mk = tempTrees('agg-args-');
 
 /** Names a number parser would change: each a directory holding a fragment that is its own name. */
 const NUMBER_LIKE = [
-  '1.0', '1', '0x10', '16', '1e3', '1000', '2.50', '2.5', '.5', '0.5', '1.', '-0', '0', '+1', '007', '7', '1_000',
-  'Infinity', 'NaN', '0b1', '0o7', '1e400', '-1', '99999999999999999999999', '123456789.123456789123',
+  '1.0',
+  '1',
+  '0x10',
+  '16',
+  '1e3',
+  '1000',
+  '2.50',
+  '2.5',
+  '.5',
+  '0.5',
+  '1.',
+  '-0',
+  '0',
+  '+1',
+  '007',
+  '7',
+  '1_000',
+  'Infinity',
+  'NaN',
+  '0b1',
+  '0o7',
+  '1e400',
+  '-1',
+  '99999999999999999999999',
+  '123456789.123456789123',
 ];
 
 function numberLikeTree() {
@@ -64,7 +87,9 @@ describe('<dir> and every value reach the program as typed', () => {
     const d = numberLikeTree();
     let r = await ok(['-q', '.', '-p', '1.0/*.json', '--pattern', '0x10/*.json', '--pattern=1e3/*.json', '-p=2.50/*.json'], { cwd: d });
     assert.deepEqual(JSON.parse(r.stdout), ['0x10', '1.0', '1e3', '2.50']);
-    r = await ok(['-q', '.', '--ignore', '1.0/**', '--ignore=0x10/**', '--ignore', '1e3/**', '--ignore', '1/**', '-p', '{1,1.0,0x10,1e3,1000,16}/a.json'], { cwd: d });
+    r = await ok(['-q', '.', '--ignore', '1.0/**', '--ignore=0x10/**', '--ignore', '1e3/**', '--ignore', '1/**', '-p', '{1,1.0,0x10,1e3,1000,16}/a.json'], {
+      cwd: d,
+    });
     assert.deepEqual(JSON.parse(r.stdout), ['16', '1000']);
   });
 
@@ -90,11 +115,29 @@ describe('<dir> and every value reach the program as typed', () => {
 
 describe('numeric flags: plain decimal digits only', () => {
   const bad = [
-    ['--level', '0x5'], ['--level', '1e0'], ['--level', '05'], ['--level', '+1'], ['--level', '-0'], ['--level', '5.0'],
-    ['--level', '0b1'], ['--level', ''], ['--level', '10'], ['--concurrency', '08'], ['--concurrency', '1e1'],
-    ['--concurrency', '0x10'], ['--concurrency', '1_0'], ['--concurrency', 'Infinity'], ['--concurrency', 'NaN'],
-    ['--concurrency', '4.0'], ['--concurrency', '99999999999999999999'], ['--expect', '010'], ['--expect', '1e0'],
-    ['--expect', '0x1'], ['--shard', '01/2'], ['--shard', '0/02'], ['--shard', '0/1e1'],
+    ['--level', '0x5'],
+    ['--level', '1e0'],
+    ['--level', '05'],
+    ['--level', '+1'],
+    ['--level', '-0'],
+    ['--level', '5.0'],
+    ['--level', '0b1'],
+    ['--level', ''],
+    ['--level', '10'],
+    ['--concurrency', '08'],
+    ['--concurrency', '1e1'],
+    ['--concurrency', '0x10'],
+    ['--concurrency', '1_0'],
+    ['--concurrency', 'Infinity'],
+    ['--concurrency', 'NaN'],
+    ['--concurrency', '4.0'],
+    ['--concurrency', '99999999999999999999'],
+    ['--expect', '010'],
+    ['--expect', '1e0'],
+    ['--expect', '0x1'],
+    ['--shard', '01/2'],
+    ['--shard', '0/02'],
+    ['--shard', '0/1e1'],
   ];
   for (const [flag, value] of bad) {
     test(`${flag} '${value}' (and ${flag}=${value}): exit 2 naming the flag, the value and the form`, async () => {
@@ -107,7 +150,12 @@ describe('numeric flags: plain decimal digits only', () => {
   test('--max-missing and --max-invalid: a count or a percentage in plain decimal', async () => {
     const d = mk({ 'a.json': '1' });
     for (const v of ['01', '1e0', '0x1', '05%', '1e1%', '+1']) {
-      await usage([d, '--expect', '1', '--max-missing', v], new RegExp(`invalid --max-missing '${v.replace('+', '\\+')}': expected a count of files \\(e\\.g\\. 2\\) or a percentage from 0% to 100% \\(e\\.g\\. 5%\\), in plain decimal digits without a leading zero$`));
+      await usage(
+        [d, '--expect', '1', '--max-missing', v],
+        new RegExp(
+          `invalid --max-missing '${v.replace('+', '\\+')}': expected a count of files \\(e\\.g\\. 2\\) or a percentage from 0% to 100% \\(e\\.g\\. 5%\\), in plain decimal digits without a leading zero$`,
+        ),
+      );
       await usage([d, '--on-invalid', 'skip', '--max-invalid', v], new RegExp(`invalid --max-invalid '${v.replace('+', '\\+')}'`));
     }
     await ok([d, '-q', '--expect', '1', '--max-missing', '0.5%']);
@@ -117,8 +165,16 @@ describe('numeric flags: plain decimal digits only', () => {
     const d = mk({ 'a.json': '1', 'b.json': '2' });
     const out = mk();
     for (const args of [
-      ['--level', '0'], ['--level', '9'], ['--level=1'], ['--concurrency', '1'], ['--concurrency', '1024'],
-      ['--concurrency', ' 8 '], ['--expect', '2'], ['--expect', '2\n'], ['--shard', '0/1'], ['--shard', '1/2'],
+      ['--level', '0'],
+      ['--level', '9'],
+      ['--level=1'],
+      ['--concurrency', '1'],
+      ['--concurrency', '1024'],
+      ['--concurrency', ' 8 '],
+      ['--expect', '2'],
+      ['--expect', '2\n'],
+      ['--shard', '0/1'],
+      ['--shard', '1/2'],
     ]) {
       await ok([d, '-q', '-o', path.join(out, 'r.json.gz'), ...args]);
     }
@@ -131,7 +187,10 @@ describe('--shard i/N messages say which shards exist', () => {
     ['5/4', /^aggregate: invalid --shard '5\/4': need 0 <= i < N \(i is 0-based\): the 4 shards are 0\/4 to 3\/4$/m],
     ['1/1', /^aggregate: invalid --shard '1\/1': need 0 <= i < N \(i is 0-based\): the 1 shard is 0\/1$/m],
     ['0/0', /^aggregate: invalid --shard '0\/0': need 0 <= i < N, and N is the number of shards, at least 1 \(0\/1 is the whole input\)$/m],
-    ['-1/2', /^aggregate: invalid --shard '-1\/2': expected i\/N in plain decimal digits without a leading zero, e\.g\. 0\/4 for the first of 4 shards \(i is 0-based\)$/m],
+    [
+      '-1/2',
+      /^aggregate: invalid --shard '-1\/2': expected i\/N in plain decimal digits without a leading zero, e\.g\. 0\/4 for the first of 4 shards \(i is 0-based\)$/m,
+    ],
     ['1/2/3', /^aggregate: invalid --shard '1\/2\/3': expected i\/N/m],
   ];
   for (const [value, pattern] of cases) {
@@ -194,7 +253,14 @@ describe('a misspelt flag: the nearest one, and --help', () => {
   });
   test('--no-FLAG for a flag that takes a value is refused (no silent "false")', async () => {
     const d = mk({ 'a.json': '1' });
-    for (const [typed, flag] of [['--no-output', 'output'], ['--no-o', 'output'], ['--no-pattern', 'pattern'], ['--no-level', 'level'], ['--no-shard', 'shard'], ['--no-stats', 'stats']]) {
+    for (const [typed, flag] of [
+      ['--no-output', 'output'],
+      ['--no-o', 'output'],
+      ['--no-pattern', 'pattern'],
+      ['--no-level', 'level'],
+      ['--no-shard', 'shard'],
+      ['--no-stats', 'stats'],
+    ]) {
       await usage([d, typed], new RegExp(`^aggregate: ${typed} is not an option: --${flag} takes a value; leave it out for the default$`));
     }
     await ok([d, '-q', '--no-gzip', '--no-flatten']);
@@ -205,9 +271,19 @@ describe('on/off flags take no value; arguments that are not UTF-8 are refused',
   test('--gzip=yes, --quiet=1, -q=1, -qz=x, --no-gzip=1, --flatten=x: exit 2 (yargs read them as false)', async () => {
     const d = mk({ 'a.json': '[1]' });
     for (const [arg, flag, off] of [
-      ['--gzip=yes', 'gzip', true], ['--gzip=1', 'gzip', true], ['--gzip=TRUE', 'gzip', true], ['--gzip=', 'gzip', true], ['-z=true', 'gzip', true],
-      ['--quiet=1', 'quiet', true], ['-q=1', 'quiet', true], ['-qz=x', 'gzip', true], ['--no-gzip=1', 'gzip', true], ['--no-gzip=false', 'gzip', true],
-      ['--flatten=x', 'flatten', true], ['--z=1', 'gzip', true], ['--help=1', 'help', false],
+      ['--gzip=yes', 'gzip', true],
+      ['--gzip=1', 'gzip', true],
+      ['--gzip=TRUE', 'gzip', true],
+      ['--gzip=', 'gzip', true],
+      ['-z=true', 'gzip', true],
+      ['--quiet=1', 'quiet', true],
+      ['-q=1', 'quiet', true],
+      ['-qz=x', 'gzip', true],
+      ['--no-gzip=1', 'gzip', true],
+      ['--no-gzip=false', 'gzip', true],
+      ['--flatten=x', 'flatten', true],
+      ['--z=1', 'gzip', true],
+      ['--help=1', 'help', false],
     ]) {
       const shown = arg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       await usage([d, '-o', '/dev/null', arg], new RegExp(`^aggregate: ${shown}: --${flag} takes no value: write --${flag}${off ? ` or --no-${flag}` : ''}$`));
@@ -232,14 +308,20 @@ describe('on/off flags take no value; arguments that are not UTF-8 are refused',
       [['--level', '1', '--level=9'], 'level', '1, 9'],
       [['--shard', '0/2', '--shard', '1/2'], 'shard', '0/2, 1/2'],
     ]) {
-      await usage([d, ...args], new RegExp(`^aggregate: --${flag} given 2 times with different values \\(${values.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\): give it once$`));
+      await usage(
+        [d, ...args],
+        new RegExp(`^aggregate: --${flag} given 2 times with different values \\(${values.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\): give it once$`),
+      );
     }
     assert.equal((await ok([d, '-q', '--expect', '2', '--expect', '2', '-p', '*.json', '-p', 'a.json'])).stdout.toString(), '[1,2]\n');
   });
   test('---flag is an unknown option (yargs read ---output as --output); spaces inside i/N are refused', async () => {
     const d = mk({ 'a.json': '1' });
     const out = mk();
-    await usage([d, '---output', path.join(out, 'x.json')], /^aggregate: unknown option ---output: did you mean --output\? See aggregate --help for every option$/);
+    await usage(
+      [d, '---output', path.join(out, 'x.json')],
+      /^aggregate: unknown option ---output: did you mean --output\? See aggregate --help for every option$/,
+    );
     await usage([d, `---ouput=${path.join(out, 'x.json')}`], /^aggregate: unknown option ---ouput: did you mean --output\?/);
     assert.deepEqual(fs.readdirSync(out), []);
     for (const shard of ['0 /2', '0/ 2']) await usage([d, '--shard', shard], /^aggregate: invalid --shard '0\s?\/\s?2': expected i\/N/);
@@ -276,7 +358,13 @@ describe('on/off flags take no value; arguments that are not UTF-8 are refused',
       const r = inBash(args, d);
       assert.equal(r.code, 2, `${args}: ${r.stderr}`);
       assert.equal(r.stdout.length, 0, args);
-      assert.match(r.stderr, new RegExp(`^aggregate: ${what} is not valid UTF-8, and node reads such bytes as U\\+FFFD \\(another name\\): give a UTF-8 name for it \\(a symbolic link: ln -s\\), or in a --pattern/--ignore glob a wildcard \\(\\?\\) for those bytes\n$`), args);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^aggregate: ${what} is not valid UTF-8, and node reads such bytes as U\\+FFFD \\(another name\\): give a UTF-8 name for it \\(a symbolic link: ln -s\\), or in a --pattern/--ignore glob a wildcard \\(\\?\\) for those bytes\n$`,
+        ),
+        args,
+      );
     }
     assert.deepEqual(fs.readdirSync(path.join(d, 'x')), []);
     assert.ok(!fs.existsSync(path.join(d, '\ufffd.json')));
@@ -289,16 +377,28 @@ describe('on/off flags take no value; arguments that are not UTF-8 are refused',
 
 describe('an output name that says another format than the run writes', () => {
   const refused = [
-    [[], 'x.tar.gz', /names a gzipped tar archive, but json mode \(the default\) writes gzipped JSON: add --mode tar to archive the files, or name the output \S*x\.json\.gz$/],
+    [
+      [],
+      'x.tar.gz',
+      /names a gzipped tar archive, but json mode \(the default\) writes gzipped JSON: add --mode tar to archive the files, or name the output \S*x\.json\.gz$/,
+    ],
     [[], 'x.tgz', /names a gzipped tar archive, but json mode \(the default\) writes gzipped JSON: add --mode tar .* \S*x\.json\.gz$/],
     [[], 'X.TAR', /names a tar archive, but json mode \(the default\) writes JSON: add --mode tar to archive the files, or name the output \S*X\.json$/],
     [[], 'x.zip', /names a zip archive, but json mode \(the default\) writes JSON: add --mode zip to archive the files, or name the output \S*x\.json$/],
     [['--mode', 'json'], 'x.Zip', /names a zip archive, but --mode json writes JSON: use --mode zip instead of --mode json/],
-    [['--mode', 'tar'], 'x.zip', /names a zip archive, but --mode tar writes a tar archive: use --mode zip instead of --mode tar to archive the files, or name the output \S*x\.tar$/],
+    [
+      ['--mode', 'tar'],
+      'x.zip',
+      /names a zip archive, but --mode tar writes a tar archive: use --mode zip instead of --mode tar to archive the files, or name the output \S*x\.tar$/,
+    ],
     [['--mode', 'zip'], 'x.tar', /names a tar archive, but --mode zip writes a zip archive: use --mode tar instead of --mode zip .* \S*x\.zip$/],
     [['--mode', 'zip'], 'x.tar.gz', /names a gzipped tar archive, but --mode zip writes a zip archive: use --mode tar/],
     [['--mode', 'zip'], 'x.TGZ', /names a gzipped tar archive, but --mode zip writes a zip archive/],
-    [['--mode', 'tar'], 'x.json', /names JSON, but --mode tar writes a tar archive: use --mode json instead of --mode tar to merge JSON fragments, or name the output \S*x\.tar$/],
+    [
+      ['--mode', 'tar'],
+      'x.json',
+      /names JSON, but --mode tar writes a tar archive: use --mode json instead of --mode tar to merge JSON fragments, or name the output \S*x\.tar$/,
+    ],
     [['--mode', 'tar'], 'x.json.gz', /names gzipped JSON, but --mode tar writes a gzipped tar archive: .* \S*x\.tar\.gz$/],
     [['-m', 'zip'], 'x.json.gz', /names gzipped JSON, but --mode zip writes a zip archive/],
     [['--mode', 'tar'], 'x.ndjson', /names JSON, but --mode tar writes a tar archive/],
@@ -308,7 +408,11 @@ describe('an output name that says another format than the run writes', () => {
     [['--mode', 'tar'], 'x.txz', /names an xz-compressed tar archive/],
     [['--mode', 'zip'], 'x.zip.gz', /ends in \.gz or \.tgz, which means gzip, .* name the output \S*x\.zip$/],
     [[], 'x.tar.Z', /names an LZW-compressed \(compress\) tar archive, but json mode \(the default\) writes JSON: add --mode tar/],
-    [['--mode', 'tar'], 'x.tar.Z', /names an LZW-compressed \(compress\) tar archive, but aggregate compresses with gzip only: name the output \S*x\.tar\.gz, or pipe standard output through compress$/],
+    [
+      ['--mode', 'tar'],
+      'x.tar.Z',
+      /names an LZW-compressed \(compress\) tar archive, but aggregate compresses with gzip only: name the output \S*x\.tar\.gz, or pipe standard output through compress$/,
+    ],
     [['--mode', 'tar'], 'x.TAZ', /names an LZW-compressed \(compress\) tar archive, but aggregate compresses with gzip only: name the output \S*x\.tar\.gz/],
     [[], 'x.json.Z', /names LZW-compressed \(compress\) JSON, but aggregate compresses with gzip only: name the output \S*x\.json\.gz/],
     [['--mode', 'tar'], 'x.tar.lzo', /names an lzop-compressed tar archive, but aggregate compresses with gzip only/],
@@ -317,7 +421,10 @@ describe('an output name that says another format than the run writes', () => {
     test(`${flags.join(' ') || 'json mode (the default)'} -o ${name}: exit 2, nothing written`, async () => {
       const d = mk({ 'a.json': '1' });
       const out = mk();
-      await usage([d, ...flags, '-o', path.join(out, name)], new RegExp(`^aggregate: --output ${path.join(out, name).replace(/\./g, '\\.')} ${pattern.source}`));
+      await usage(
+        [d, ...flags, '-o', path.join(out, name)],
+        new RegExp(`^aggregate: --output ${path.join(out, name).replace(/\./g, '\\.')} ${pattern.source}`),
+      );
       await usage([d, ...flags, `--output=${path.join(out, 'sub', name)}`], pattern);
       assert.deepEqual(fs.readdirSync(out), []);
     });
@@ -326,9 +433,21 @@ describe('an output name that says another format than the run writes', () => {
     const d = mk({ 'a.json': '1' });
     const out = mk();
     for (const [flags, name] of [
-      [[], 'out'], [[], 'out.bin'], [[], 'out.JSON'], [[], 'out.json.gz'], [[], 'out.ndjson'], [[], 'out.gz'], [[], 'out.tar.json'],
-      [['--mode', 'tar'], 'out.tar'], [['--mode', 'tar'], 'out.TAR.GZ'], [['--mode', 'tar'], 'out.tgz'], [['--mode', 'tar'], 'out'],
-      [['--mode', 'tar'], 'out.gz'], [['--mode', 'zip'], 'out.zip'], [['--mode', 'zip'], 'out.bin'], [['--mode', 'tar'], 'json.tar.d'],
+      [[], 'out'],
+      [[], 'out.bin'],
+      [[], 'out.JSON'],
+      [[], 'out.json.gz'],
+      [[], 'out.ndjson'],
+      [[], 'out.gz'],
+      [[], 'out.tar.json'],
+      [['--mode', 'tar'], 'out.tar'],
+      [['--mode', 'tar'], 'out.TAR.GZ'],
+      [['--mode', 'tar'], 'out.tgz'],
+      [['--mode', 'tar'], 'out'],
+      [['--mode', 'tar'], 'out.gz'],
+      [['--mode', 'zip'], 'out.zip'],
+      [['--mode', 'zip'], 'out.bin'],
+      [['--mode', 'tar'], 'json.tar.d'],
     ]) {
       await ok([d, '-q', ...flags, '-o', path.join(out, name)]);
       assert.ok(fs.existsSync(path.join(out, name)), name);
@@ -365,7 +484,10 @@ function inTerminal(args, cwd) {
 
 describe('archive and gzip bytes are never written to a terminal', () => {
   const refused = [
-    [['--mode', 'tar'], /refusing to write a tar archive to a terminal \(standard output\): give -o FILE \(e\.g\. -o out\.tar\) or redirect standard output \(> out\.tar\)/],
+    [
+      ['--mode', 'tar'],
+      /refusing to write a tar archive to a terminal \(standard output\): give -o FILE \(e\.g\. -o out\.tar\) or redirect standard output \(> out\.tar\)/,
+    ],
     [['--mode', 'tar', '-z'], /refusing to write a gzipped tar archive to a terminal \(standard output\): give -o FILE \(e\.g\. -o out\.tar\.gz\)/],
     [['--mode', 'zip'], /refusing to write a zip archive to a terminal \(standard output\): give -o FILE \(e\.g\. -o out\.zip\)/],
     [['--gzip'], /refusing to write gzipped JSON to a terminal \(standard output\): give -o FILE \(e\.g\. -o out\.json\.gz\)/],
@@ -414,7 +536,10 @@ describe('the library: names are strings, never numbers', () => {
     assert.match(call("{ dir: '1.0', patterns: '*.json' }", d), /^UsageError: invalid patterns: expected an array of strings/);
     assert.match(call("{ dir: '1.0', gzip: 'false' }", d), /^UsageError: invalid gzip: expected true or false/);
     assert.match(call("{ dir: '1.0', level: '0x5' }", d), /^UsageError: invalid --level '0x5'/);
-    assert.match(call("{ dir: '1.0', shard: { index: 4, count: 4 } }", d), /^UsageError: invalid shard 4\/4: need 0 <= i < N \(i is 0-based\): the 4 shards are 0\/4 to 3\/4/);
+    assert.match(
+      call("{ dir: '1.0', shard: { index: 4, count: 4 } }", d),
+      /^UsageError: invalid shard 4\/4: need 0 <= i < N \(i is 0-based\): the 4 shards are 0\/4 to 3\/4/,
+    );
     assert.equal(call("{ dir: '1.0', output: '/dev/null', concurrency: 8, level: '3', shard: '0/1', expect: 1 }", d), 'ok');
   });
   test('every option of the wrong type is refused by name (UsageError), never String()-converted nor a TypeError', () => {
@@ -441,7 +566,8 @@ describe('the library: names are strings, never numbers', () => {
     ]) {
       assert.match(call(`{ ${base}, ${extra} }`, d), pattern, extra);
     }
-    for (const whole of ['null', 'undefined', "['1.0']"]) assert.match(call(whole, d), /^UsageError: invalid options: expected an object such as \{ dir: '\/mnt' \}/, whole);
+    for (const whole of ['null', 'undefined', "['1.0']"])
+      assert.match(call(whole, d), /^UsageError: invalid options: expected an object such as \{ dir: '\/mnt' \}/, whole);
     assert.equal(call(`{ ${base}, signal: new AbortController().signal, onWarning() {}, onProgress() {}, expect: 1, maxMissing: 0 }`, d), 'ok');
   });
 });

@@ -23,7 +23,11 @@ function tree() {
   return files;
 }
 
-const want = Buffer.concat([Buffer.from('['), ...Array.from({ length: FILES }, (_, i) => (i ? Buffer.concat([Buffer.from(','), compact]) : compact)), Buffer.from(']\n')]);
+const want = Buffer.concat([
+  Buffer.from('['),
+  ...Array.from({ length: FILES }, (_, i) => (i ? Buffer.concat([Buffer.from(','), compact]) : compact)),
+  Buffer.from(']\n'),
+]);
 
 test('-o FILE with 72 MB of output: byte for byte, no temp file left; stdout gives the same bytes', async () => {
   const dir = mk(tree());

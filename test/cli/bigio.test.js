@@ -79,7 +79,10 @@ test('tar of a 20 MB file and a 1 MiB + 1 one: the bytes archived are the files'
   const out = path.join(mk(), 'all.tar');
   const r = await run(['-q', '--mode', 'tar', dir, '-o', out], { timeout: 120_000 });
   assert.equal(r.code, 0, r.stderr);
-  for (const [name, bytes] of [['big.bin', big], ['edge.bin', edge]]) {
+  for (const [name, bytes] of [
+    ['big.bin', big],
+    ['edge.bin', edge],
+  ]) {
     const x = spawnSync('tar', ['-xOf', out, name], { maxBuffer: 64 * MiB });
     assert.equal(x.status, 0, String(x.stderr));
     assert.ok(x.stdout.equals(bytes), `${name} differs in the archive`);
@@ -157,7 +160,10 @@ test('a read failing past the first chunks: the same error as before, exit 1, no
   const dir = mk({ 'a.json': '1', 'big.json': f.bytes });
   const out = mk({ 'all.json': 'previous', 'all.tar': 'previous' });
   const big = path.join(dir, 'big.json');
-  for (const [mode, args] of [['json', []], ['tar', ['--mode', 'tar']]]) {
+  for (const [mode, args] of [
+    ['json', []],
+    ['tar', ['--mode', 'tar']],
+  ]) {
     // Each mode writes a name of its own format (a .json name is refused in tar mode).
     const target = path.join(out, `all.${mode}`);
     for (const readMode of ['sync', 'async']) {

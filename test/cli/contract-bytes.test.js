@@ -27,7 +27,18 @@ function listFile(content, name = 'names.txt') {
   return p;
 }
 
-const ODD = ['q"uote.json', 'back\\slash.json', 'tab\there.json', 'bell\u0007.json', 'del\u007f.json', '\u00fcn\u00ef/c\u00f6d\u00e9.json', '\u65e5\u672c.json', 'ls\u2028.json', '\ud83d\ude00.json', 'long-' + 'x'.repeat(120) + '.json'];
+const ODD = [
+  'q"uote.json',
+  'back\\slash.json',
+  'tab\there.json',
+  'bell\u0007.json',
+  'del\u007f.json',
+  '\u00fcn\u00ef/c\u00f6d\u00e9.json',
+  '\u65e5\u672c.json',
+  'ls\u2028.json',
+  '\ud83d\ude00.json',
+  'long-' + 'x'.repeat(120) + '.json',
+];
 
 describe('--expect-names: exact bytes', () => {
   test('quotes, backslashes, control bytes, non-ASCII: a JSON array of strings and a raw CRLF line list both match', async () => {
@@ -53,7 +64,10 @@ describe('--expect-names: exact bytes', () => {
 
   test('non-UTF-8 names: as pathBase64 (as --manifest writes them) or raw bytes in a line list; a missing one is reported with pathBase64', async () => {
     const bad = Buffer.from([0x62, 0x61, 0x64, 0xff, 0x2e, 0x6a, 0x73, 0x6f, 0x6e]); // bad\xff.json
-    const d = mkBytes([[bad, '1'], ['ok.json', '2']]);
+    const d = mkBytes([
+      [bad, '1'],
+      ['ok.json', '2'],
+    ]);
     const m = path.join(mk(), 'manifest.json');
     ok(await run([d, '--manifest', m, '-q']));
     const entries = readJson(m).entries;
@@ -113,7 +127,14 @@ describe('--expect-names: exact bytes', () => {
   test('missing names in list order, unexpected ones in run order, whatever --sort says', async () => {
     const d = mk({ 'p-1.json': '1', 'p-2.json': '2', 'x-10.json': '10', 'x-9.json': '9', 'x-2.json': '2' });
     const t = Date.now() / 1000;
-    for (const [n, age] of [['p-1', 50], ['p-2', 40], ['x-9', 30], ['x-2', 20], ['x-10', 10]]) fs.utimesSync(path.join(d, `${n}.json`), t - age, t - age);
+    for (const [n, age] of [
+      ['p-1', 50],
+      ['p-2', 40],
+      ['x-9', 30],
+      ['x-2', 20],
+      ['x-10', 10],
+    ])
+      fs.utimesSync(path.join(d, `${n}.json`), t - age, t - age);
     const input = 'm-3.json\np-2.json\nm-1.json\np-1.json\nm-20.json\n';
     for (const [sort, extra] of [
       ['natural', ['x-2', 'x-9', 'x-10']],
@@ -124,8 +145,16 @@ describe('--expect-names: exact bytes', () => {
       const r = await run([d, '--sort', sort, '--expect-names', '-', '--stats', st, '-q'], { input });
       assert.equal(r.code, 4, r.stderr);
       const s = readJson(st);
-      assert.deepEqual(s.missingFiles.map((f) => f.path), ['m-3.json', 'm-1.json', 'm-20.json'], sort);
-      assert.deepEqual(s.extraFiles.map((f) => f.path), extra.map((x) => `${x}.json`), sort);
+      assert.deepEqual(
+        s.missingFiles.map((f) => f.path),
+        ['m-3.json', 'm-1.json', 'm-20.json'],
+        sort,
+      );
+      assert.deepEqual(
+        s.extraFiles.map((f) => f.path),
+        extra.map((x) => `${x}.json`),
+        sort,
+      );
     }
   });
 
@@ -161,7 +190,10 @@ describe('--key-by path: keys written from the name bytes', () => {
   });
 
   test('a name that is not UTF-8: exit 3 naming it; under skip it is left out', async () => {
-    const d = mkBytes([[Buffer.from([0x62, 0xff, 0x2e, 0x6a, 0x73, 0x6f, 0x6e]), '1'], ['a.json', '2']]);
+    const d = mkBytes([
+      [Buffer.from([0x62, 0xff, 0x2e, 0x6a, 0x73, 0x6f, 0x6e]), '1'],
+      ['a.json', '2'],
+    ]);
     const r = await run([d, '--key-by', 'path', '-q']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /--key-by path: the name \$'b\\xff' is not valid UTF-8/);

@@ -38,7 +38,10 @@ const BOM = [0xef, 0xbb, 0xbf];
 
 describe('--expect-names: the list file itself', () => {
   test('a JSON list holding raw invalid UTF-8 is refused (exit 2) naming the list and the byte offset, not matched to U+FFFD', async () => {
-    const d = mkBytes([['a.json', '1'], ['b\ufffd.json', '2']]);
+    const d = mkBytes([
+      ['a.json', '1'],
+      ['b\ufffd.json', '2'],
+    ]);
     const list = listFile(bytes('["a.json","b', [0xff], '.json"]'));
     const out = mk();
     const r = await run([d, '--expect-names', list, '-o', path.join(out, 'r.json'), '--stats', path.join(out, 's.json')]);
@@ -48,7 +51,12 @@ describe('--expect-names: the list file itself', () => {
     assert.ok(!fs.existsSync(path.join(out, 'r.json')));
     // Every kind of bad sequence, at its offset: a lone continuation byte, an overlong form, a
     // surrogate's encoding, a truncated sequence at the end.
-    for (const [bad, at] of [[[0x80], 3], [[0xc0, 0xaf], 3], [[0xed, 0xa0, 0x80], 3], [[0xe2, 0x82], 3]]) {
+    for (const [bad, at] of [
+      [[0x80], 3],
+      [[0xc0, 0xaf], 3],
+      [[0xed, 0xa0, 0x80], 3],
+      [[0xe2, 0x82], 3],
+    ]) {
       const r2 = await run([d, '--expect-names', listFile(bytes('["x', bad, '"]'))]);
       assert.equal(r2.code, 2, r2.stderr);
       assert.match(r2.stderr, new RegExp(`not valid UTF-8 at byte ${at}\\b`));
@@ -72,7 +80,11 @@ describe('--expect-names: the list file itself', () => {
   });
 
   test('line lists: a BOM and CRLF are not part of any name; raw non-UTF-8 bytes are names as they are', async () => {
-    const d = mkBytes([['a.json', '1'], [bytes('b', [0xff], '.json'), '2'], ['c d.json', '3']]);
+    const d = mkBytes([
+      ['a.json', '1'],
+      [bytes('b', [0xff], '.json'), '2'],
+      ['c d.json', '3'],
+    ]);
     const list = listFile(bytes(BOM, 'a.json\r\nb', [0xff], '.json\r\n\r\nc d.json'), 'names.txt');
     const r = await run([d, '--expect-names', list, '-q']);
     ok(r);
@@ -110,7 +122,13 @@ async function feedBack(dir, args, out = mk()) {
 }
 
 describe('--expect-names fed the --manifest of a run as is', () => {
-  const names = [['a.json', '[1]'], ['dir/b.json', '[2]'], ['new\nline.json', '[3]'], [bytes('raw', [0xfe], '.json'), '[4]'], ['tab\t"q".json', '[5]']];
+  const names = [
+    ['a.json', '[1]'],
+    ['dir/b.json', '[2]'],
+    ['new\nline.json', '[3]'],
+    [bytes('raw', [0xfe], '.json'), '[4]'],
+    ['tab\t"q".json', '[5]'],
+  ];
 
   for (const mode of ['json', 'tar']) {
     test(`${mode} mode: its entries (newlines, quotes, non-UTF-8 names) are the expected names: complete, exit 0`, async () => {
@@ -180,7 +198,11 @@ describe('--expect-names fed the --manifest of a run as is', () => {
 
 /** Three files, one named `bad` (a name zip cannot carry). */
 function zipFixture(bad) {
-  return mkBytes([['a.bin', 'A'], ['b.bin', 'B'], [bad, 'C']]);
+  return mkBytes([
+    ['a.bin', 'A'],
+    ['b.bin', 'B'],
+    [bad, 'C'],
+  ]);
 }
 
 describe('complete and exit 0 mean the artifact holds every expected fragment', () => {
@@ -210,14 +232,29 @@ describe('complete and exit 0 mean the artifact holds every expected fragment', 
       const list = listFile(bytes('a.bin\nb.bin\n', bad, '\n'), 'n.txt');
       const r = await run(['--mode', 'zip', '--expect-names', list, d, '-o', path.join(out, 'r.zip')]);
       assert.equal(r.code, 4, r.stderr);
-      const r2 = await run(['--mode', 'zip', '--expect-names', list, '--max-missing', '1', d, '-o', path.join(out, 'r.zip'), '--stats', path.join(out, 's.json')]);
+      const r2 = await run([
+        '--mode',
+        'zip',
+        '--expect-names',
+        list,
+        '--max-missing',
+        '1',
+        d,
+        '-o',
+        path.join(out, 'r.zip'),
+        '--stats',
+        path.join(out, 's.json'),
+      ]);
       ok(r2);
       const stats = readJson(path.join(out, 's.json'));
       assert.equal(stats.complete, false);
       assert.equal(stats.missing, 1);
       assert.equal(stats.missingFiles.length, 1);
       if (HAVE_UNZIP) {
-        const listing = spawnSync('unzip', ['-Z1', path.join(out, 'r.zip')]).stdout.toString().trim().split('\n');
+        const listing = spawnSync('unzip', ['-Z1', path.join(out, 'r.zip')])
+          .stdout.toString()
+          .trim()
+          .split('\n');
         assert.deepEqual(listing, ['a.bin', 'b.bin']);
       }
     });
@@ -242,19 +279,29 @@ describe('complete and exit 0 mean the artifact holds every expected fragment', 
     }
   });
 
-  test('tar carries what zip cannot (backslash, non-UTF-8, newline, a 300-byte path): --expect 5 complete, and GNU tar extracts the exact names', { skip: !HAVE_TAR && 'no GNU tar' }, async () => {
-    const long = 'd'.repeat(100) + '/' + 'e'.repeat(100) + '/' + 'f'.repeat(96) + '.bin';
-    const files = [['a.bin', 'A'], ['c\\d.bin', 'B'], [bytes('c', [0xff], '.bin'), 'C'], ['new\nline.bin', 'D'], [long, 'E']];
-    const d = mkBytes(files);
-    const out = mk();
-    const r = await run(['--mode', 'tar', '--expect', '5', d, '-o', path.join(out, 'r.tar'), '--stats', path.join(out, 's.json'), '-q']);
-    ok(r);
-    assert.equal(readJson(path.join(out, 's.json')).complete, true);
-    const x = mk();
-    const t = spawnSync('tar', ['-xf', path.join(out, 'r.tar'), '-C', x]);
-    assert.equal(t.status, 0, t.stderr.toString());
-    for (const [name, content] of files) assert.equal(fs.readFileSync(Buffer.concat([Buffer.from(x + '/'), Buffer.from(name)])).toString(), content);
-  });
+  test(
+    'tar carries what zip cannot (backslash, non-UTF-8, newline, a 300-byte path): --expect 5 complete, and GNU tar extracts the exact names',
+    { skip: !HAVE_TAR && 'no GNU tar' },
+    async () => {
+      const long = 'd'.repeat(100) + '/' + 'e'.repeat(100) + '/' + 'f'.repeat(96) + '.bin';
+      const files = [
+        ['a.bin', 'A'],
+        ['c\\d.bin', 'B'],
+        [bytes('c', [0xff], '.bin'), 'C'],
+        ['new\nline.bin', 'D'],
+        [long, 'E'],
+      ];
+      const d = mkBytes(files);
+      const out = mk();
+      const r = await run(['--mode', 'tar', '--expect', '5', d, '-o', path.join(out, 'r.tar'), '--stats', path.join(out, 's.json'), '-q']);
+      ok(r);
+      assert.equal(readJson(path.join(out, 's.json')).complete, true);
+      const x = mk();
+      const t = spawnSync('tar', ['-xf', path.join(out, 'r.tar'), '-C', x]);
+      assert.equal(t.status, 0, t.stderr.toString());
+      for (const [name, content] of files) assert.equal(fs.readFileSync(Buffer.concat([Buffer.from(x + '/'), Buffer.from(name)])).toString(), content);
+    },
+  );
 
   test('a file replaced by a symlink after the contract was checked, before it is read (skipped, not followed): exit 4 with --expect, nothing written; without a contract, complete false', async () => {
     const big = 'x'.repeat(8 << 20);

@@ -215,7 +215,10 @@ describe('--expect-names', () => {
     assert.equal(text, JSON.stringify(man, null, 2) + '\n', 'the streamed layout, contract fields included');
     assert.deepEqual(Object.keys(man), ['version', 'mode', 'entries', 'skipped', 'expected', 'missing', 'extra']);
     assert.equal(man.expected, 30);
-    assert.deepEqual(man.missing.map((e) => e.path), names.slice(5));
+    assert.deepEqual(
+      man.missing.map((e) => e.path),
+      names.slice(5),
+    );
     assert.deepEqual(man.extra, []);
   });
 
@@ -245,9 +248,19 @@ describe('--max-invalid', () => {
     assert.equal(JSON.parse(r.stdout).length, 7);
     const s = readJson(st);
     assert.equal(s.invalidCount, 3);
-    assert.deepEqual(s.invalid.map((x) => [x.path, x.position.offset]), [['bad-0.json', 6], ['bad-1.json', 6], ['bad-2.json', 6]]);
+    assert.deepEqual(
+      s.invalid.map((x) => [x.path, x.position.offset]),
+      [
+        ['bad-0.json', 6],
+        ['bad-1.json', 6],
+        ['bad-2.json', 6],
+      ],
+    );
     assert.equal(s.complete, false);
-    assert.deepEqual(s.skipped.map((x) => x.path), ['bad-0.json', 'bad-1.json', 'bad-2.json']);
+    assert.deepEqual(
+      s.skipped.map((x) => x.path),
+      ['bad-0.json', 'bad-1.json', 'bad-2.json'],
+    );
   });
 
   test('past it: exit 3, nothing written, the message names the last invalid file', async () => {
@@ -264,7 +277,10 @@ describe('--max-invalid', () => {
     const s = readJson(st);
     assert.deepEqual([s.ok, s.exitCode, s.invalidCount, s.complete, s.bytesOut], [false, 3, 3, false, 0]);
     assert.match(s.error, /^too many invalid fragments: more than 2 of 10/);
-    assert.deepEqual(s.invalid.map((x) => x.path), ['bad-0.json', 'bad-1.json', 'bad-2.json']);
+    assert.deepEqual(
+      s.invalid.map((x) => x.path),
+      ['bad-0.json', 'bad-1.json', 'bad-2.json'],
+    );
     assert.equal(s.expected, null);
   });
 
@@ -351,7 +367,10 @@ describe('value flags: one value per occurrence, `-` taken as a value', () => {
     const d = mk(parts(2));
     const cwd = mk();
     for (const flag of [['--output', '-'], ['--output=-'], ['-o', '-']]) {
-      for (const args of [[...flag, d], [d, ...flag]]) {
+      for (const args of [
+        [...flag, d],
+        [d, ...flag],
+      ]) {
         const r = await run(['-q', ...args], { cwd });
         ok(r);
         assert.deepEqual(JSON.parse(r.stdout), [{ i: 0 }, { i: 1 }], args.join(' '));
@@ -362,7 +381,11 @@ describe('value flags: one value per occurrence, `-` taken as a value', () => {
 
   test('--expect-names - and --expect-names=- before <dir> read stdin', async () => {
     const d = mk(parts(2));
-    for (const args of [['--expect-names', '-', d], ['--expect-names=-', d], ['--expect-names', '-', '--max-missing', '1', d]]) {
+    for (const args of [
+      ['--expect-names', '-', d],
+      ['--expect-names=-', d],
+      ['--expect-names', '-', '--max-missing', '1', d],
+    ]) {
       const r = await run(['-q', ...args], { input: 'part-0.json\npart-1.json\n' });
       ok(r);
       assert.deepEqual(JSON.parse(r.stdout), [{ i: 0 }, { i: 1 }], args.join(' '));

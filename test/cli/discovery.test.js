@@ -67,7 +67,20 @@ const swapSub = (d, outside) => () => {
 };
 
 describe('containment: patterns', () => {
-  const escaping = ['..{,}/*.json', '.{.,}/*.json', '{/etc/hostname,x}', '@(..)/*.json', '*(.)/*.json', '+(.)/*', '{a,..}/*.json', '../*.json', '/etc/*', 'sub/../../*.json', 'sub/{x,..}/*.json', '[.][.]/*.json'];
+  const escaping = [
+    '..{,}/*.json',
+    '.{.,}/*.json',
+    '{/etc/hostname,x}',
+    '@(..)/*.json',
+    '*(.)/*.json',
+    '+(.)/*',
+    '{a,..}/*.json',
+    '../*.json',
+    '/etc/*',
+    'sub/../../*.json',
+    'sub/{x,..}/*.json',
+    '[.][.]/*.json',
+  ];
   for (const mode of ['json', 'tar']) {
     test(`${mode}: patterns that point outside <dir> are usage errors (exit 2), no byte from outside, no stack trace`, async () => {
       const { e, dir } = escapeFixture();
@@ -104,13 +117,22 @@ describe('containment: a directory swapped for a link during the run', () => {
       const od = mk();
       const output = path.join(od, `out.${mode}`);
       const warnings = [];
-      const stats = await syncRunActingOnce({ dir: d, mode, output, stats: path.join(od, 'stats.json'), onWarning: (m) => warnings.push(m) }, swapSub(d, outside));
+      const stats = await syncRunActingOnce(
+        { dir: d, mode, output, stats: path.join(od, 'stats.json'), onWarning: (m) => warnings.push(m) },
+        swapSub(d, outside),
+      );
       assert.equal(stats.files, 1);
-      assert.deepEqual(stats.skipped.map((s) => s.path), ['sub/z.json']);
+      assert.deepEqual(
+        stats.skipped.map((s) => s.path),
+        ['sub/z.json'],
+      );
       assert.match(stats.skipped[0].reason, /outside the directory as walked/);
       const bytes = fs.readFileSync(output);
       assert.ok(!bytes.includes('SECRET-OUTSIDE'), 'bytes from outside <dir> in the output');
-      assert.ok(warnings.some((w) => /skipped sub\/z\.json: not read: it was opened at .*z\.json, outside/.test(w)), warnings.join('\n'));
+      assert.ok(
+        warnings.some((w) => /skipped sub\/z\.json: not read: it was opened at .*z\.json, outside/.test(w)),
+        warnings.join('\n'),
+      );
     });
   }
 });
@@ -192,16 +214,20 @@ describe('containment: a directory at a time', () => {
     }
   });
 
-  test('a directory that can be searched but not listed any more is read file by file', { skip: process.getuid?.() === 0 && 'root reads any directory' }, async () => {
-    // The lock lands before sub is first opened (a.json at the top is read first).
-    const d = bigThenZ('json');
-    try {
-      const stats = await syncRunActingOnce({ dir: d, mode: 'json', output: path.join(mk(), 'out.json') }, () => fs.chmodSync(path.join(d, 'sub'), 0o311));
-      assert.equal(stats.files, 2);
-    } finally {
-      fs.chmodSync(path.join(d, 'sub'), 0o755);
-    }
-  });
+  test(
+    'a directory that can be searched but not listed any more is read file by file',
+    { skip: process.getuid?.() === 0 && 'root reads any directory' },
+    async () => {
+      // The lock lands before sub is first opened (a.json at the top is read first).
+      const d = bigThenZ('json');
+      try {
+        const stats = await syncRunActingOnce({ dir: d, mode: 'json', output: path.join(mk(), 'out.json') }, () => fs.chmodSync(path.join(d, 'sub'), 0o311));
+        assert.equal(stats.files, 2);
+      } finally {
+        fs.chmodSync(path.join(d, 'sub'), 0o755);
+      }
+    },
+  );
 });
 
 describe('dotfiles', () => {
@@ -308,7 +334,7 @@ describe('exact names (non-UTF-8 bytes)', () => {
     }
   });
 
-  test('messages show a non-UTF-8 name escaped ($\'...\'), never as replacement characters', async () => {
+  test("messages show a non-UTF-8 name escaped ($'...'), never as replacement characters", async () => {
     const d = fixture();
     fs.writeFileSync(Buffer.concat([Buffer.from(d + '/'), Buffer.from('bad\xff.json', 'latin1')]), '[1,');
     const r = await run([d]);
@@ -317,24 +343,28 @@ describe('exact names (non-UTF-8 bytes)', () => {
     assert.doesNotMatch(r.stderr, /\uFFFD/);
   });
 
-  test('tar: names stored as GNU tar does; GNU tar lists them without a warning and extracts the exact bytes', { skip: !HAVE_TAR && 'needs GNU tar' }, async () => {
-    const d = fixture();
-    const od = mk();
-    const out = path.join(od, 'out.tar');
-    const r = await run(['--mode', 'tar', d, '-o', out, '-q']);
-    ok(r);
-    const list = spawnSync('tar', ['-tf', out]);
-    assert.equal(list.status, 0);
-    assert.equal(list.stderr.toString(), '', 'GNU tar warned');
-    assert.equal(list.stdout.toString().split('\n').filter(Boolean).length, 6);
-    const x = path.join(od, 'x');
-    fs.mkdirSync(x);
-    const ex = spawnSync('tar', ['-xf', out, '-C', x]);
-    assert.equal(ex.status, 0, ex.stderr.toString());
-    assert.equal(ex.stderr.toString(), '');
-    const diff = spawnSync('diff', ['-r', d, x]);
-    assert.equal(diff.status, 0, diff.stdout.toString() + diff.stderr.toString());
-  });
+  test(
+    'tar: names stored as GNU tar does; GNU tar lists them without a warning and extracts the exact bytes',
+    { skip: !HAVE_TAR && 'needs GNU tar' },
+    async () => {
+      const d = fixture();
+      const od = mk();
+      const out = path.join(od, 'out.tar');
+      const r = await run(['--mode', 'tar', d, '-o', out, '-q']);
+      ok(r);
+      const list = spawnSync('tar', ['-tf', out]);
+      assert.equal(list.status, 0);
+      assert.equal(list.stderr.toString(), '', 'GNU tar warned');
+      assert.equal(list.stdout.toString().split('\n').filter(Boolean).length, 6);
+      const x = path.join(od, 'x');
+      fs.mkdirSync(x);
+      const ex = spawnSync('tar', ['-xf', out, '-C', x]);
+      assert.equal(ex.status, 0, ex.stderr.toString());
+      assert.equal(ex.stderr.toString(), '');
+      const diff = spawnSync('diff', ['-r', d, x]);
+      assert.equal(diff.status, 0, diff.stdout.toString() + diff.stderr.toString());
+    },
+  );
 });
 
 describe('what discovery kept', () => {

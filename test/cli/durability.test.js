@@ -16,7 +16,9 @@ const skip = probe.error || probe.status !== 0 ? 'strace is not installed or can
 /** Run the CLI under strace; returns { status, calls: [{ call, args }] } in order. */
 function traced(args) {
   const log = path.join(mk(), 'trace');
-  const r = spawnSync('strace', ['-f', '-y', '-qq', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', log, process.execPath, BIN, '-q', ...args], { encoding: 'utf8' });
+  const r = spawnSync('strace', ['-f', '-y', '-qq', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', log, process.execPath, BIN, '-q', ...args], {
+    encoding: 'utf8',
+  });
   const calls = [];
   for (const line of fs.readFileSync(log, 'utf8').split('\n')) {
     // "1234  fsync(18</dir/.aggregate-1a2b3c4d.tmp>) = 0", "1234  rename(\"/dir/.a.tmp\", \"/dir/r.json\") = 0"
@@ -37,7 +39,10 @@ function assertSyncedBeforeRename(calls, targets) {
     assert.ok(synced, `${target} was renamed into place before ${temp} was synced: ${JSON.stringify(calls)}`);
     // The rename itself made durable: the directory synced after it.
     const dir = path.dirname(target);
-    assert.ok(calls.slice(at + 1).some((c) => c.call === 'fsync' && c.args.endsWith(`<${dir}>`)), `${dir} not synced after the rename onto ${target}`);
+    assert.ok(
+      calls.slice(at + 1).some((c) => c.call === 'fsync' && c.args.endsWith(`<${dir}>`)),
+      `${dir} not synced after the rename onto ${target}`,
+    );
   }
 }
 

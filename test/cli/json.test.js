@@ -47,7 +47,10 @@ describe('ordering', () => {
     const d = mk(files);
     const r = await run([d, '--sort', 'none', '-q']);
     ok(r);
-    assert.deepEqual(parse(r).sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      parse(r).sort((a, b) => a - b),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
   });
 });
 
@@ -194,7 +197,10 @@ describe('invalid input (exit 3, file + line:column + byte offset, no output)', 
       assert.equal(r.code, 3, r.stderr);
       const file = path.join(d, 'a-2.json');
       assert.ok(r.stderr.includes(file), `stderr does not name ${file}: ${r.stderr}`);
-      assert.ok(r.stderr.includes(`${line}:${column}`) && r.stderr.includes(`byte offset ${offset}`), `position ${line}:${column}/${offset} not in: ${r.stderr}`);
+      assert.ok(
+        r.stderr.includes(`${line}:${column}`) && r.stderr.includes(`byte offset ${offset}`),
+        `position ${line}:${column}/${offset} not in: ${r.stderr}`,
+      );
       assert.match(r.stderr, reason);
       assert.equal(r.stdout.length, 0);
       assert.equal(fs.existsSync(out), false, 'output file was written');
@@ -221,12 +227,22 @@ describe('--on-invalid skip', () => {
     for (const format of ['array', 'ndjson']) {
       const r = await run([d, '--on-invalid', 'skip', '--stats', st, '--format', format]);
       ok(r);
-      const values = format === 'array' ? parse(r) : r.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+      const values =
+        format === 'array'
+          ? parse(r)
+          : r.stdout
+              .toString()
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l));
       assert.deepEqual(values, [1, 3]);
       assert.match(r.stderr, /p-2\.json/);
       assert.match(r.stderr, /p-4\.json/);
       const stats = JSON.parse(fs.readFileSync(st));
-      assert.deepEqual(stats.skipped.map((s) => s.path), ['p-2.json', 'p-4.json']);
+      assert.deepEqual(
+        stats.skipped.map((s) => s.path),
+        ['p-2.json', 'p-4.json'],
+      );
       // The shape of invalid[]: the reason, and the position as its own field.
       assert.match(stats.skipped[0].reason, /end of input/);
       assert.deepEqual(stats.skipped[0].position, { line: 2, column: 4, offset: 28 });
@@ -361,7 +377,12 @@ describe('stats and manifest', () => {
     const sha = (s) => createHash('sha256').update(s).digest('hex');
     assert.deepEqual(
       man.entries.map(({ path: p, size, values, sha256 }) => ({ p, size, values, sha256 })),
-      ['p-1.json', 'p-2.json', 'p-10.json'].map((p) => ({ p, size: Buffer.byteLength(files[p]), values: [0, 1, 2][['p-1.json', 'p-2.json', 'p-10.json'].indexOf(p)], sha256: sha(files[p]) })),
+      ['p-1.json', 'p-2.json', 'p-10.json'].map((p) => ({
+        p,
+        size: Buffer.byteLength(files[p]),
+        values: [0, 1, 2][['p-1.json', 'p-2.json', 'p-10.json'].indexOf(p)],
+        sha256: sha(files[p]),
+      })),
     );
     assert.deepEqual(man.skipped, [{ path: 'x.json', reason: 'directory', position: null }]);
   });
@@ -387,7 +408,11 @@ describe('--shard', () => {
       const runs = await Promise.all(Array.from({ length: n }, (_, i) => run([d, '--shard', `${i}/${n}`, '-q'])));
       runs.forEach(ok);
       assert.deepEqual(runs.flatMap(parse), parse(all), `N=${n}`);
-      if (n === 20) assert.ok(runs.some((r) => r.stdout.toString() === '[]\n'), 'more shards than files: some are empty');
+      if (n === 20)
+        assert.ok(
+          runs.some((r) => r.stdout.toString() === '[]\n'),
+          'more shards than files: some are empty',
+        );
     }
     const st = path.join(mk(), 'st.json');
     ok(await run([d, '--shard', '1/3', '--stats', st, '-q']));

@@ -75,7 +75,10 @@ test('TMPDIR not writable: the spool goes beside the file stdout is redirected t
   assert.equal(fs.readFileSync(f, 'utf8'), `[${big},2]\n`);
   assert.deepEqual(tempFilesIn(out), []);
   r = sh(`$AGG -q ${q(dir)} | wc -c`, env);
-  assert.match(r.stderr, /cannot hold standard output in a spool file: tried .*missing; .*no such file or directory \(ENOENT\) \(set TMPDIR to a writable directory\)/);
+  assert.match(
+    r.stderr,
+    /cannot hold standard output in a spool file: tried .*missing; .*no such file or directory \(ENOENT\) \(set TMPDIR to a writable directory\)/,
+  );
 });
 
 // 2. descriptor paths: the open descriptor, never reopened by path

@@ -124,7 +124,8 @@ describe('broken and odd inputs', { concurrency: 3 }, () => {
         ok(r);
         assert.equal(r.stdout.toString(), '[["in"]]\n');
         assert.doesNotMatch(r.stdout.toString(), /SECRET/);
-        for (const f of ['x.json', 's.json', 'dir.json', 'loop.json', 'link.json']) assert.match(r.stderr, new RegExp(`skipped ${f.replace('.', '\\.')}`), r.stderr);
+        for (const f of ['x.json', 's.json', 'dir.json', 'loop.json', 'link.json'])
+          assert.match(r.stderr, new RegExp(`skipped ${f.replace('.', '\\.')}`), r.stderr);
         const skipped = JSON.parse(fs.readFileSync(st)).skipped;
         const reasons = Object.fromEntries(skipped.map((s) => [s.path, s.reason]));
         assert.match(reasons['x.json'], /FIFO/);

@@ -61,7 +61,9 @@ describe('--timeout: a request without progress is retried, then the run exits 1
   test('a GET never answered, every time: exit 1 naming the key and the timeout, nothing written', async () => {
     const d = scratch('get-stall');
     const out = path.join(d, 'all.json');
-    const r = await viaProxy({ stall: (req) => (keyOf(req) === 'in/c.json' ? 'request' : undefined) }, [`s3://${bkt}/in/`, '--timeout', '1', '-o', out], { AWS_MAX_ATTEMPTS: '2' });
+    const r = await viaProxy({ stall: (req) => (keyOf(req) === 'in/c.json' ? 'request' : undefined) }, [`s3://${bkt}/in/`, '--timeout', '1', '-o', out], {
+      AWS_MAX_ATTEMPTS: '2',
+    });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`^aggregate: cannot read s3://${bkt}/in/c\\.json: timed out after 1 s without progress \\(no answer\\), 2 attempts`));
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -79,7 +81,10 @@ describe('--timeout: a request without progress is retried, then the run exits 1
     assert.equal(parsed(h), EXPECTED);
     const always = await viaProxy({ stall: (req) => (isList(req) ? 200 : undefined) }, [`s3://${bkt}/in/`, '--timeout', '0.5'], { AWS_MAX_ATTEMPTS: '2' });
     assert.equal(always.code, 1, always.stderr);
-    assert.match(always.stderr, new RegExp(`^aggregate: cannot list s3://${bkt}/in/: timed out after 0\\.5 s without progress \\(the answer stopped\\), 2 attempts`));
+    assert.match(
+      always.stderr,
+      new RegExp(`^aggregate: cannot list s3://${bkt}/in/: timed out after 0\\.5 s without progress \\(the answer stopped\\), 2 attempts`),
+    );
   });
 
   test('a body that stops mid-stream is resumed with a ranged GET and the same If-Match; every time: exit 1', async () => {
@@ -110,24 +115,43 @@ describe('--timeout: a request without progress is retried, then the run exits 1
     }
     const d = scratch('body-stall-always');
     const size = Buffer.byteLength(TREE['big.json']);
-    const r = await viaProxy({ stall: (req) => (keyOf(req) === 'in/big.json' ? 1000 : undefined) }, [`s3://${bkt}/in/`, '--timeout', '1', '-o', path.join(d, 'all.json')], { AWS_MAX_ATTEMPTS: '3' });
+    const r = await viaProxy(
+      { stall: (req) => (keyOf(req) === 'in/big.json' ? 1000 : undefined) },
+      [`s3://${bkt}/in/`, '--timeout', '1', '-o', path.join(d, 'all.json')],
+      { AWS_MAX_ATTEMPTS: '3' },
+    );
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`^aggregate: cannot read s3://${bkt}/in/big\\.json: timed out after 1 s without progress \\(the body stopped\\) after \\d+ of ${size} bytes, 3 times in a row`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^aggregate: cannot read s3://${bkt}/in/big\\.json: timed out after 1 s without progress \\(the body stopped\\) after \\d+ of ${size} bytes, 3 times in a row`,
+      ),
+    );
     assert.deepEqual(fs.readdirSync(d), []);
   });
 
   test('a connect that never completes: exit 1 after the retries', { skip: !have('python3') && 'needs python3' }, async () => {
     // A listening socket that never accepts, its backlog filled: further connects hang in SYN_SENT.
-    const server = spawn('python3', ['-c', 'import socket,sys\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const server = spawn(
+      'python3',
+      ['-c', 'import socket,sys\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()'],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     const fillers = [];
     try {
       const port = Number(await new Promise((resolve) => server.stdout.once('data', (d) => resolve(String(d).trim()))));
       const net = await import('node:net');
       for (let i = 0; i < 3; i++) fillers.push(net.connect(port, '127.0.0.1').on('error', () => {}));
       await new Promise((r) => setTimeout(r, 200));
-      const r = await run([`s3://${bkt}/in/`, '--timeout', '1'], { env: { ...s3.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_MAX_ATTEMPTS: '2' }, timeout: 40_000 });
+      const r = await run([`s3://${bkt}/in/`, '--timeout', '1'], {
+        env: { ...s3.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_MAX_ATTEMPTS: '2' },
+        timeout: 40_000,
+      });
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`^aggregate: cannot list s3://${bkt}/in/: timed out after 1 s without progress \\(no (connection|answer)\\), 2 attempts`));
+      assert.match(
+        r.stderr,
+        new RegExp(`^aggregate: cannot list s3://${bkt}/in/: timed out after 1 s without progress \\(no (connection|answer)\\), 2 attempts`),
+      );
     } finally {
       for (const f of fillers) f.destroy();
       server.stdin.end();
@@ -174,38 +198,68 @@ describe('a listing that contradicts itself: exit 1 naming the prefix and what i
     const endless = async (req, res) => {
       if (!isList(req)) return false;
       res.writeHead(200, { 'content-type': 'application/xml' });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bkt}</Name><Prefix>in/</Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>token-${++n}</NextContinuationToken></ListBucketResult>`);
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bkt}</Name><Prefix>in/</Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>token-${++n}</NextContinuationToken></ListBucketResult>`,
+      );
       return true;
     };
     const r = await viaProxy({ hook: endless }, [`s3://${bkt}/in/`]);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`^aggregate: cannot list s3://${bkt}/in/: the listing contradicts itself on page 1000: 1000 truncated pages in a row without a key`));
+    assert.match(
+      r.stderr,
+      new RegExp(`^aggregate: cannot list s3://${bkt}/in/: the listing contradicts itself on page 1000: 1000 truncated pages in a row without a key`),
+    );
   });
 
   for (const [what, rewrite, pattern] of [
-    ['truncated without a continuation token', (req, xml) => xml.replace(/<NextContinuationToken>.*?<\/NextContinuationToken>/s, ''), /page 1: it says more keys follow \(IsTruncated\) but gives no continuation token/],
-    ['a continuation token repeated', (req, xml) => (sent(req) ? xml.replace(/<NextContinuationToken>.*?<\/NextContinuationToken>/s, `<NextContinuationToken>${sent(req)}</NextContinuationToken>`) : xml), /page 2: it repeats a continuation token already used/],
-    ['keys out of order', (req, xml) => {
-      const [x, y] = contents(xml);
-      return sent(req) ? xml : xml.replace(x, '\0').replace(y, x).replace('\0', y);
-    }, /page 1: key in\/a\.json comes after in\/b\.json, out of order/],
-    ['a key repeated on the next page', (() => {
-      let lastOfPage1;
-      return (req, xml) => {
-        const c = contents(xml);
-        if (!sent(req)) {
-          lastOfPage1 = c.at(-1);
-          return xml;
-        }
-        return xml.replace(c[0], lastOfPage1 + c[0]);
-      };
-    })(), /page 2: key in\/b\.json is listed twice/],
-    ['a key outside the prefix', (req, xml) => xml.replace('<Key>in/a.json</Key>', '<Key>out/a.json</Key>'), /page 1: key out\/a\.json lies outside the prefix/],
+    [
+      'truncated without a continuation token',
+      (req, xml) => xml.replace(/<NextContinuationToken>.*?<\/NextContinuationToken>/s, ''),
+      /page 1: it says more keys follow \(IsTruncated\) but gives no continuation token/,
+    ],
+    [
+      'a continuation token repeated',
+      (req, xml) =>
+        sent(req) ? xml.replace(/<NextContinuationToken>.*?<\/NextContinuationToken>/s, `<NextContinuationToken>${sent(req)}</NextContinuationToken>`) : xml,
+      /page 2: it repeats a continuation token already used/,
+    ],
+    [
+      'keys out of order',
+      (req, xml) => {
+        const [x, y] = contents(xml);
+        return sent(req) ? xml : xml.replace(x, '\0').replace(y, x).replace('\0', y);
+      },
+      /page 1: key in\/a\.json comes after in\/b\.json, out of order/,
+    ],
+    [
+      'a key repeated on the next page',
+      (() => {
+        let lastOfPage1;
+        return (req, xml) => {
+          const c = contents(xml);
+          if (!sent(req)) {
+            lastOfPage1 = c.at(-1);
+            return xml;
+          }
+          return xml.replace(c[0], lastOfPage1 + c[0]);
+        };
+      })(),
+      /page 2: key in\/b\.json is listed twice/,
+    ],
+    [
+      'a key outside the prefix',
+      (req, xml) => xml.replace('<Key>in/a.json</Key>', '<Key>out/a.json</Key>'),
+      /page 1: key out\/a\.json lies outside the prefix/,
+    ],
   ]) {
     test(what, async () => {
       const d = scratch('listing');
       const out = path.join(d, 'all.json');
-      const r = await viaProxy({ hook: smallPages, rewrite: (req, body) => (isList(req) ? rewrite(req, body.toString()) : undefined) }, [`s3://${bkt}/in/`, '-o', out]);
+      const r = await viaProxy({ hook: smallPages, rewrite: (req, body) => (isList(req) ? rewrite(req, body.toString()) : undefined) }, [
+        `s3://${bkt}/in/`,
+        '-o',
+        out,
+      ]);
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, new RegExp(`^aggregate: cannot list s3://${bkt}/in/: the listing contradicts itself on ${pattern.source}`));
       assert.deepEqual(fs.readdirSync(d), []);
@@ -234,8 +288,20 @@ describe('keys no archive entry can be named after: skipped and reported, never 
 
   test('x/a beside x/a/b.json (a key that is also a "directory"): tar and zip skip x/a, report it, and extract with GNU tar and unzip', async () => {
     const bkt = await bucket();
-    await s3.putTree(bkt, 'in/', { 'x/a': 'file a', 'x/a/b.json': '{"b": 1}', 'x/a-1/c.json': '"c"', 'x/ab': 'ab', 'y/z/w': 'deep', 'y/z': 'z', 'y/z/.keep': '' });
-    for (const [mode, name] of [['tar', 'out.tar'], ['tar', 'out.tar.gz'], ['zip', 'out.zip']]) {
+    await s3.putTree(bkt, 'in/', {
+      'x/a': 'file a',
+      'x/a/b.json': '{"b": 1}',
+      'x/a-1/c.json': '"c"',
+      'x/ab': 'ab',
+      'y/z/w': 'deep',
+      'y/z': 'z',
+      'y/z/.keep': '',
+    });
+    for (const [mode, name] of [
+      ['tar', 'out.tar'],
+      ['tar', 'out.tar.gz'],
+      ['zip', 'out.zip'],
+    ]) {
       if (mode === 'zip' && !HAVE_UNZIP) continue;
       const d = scratch(mode);
       const out = path.join(d, name);
@@ -245,7 +311,10 @@ describe('keys no archive entry can be named after: skipped and reported, never 
       assert.match(r.stderr, /skipped x\/a: key is also the 'directory' of other keys/);
       assert.match(r.stderr, /skipped y\/z: key is also the 'directory' of other keys/);
       const s = JSON.parse(fs.readFileSync(stats, 'utf8'));
-      assert.deepEqual(s.skipped.map((k) => k.path), ['x/a', 'y/z']);
+      assert.deepEqual(
+        s.skipped.map((k) => k.path),
+        ['x/a', 'y/z'],
+      );
       const x = extract(mode, out);
       assert.equal(x.status, 0, x.stderr);
       assert.deepEqual(x.files, { 'x/a/b.json': '{"b": 1}', 'x/a-1/c.json': '"c"', 'x/ab': 'ab', 'y/z/w': 'deep' });
@@ -264,7 +333,10 @@ describe('keys no archive entry can be named after: skipped and reported, never 
     await s3.putTree(bkt, 'in/', { 'ok.json': '1' });
     const long = `${'é'.repeat(128)}.json`; // 261 bytes in UTF-8, 133 characters
     const fits = `${'x'.repeat(250)}.json`; // 255 bytes
-    for (const [mode, name] of [['tar', 'o.tar'], ['zip', 'o.zip']]) {
+    for (const [mode, name] of [
+      ['tar', 'o.tar'],
+      ['zip', 'o.zip'],
+    ]) {
       if (mode === 'zip' && !HAVE_UNZIP) continue;
       const d = scratch(`long-${mode}`);
       const out = path.join(d, name);
@@ -276,10 +348,21 @@ describe('keys no archive entry can be named after: skipped and reported, never 
         res.end('a');
         return true;
       };
-      const r = await viaProxy({ hook: serve, rewrite: withKeys([`in/d/${long}`, `in/d/${fits}`]) }, ['--mode', mode, `s3://${bkt}/in/`, '-o', out, '--stats', stats]);
+      const r = await viaProxy({ hook: serve, rewrite: withKeys([`in/d/${long}`, `in/d/${fits}`]) }, [
+        '--mode',
+        mode,
+        `s3://${bkt}/in/`,
+        '-o',
+        out,
+        '--stats',
+        stats,
+      ]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /a segment of the key is longer than 255 bytes/);
-      assert.deepEqual(JSON.parse(fs.readFileSync(stats, 'utf8')).skipped.map((k) => k.path), [`d/${long}`]);
+      assert.deepEqual(
+        JSON.parse(fs.readFileSync(stats, 'utf8')).skipped.map((k) => k.path),
+        [`d/${long}`],
+      );
       const x = extract(mode, out);
       assert.equal(x.status, 0, x.stderr);
       assert.deepEqual(x.files, { 'ok.json': '1', [`d/${fits}`]: 'a' });
@@ -306,8 +389,13 @@ describe('keys no archive entry can be named after: skipped and reported, never 
       if (!isList(req)) return undefined;
       const xml = body.toString();
       const blocks = xml.match(/<Contents>.*?<\/Contents>/gs) ?? [];
-      const added = keys.map((k) => `<Contents><Key>${k}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"0cc175b9c0f1b6a831c399e269772661"</ETag><Size>1</Size><StorageClass>STANDARD</StorageClass></Contents>`);
-      const all = [...blocks, ...added].sort((a, b) => Buffer.compare(Buffer.from(/<Key>(.*?)<\/Key>/.exec(a)[1]), Buffer.from(/<Key>(.*?)<\/Key>/.exec(b)[1])));
+      const added = keys.map(
+        (k) =>
+          `<Contents><Key>${k}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"0cc175b9c0f1b6a831c399e269772661"</ETag><Size>1</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+      );
+      const all = [...blocks, ...added].sort((a, b) =>
+        Buffer.compare(Buffer.from(/<Key>(.*?)<\/Key>/.exec(a)[1]), Buffer.from(/<Key>(.*?)<\/Key>/.exec(b)[1])),
+      );
       const at = xml.indexOf(blocks[0]);
       return xml.slice(0, at) + all.join('') + xml.slice(xml.lastIndexOf('</Contents>') + '</Contents>'.length);
     };

@@ -99,10 +99,16 @@ describe('S3 input: same output as the same files on disk', () => {
 
   test('manifest and stats: every key with its size, ETag and sha256; spaces and non-ASCII kept', async () => {
     const d = scratch('manifest');
-    const r = await run(['-q', `s3://${bkt}/runs/1/fragments/`, '-o', path.join(d, 'all.json'), '--manifest', path.join(d, 'm.json'), '--stats', path.join(d, 's.json')], { env: s3.env });
+    const r = await run(
+      ['-q', `s3://${bkt}/runs/1/fragments/`, '-o', path.join(d, 'all.json'), '--manifest', path.join(d, 'm.json'), '--stats', path.join(d, 's.json')],
+      { env: s3.env },
+    );
     assert.equal(r.code, 0, r.stderr);
     const m = JSON.parse(fs.readFileSync(path.join(d, 'm.json'), 'utf8'));
-    assert.deepEqual(m.entries.map((e) => e.path), ORDER);
+    assert.deepEqual(
+      m.entries.map((e) => e.path),
+      ORDER,
+    );
     for (const e of m.entries) {
       const bytes = Buffer.from(TREE[e.path]);
       assert.equal(e.size, bytes.length, e.path);
@@ -113,11 +119,18 @@ describe('S3 input: same output as the same files on disk', () => {
     }
     const stats = JSON.parse(fs.readFileSync(path.join(d, 's.json'), 'utf8'));
     assert.equal(stats.files, ORDER.length);
-    assert.equal(stats.bytesIn, ORDER.reduce((n, f) => n + Buffer.byteLength(TREE[f]), 0));
+    assert.equal(
+      stats.bytesIn,
+      ORDER.reduce((n, f) => n + Buffer.byteLength(TREE[f]), 0),
+    );
   });
 
   test('tar and zip: the same archive bytes as from disk', async () => {
-    for (const [mode, name] of [['tar', 'x.tar'], ['tar', 'x.tar.gz'], ['zip', 'x.zip']]) {
+    for (const [mode, name] of [
+      ['tar', 'x.tar'],
+      ['tar', 'x.tar.gz'],
+      ['zip', 'x.zip'],
+    ]) {
       const d = scratch(mode);
       const local = await run(['-q', '--mode', mode, disk, '-o', path.join(d, 'local-' + name)]);
       assert.equal(local.code, 0, local.stderr);
@@ -152,7 +165,11 @@ describe('S3 input: same output as the same files on disk', () => {
 
   test('--endpoint instead of AWS_ENDPOINT_URL; --sort name and --shard as on disk', async () => {
     const env = { ...s3.env, AWS_ENDPOINT_URL: '' };
-    for (const extra of [['--sort', 'name'], ['--shard', '1/3'], ['--ignore', 'sub dir']]) {
+    for (const extra of [
+      ['--sort', 'name'],
+      ['--shard', '1/3'],
+      ['--ignore', 'sub dir'],
+    ]) {
       const local = await run(['-q', disk, ...extra]);
       const remote = await run(['-q', `s3://${bkt}/runs/1/fragments/`, '--endpoint', s3.endpoint, ...extra], { env });
       assert.equal(remote.code, 0, remote.stderr);
@@ -169,7 +186,10 @@ test('pagination: 1,050 keys come back complete and in natural order', async () 
   const r = await run(['-q', `s3://${bkt}/p/`, '--format', 'ndjson'], { env: s3.env, timeout: 120_000 });
   assert.equal(r.code, 0, r.stderr);
   const got = r.stdout.toString().trim().split('\n').map(Number);
-  assert.deepEqual(got, Array.from({ length: 1050 }, (_, i) => i + 1));
+  assert.deepEqual(
+    got,
+    Array.from({ length: 1050 }, (_, i) => i + 1),
+  );
 });
 
 test('whole bucket: s3://bucket and s3://bucket/ list every key', async () => {
@@ -204,7 +224,10 @@ test('--expect and --expect-names count keys as discovery counts files: a missin
   const named = await run([`s3://${bkt}/run/`, '--expect-names', names, '--stats', stats], { env: s3.env });
   assert.equal(named.code, 4, named.stderr);
   assert.match(named.stderr, /part-2\.json/);
-  assert.deepEqual(JSON.parse(fs.readFileSync(stats, 'utf8')).missingFiles.map((f) => f.path), ['part-2.json']);
+  assert.deepEqual(
+    JSON.parse(fs.readFileSync(stats, 'utf8')).missingFiles.map((f) => f.path),
+    ['part-2.json'],
+  );
   const tolerated = await run(['-q', `s3://${bkt}/run/`, '--expect-names', names, '--max-missing', '1'], { env: s3.env });
   assert.equal(tolerated.code, 0, tolerated.stderr);
   assert.equal(tolerated.stdout.toString(), '[0,1,3]\n');
@@ -302,7 +325,9 @@ describe('a body cut mid-stream is resumed with a ranged GET', () => {
         const d = scratch(`cut-${mode}`);
         const local = await run(['-q', '--mode', mode, disk, '-o', path.join(d, 'local')]);
         assert.equal(local.code, 0, local.stderr);
-        const remote = await run(['-q', '--mode', mode, `s3://${bkt}/in/`, '-o', path.join(d, 'remote')], { env: { ...s3.env, AWS_ENDPOINT_URL: proxy.endpoint } });
+        const remote = await run(['-q', '--mode', mode, `s3://${bkt}/in/`, '-o', path.join(d, 'remote')], {
+          env: { ...s3.env, AWS_ENDPOINT_URL: proxy.endpoint },
+        });
         assert.equal(remote.code, 0, remote.stderr);
         assert.equal(remote.stderr, '');
         assert.ok(fs.readFileSync(path.join(d, 'remote')).equals(fs.readFileSync(path.join(d, 'local'))), `${mode}: output differs from the disk run`);
@@ -312,10 +337,19 @@ describe('a body cut mid-stream is resumed with a ranged GET', () => {
         assert.equal(big[0].range, undefined);
         const [from1, from2] = big.slice(1).map((g) => Number(/^bytes=(\d+)-$/.exec(g.range)?.[1]));
         assert.ok(from1 > 0 && from1 <= 300_000 && from2 > from1 && from2 <= from1 + 400_000, JSON.stringify(big));
-        assert.ok(big.every((g) => /^"[0-9a-f]{32}"$/.test(g.ifMatch)), JSON.stringify(big));
-        assert.deepEqual(gets['in/part-1.json'].map((g) => g.range), [undefined, 'bytes=10-', 'bytes=10-']);
+        assert.ok(
+          big.every((g) => /^"[0-9a-f]{32}"$/.test(g.ifMatch)),
+          JSON.stringify(big),
+        );
+        assert.deepEqual(
+          gets['in/part-1.json'].map((g) => g.range),
+          [undefined, 'bytes=10-', 'bytes=10-'],
+        );
         // Cut before any byte of the body: the resume is a plain GET again.
-        assert.deepEqual(gets['in/part-2.json'].map((g) => g.range), [undefined, undefined]);
+        assert.deepEqual(
+          gets['in/part-2.json'].map((g) => g.range),
+          [undefined, undefined],
+        );
         assert.equal(gets['in/part-3.json'].length, 1);
       } finally {
         await proxy.close();
@@ -334,7 +368,12 @@ describe('a body cut mid-stream is resumed with a ranged GET', () => {
       const out = path.join(d, 'all.json');
       const r = await run([`s3://${bkt}/in/`, '-o', out], { env: { ...s3.env, AWS_ENDPOINT_URL: proxy.endpoint, AWS_MAX_ATTEMPTS: '3' } });
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`^aggregate: cannot read s3://${bkt}/in/big\\.json: the connection was cut after \\d+ of ${Buffer.byteLength(CUT_TREE['big.json'])} bytes, 3 times in a row \\(gave up after the retries\\)`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^aggregate: cannot read s3://${bkt}/in/big\\.json: the connection was cut after \\d+ of ${Buffer.byteLength(CUT_TREE['big.json'])} bytes, 3 times in a row \\(gave up after the retries\\)`,
+        ),
+      );
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.equal(bigGets, 3);
       assert.deepEqual(fs.readdirSync(d), []);
@@ -495,7 +534,10 @@ test('SIGTERM while GETs are in flight: stops at once with 143, nothing written'
   try {
     const d = scratch('sigterm');
     const out = path.join(d, 'all.json');
-    const child = spawn(process.execPath, [BIN, `s3://${bkt}/in/`, '-o', out], { env: { ...process.env, ...s3.env, AWS_ENDPOINT_URL: slow.endpoint }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, `s3://${bkt}/in/`, '-o', out], {
+      env: { ...process.env, ...s3.env, AWS_ENDPOINT_URL: slow.endpoint },
+      stdio: 'ignore',
+    });
     await new Promise((r) => setTimeout(r, 1500));
     const t0 = Date.now();
     child.kill('SIGTERM');

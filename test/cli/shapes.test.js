@@ -42,11 +42,18 @@ describe('--key-by path', () => {
     const s = await run([d, '-p', '*', '--key-by', 'path', '--on-invalid', 'skip', '--stats', st, '-q']);
     ok(s);
     assert.equal(s.stdout.toString(), '{"a":1,"b":3}\n');
-    assert.deepEqual(JSON.parse(fs.readFileSync(st)).skipped.map((x) => x.path), ['a.ndjson']);
+    assert.deepEqual(
+      JSON.parse(fs.readFileSync(st)).skipped.map((x) => x.path),
+      ['a.ndjson'],
+    );
   });
 
   test('a fragment with no value or two values is invalid (exit 3); skip leaves it out whole', async () => {
-    for (const [content, n] of [['', 0], ['1 2', 2], ['{"a":1}\n{"b":2}\n', 2]]) {
+    for (const [content, n] of [
+      ['', 0],
+      ['1 2', 2],
+      ['{"a":1}\n{"b":2}\n', 2],
+    ]) {
       const d = mk({ 'a.json': '"first"', 'b.json': content, 'c.json': '"last"' });
       const r = await run([d, '--key-by', 'path', '-q']);
       assert.equal(r.code, 3, r.stderr);
@@ -158,7 +165,10 @@ describe('gzip in json mode', () => {
     assert.equal(JSON.parse(plain).length, 5);
     const stats = JSON.parse(fs.readFileSync(st));
     assert.equal(stats.bytesOut, fs.statSync(out).size);
-    assert.deepEqual(stats.skipped.map((x) => x.path), ['big-3.json']);
+    assert.deepEqual(
+      stats.skipped.map((x) => x.path),
+      ['big-3.json'],
+    );
   });
 
   test('an invalid fragment under fail: exit 3, the previous .gz untouched, no temp file', async () => {
@@ -187,22 +197,30 @@ describe('gzip in json mode', () => {
   });
 });
 
-test('gzip in json mode streams a big fragment in bounded memory (peak RSS under 150 MiB)', { skip: !fs.existsSync('/usr/bin/time') && 'no /usr/bin/time' }, async () => {
-  const d = mk();
-  // 300 MB of records: the scanner outruns zlib, so only backpressure keeps the queue bounded.
-  const row = Buffer.from(JSON.stringify({ k: 'x'.repeat(900), n: 1 }).concat(',').repeat(1000));
-  const fd = fs.openSync(path.join(d, 'big.json'), 'w');
-  fs.writeSync(fd, '[');
-  const copies = Math.ceil((300 << 20) / row.length);
-  for (let i = 0; i < copies; i++) fs.writeSync(fd, row);
-  fs.writeSync(fd, '0]');
-  fs.closeSync(fd);
-  const out = path.join(mk(), 'o.json.gz');
-  const r = await run([d, '-o', out, '--level', '1', '-q'], { prefix: ['/usr/bin/time', '-f', 'PEAK_RSS_KB %M'], timeout: 300_000 });
-  rm(d);
-  ok(r);
-  const kb = Number(/PEAK_RSS_KB (\d+)/.exec(r.stderr)[1]);
-  const size = zlib.gunzipSync(fs.readFileSync(out)).length;
-  assert.equal(size, 1 + copies * row.length + 2 + 3); // the fragment inside [ ... ]\n
-  assert.ok(kb < 150 * 1024, `peak RSS ${kb} KiB`);
-});
+test(
+  'gzip in json mode streams a big fragment in bounded memory (peak RSS under 150 MiB)',
+  { skip: !fs.existsSync('/usr/bin/time') && 'no /usr/bin/time' },
+  async () => {
+    const d = mk();
+    // 300 MB of records: the scanner outruns zlib, so only backpressure keeps the queue bounded.
+    const row = Buffer.from(
+      JSON.stringify({ k: 'x'.repeat(900), n: 1 })
+        .concat(',')
+        .repeat(1000),
+    );
+    const fd = fs.openSync(path.join(d, 'big.json'), 'w');
+    fs.writeSync(fd, '[');
+    const copies = Math.ceil((300 << 20) / row.length);
+    for (let i = 0; i < copies; i++) fs.writeSync(fd, row);
+    fs.writeSync(fd, '0]');
+    fs.closeSync(fd);
+    const out = path.join(mk(), 'o.json.gz');
+    const r = await run([d, '-o', out, '--level', '1', '-q'], { prefix: ['/usr/bin/time', '-f', 'PEAK_RSS_KB %M'], timeout: 300_000 });
+    rm(d);
+    ok(r);
+    const kb = Number(/PEAK_RSS_KB (\d+)/.exec(r.stderr)[1]);
+    const size = zlib.gunzipSync(fs.readFileSync(out)).length;
+    assert.equal(size, 1 + copies * row.length + 2 + 3); // the fragment inside [ ... ]\n
+    assert.ok(kb < 150 * 1024, `peak RSS ${kb} KiB`);
+  },
+);

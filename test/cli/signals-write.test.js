@@ -72,7 +72,10 @@ function assertNothingLeft(r, out, code = 143) {
   assert.ok(!fs.existsSync(path.join(out, 'm.json')), 'the manifest was committed');
 }
 
-for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]]) {
+for (const [sig, code] of [
+  ['SIGTERM', 143],
+  ['SIGINT', 130],
+]) {
   test(`stdout a pipe (socket pair) never read: ${sig} -> ${code}, nothing committed`, async () => {
     const out = mk();
     const r = await interruptWhileBlocked(
@@ -93,7 +96,11 @@ async function stoppedFifoRun(out, args, stdio) {
   const { fifo, reader, firstByte } = fifoWithReader(out);
   const writer = stdio.includes('writer') ? fs.openSync(fifo, 'w') : undefined;
   try {
-    return await interruptWhileBlocked([input(), ...args(fifo)], stdio.map((s) => (s === 'writer' ? writer : s)), firstByte);
+    return await interruptWhileBlocked(
+      [input(), ...args(fifo)],
+      stdio.map((s) => (s === 'writer' ? writer : s)),
+      firstByte,
+    );
   } finally {
     if (writer !== undefined) fs.closeSync(writer);
     fs.closeSync(reader);
@@ -106,16 +113,25 @@ test('stdout a FIFO whose reader stopped: SIGTERM -> 143, the --manifest file no
   assertNothingLeft(r, out);
 });
 
-test('-o /dev/fd/3 onto a FIFO whose reader stopped, with a file output too: SIGTERM -> 143, neither committed', { skip: !HAVE_MKFIFO && 'no mkfifo' }, async () => {
-  const out = mk();
-  // The manifest is renamed into place before the descriptor is written, and taken back on the
-  // signal; the stats then report the interrupted run.
-  const r = await stoppedFifoRun(out, () => ['-o', '/dev/fd/3', '--manifest', path.join(out, 'm.json'), '--stats', path.join(out, 's.json')], ['ignore', 'ignore', 'pipe', 'writer']);
-  assertNothingLeft(r, out);
-  const stats = JSON.parse(fs.readFileSync(path.join(out, 's.json'), 'utf8'));
-  assert.equal(stats.ok, false);
-  assert.equal(stats.exitCode, 143);
-});
+test(
+  '-o /dev/fd/3 onto a FIFO whose reader stopped, with a file output too: SIGTERM -> 143, neither committed',
+  { skip: !HAVE_MKFIFO && 'no mkfifo' },
+  async () => {
+    const out = mk();
+    // The manifest is renamed into place before the descriptor is written, and taken back on the
+    // signal; the stats then report the interrupted run.
+    const r = await stoppedFifoRun(out, () => ['-o', '/dev/fd/3', '--manifest', path.join(out, 'm.json'), '--stats', path.join(out, 's.json')], [
+      'ignore',
+      'ignore',
+      'pipe',
+      'writer',
+    ]);
+    assertNothingLeft(r, out);
+    const stats = JSON.parse(fs.readFileSync(path.join(out, 's.json'), 'utf8'));
+    assert.equal(stats.ok, false);
+    assert.equal(stats.exitCode, 143);
+  },
+);
 
 test('-o FIFO opened by a reader that never reads: SIGTERM -> 143', { skip: !HAVE_MKFIFO && 'no mkfifo' }, async () => {
   const out = mk();
@@ -136,7 +152,11 @@ test('-o FIFO nobody opens: the run waits for a reader, and SIGTERM ends the wai
   const [out, fifo] = lonelyFifo();
   // Waiting for a reader: the summary is not out yet, the process still runs; signal it after
   // it has had time to read its input (what it is doing then is not asserted, only the outcome).
-  const r = await interruptWhileBlocked([dir, '-o', fifo, '--manifest', path.join(out, 'm.json')], ['ignore', 'ignore', 'pipe'], () => new Promise((resolve) => setTimeout(resolve, 1500)));
+  const r = await interruptWhileBlocked(
+    [dir, '-o', fifo, '--manifest', path.join(out, 'm.json')],
+    ['ignore', 'ignore', 'pipe'],
+    () => new Promise((resolve) => setTimeout(resolve, 1500)),
+  );
   assertNothingLeft(r, out);
 });
 
@@ -172,5 +192,8 @@ test('a reader that resumes gets the whole output (the wait loses no byte)', { s
   fs.closeSync(fd);
   assert.equal(code, 0, stderr);
   const values = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  assert.deepEqual(values.map((v) => v.i), [...Array(40).keys()]);
+  assert.deepEqual(
+    values.map((v) => v.i),
+    [...Array(40).keys()],
+  );
 });

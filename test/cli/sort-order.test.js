@@ -16,12 +16,50 @@ after(() => dirs.forEach(rm));
 /** Relative paths (Buffers): fixed edge cases, then pseudo-random ones, unique, no dotfile. */
 function names() {
   const fixed = [
-    'a1', 'a01', 'a001', 'a0', 'a00', 'a', 'a10', 'a9', 'a1b', 'a01b', 'a1-', 'a1.', 'a-1', 'a.1', 'a~1',
-    'x' + '9'.repeat(250), 'x' + '1' + '0'.repeat(249), 'x' + '0'.repeat(240) + '5', 'x18446744073709551616', 'x9007199254740993',
-    'part-1.json', 'part-01.json', 'part-10.json', 'part-2.json', 'part-1', 'part-',
-    'd1/a', 'd01/a', 'd1/a1', 'd1/a01', 'd1-x/a', 'd1.x', 'd10/b', 'd9/b', 'd1x', 'd01x',
+    'a1',
+    'a01',
+    'a001',
+    'a0',
+    'a00',
+    'a',
+    'a10',
+    'a9',
+    'a1b',
+    'a01b',
+    'a1-',
+    'a1.',
+    'a-1',
+    'a.1',
+    'a~1',
+    'x' + '9'.repeat(250),
+    'x' + '1' + '0'.repeat(249),
+    'x' + '0'.repeat(240) + '5',
+    'x18446744073709551616',
+    'x9007199254740993',
+    'part-1.json',
+    'part-01.json',
+    'part-10.json',
+    'part-2.json',
+    'part-1',
+    'part-',
+    'd1/a',
+    'd01/a',
+    'd1/a1',
+    'd1/a01',
+    'd1-x/a',
+    'd1.x',
+    'd10/b',
+    'd9/b',
+    'd1x',
+    'd01x',
   ].map((s) => Buffer.from(s, 'latin1'));
-  fixed.push(Buffer.from([0xff, 0x31]), Buffer.from([0xff, 0x30, 0x31]), Buffer.from([0xc3, 0x28, 0x32]), Buffer.from([0xc3, 0xa9, 0x31, 0x30]), Buffer.from([0x80]));
+  fixed.push(
+    Buffer.from([0xff, 0x31]),
+    Buffer.from([0xff, 0x30, 0x31]),
+    Buffer.from([0xc3, 0x28, 0x32]),
+    Buffer.from([0xc3, 0xa9, 0x31, 0x30]),
+    Buffer.from([0x80]),
+  );
   const alphabet = Buffer.from('000129ab-~ \x80\xff\xc3(', 'latin1');
   let seed = 7;
   const rnd = (k) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % k;
@@ -57,7 +95,10 @@ describe('run order on real directories', () => {
     fs.writeFileSync(Buffer.concat([root, rel]), String(k));
   }
 
-  for (const [sort, compare] of [['natural', compareNaturalAt], ['name', compareBytesAt]]) {
+  for (const [sort, compare] of [
+    ['natural', compareNaturalAt],
+    ['name', compareBytesAt],
+  ]) {
     test(`--sort ${sort}: the comparator's order, on ${rels.length} names`, async () => {
       const r = await run([d, '-p', '**/*', '--sort', sort, '-q']);
       assert.equal(r.code, 0, r.stderr);

@@ -10,7 +10,6 @@ import { crc32 } from 'node:zlib';
 import { BIN, rm, tempTrees, tmpdir } from '../helpers/cli.js';
 
 const BUNDLE = path.dirname(BIN);
-const CACHE = 'main.cjs.v8cache';
 // Every temp dir of this file but the bundle copies (removed by their tests) goes when it ends.
 const mk = tempTrees('agg-startup-');
 const CHUNKS = ['main.cjs', 'aws-sdk.cjs', 'ajv.cjs'];
@@ -75,7 +74,9 @@ test('the build writes a code cache next to the bundle and next to each chunk it
 
 // A preload that reports each vm.Script the launcher compiles, and whether V8 took its cache.
 const scriptProbe = path.join(mk(), 'script-probe.cjs');
-fs.writeFileSync(scriptProbe, `const vm = require('node:vm');
+fs.writeFileSync(
+  scriptProbe,
+  `const vm = require('node:vm');
 const S = vm.Script;
 vm.Script = class extends S {
   constructor(source, options) {
@@ -84,7 +85,8 @@ vm.Script = class extends S {
     process.stderr.write('[compiled ' + require('node:path').basename(options.filename) + ': cache ' + taken + ']\\n');
   }
 };
-`);
+`,
+);
 
 test('the launcher compiles main.cjs, the SDK chunk (s3:// runs) and the ajv chunk (--schema runs) from their caches', () => {
   const local = runBin(BIN, ['--quiet', fragments], ['-r', scriptProbe]);
@@ -169,9 +171,12 @@ test('a cache made for an older main.cjs of the same length is not used: the new
 
 // A preload that reports every Intl.Segmenter construction (string-width builds one at import).
 const probe = path.join(mk(), 'segmenter-probe.cjs');
-fs.writeFileSync(probe, `const S = Intl.Segmenter;
+fs.writeFileSync(
+  probe,
+  `const S = Intl.Segmenter;
 Intl.Segmenter = class extends S { constructor(...a) { super(...a); process.stderr.write('[segmenter constructed]\\n'); } };
-`);
+`,
+);
 
 test('string-width (Intl.Segmenter) is not evaluated by a normal run, only by --help', () => {
   for (const args of CASES) {
@@ -185,11 +190,18 @@ test('string-width (Intl.Segmenter) is not evaluated by a normal run, only by --
 
 // A preload that reports at exit whether node:crypto was loaded.
 const cryptoProbe = path.join(mk(), 'crypto-probe.cjs');
-fs.writeFileSync(cryptoProbe, `process.on('exit', () => process.stderr.write(process.moduleLoadList.includes('NativeModule crypto') ? '[crypto loaded]\\n' : '[no crypto]\\n'));`);
+fs.writeFileSync(
+  cryptoProbe,
+  `process.on('exit', () => process.stderr.write(process.moduleLoadList.includes('NativeModule crypto') ? '[crypto loaded]\\n' : '[no crypto]\\n'));`,
+);
 
 test('node:crypto is loaded only for a manifest (its digests); a run writing its output atomically does not', () => {
   const out = mk();
-  for (const args of [['--quiet', fragments], ['--quiet', fragments, '-o', path.join(out, 'o.json')], ['--mode', 'tar', '--quiet', fragments, '-o', path.join(out, 'o.tar')]]) {
+  for (const args of [
+    ['--quiet', fragments],
+    ['--quiet', fragments, '-o', path.join(out, 'o.json')],
+    ['--mode', 'tar', '--quiet', fragments, '-o', path.join(out, 'o.tar')],
+  ]) {
     const r = runBin(BIN, args, ['-r', cryptoProbe]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /\[no crypto\]/, args.join(' '));
@@ -236,12 +248,19 @@ test('concurrent reads get a thread pool of --concurrency threads (the bin sizes
 
 // A preload that reports at exit whether the JSON Schema validator (bundle/ajv.cjs) was loaded.
 const ajvProbe = path.join(mk(), 'ajv-probe.cjs');
-fs.writeFileSync(ajvProbe, `process.on('exit', () => process.stderr.write(Object.keys(require.cache).some((f) => /[\\\\/]ajv(\\.cjs$|[\\\\/])/.test(f)) ? '[ajv loaded]\\n' : '[no ajv]\\n'));`);
+fs.writeFileSync(
+  ajvProbe,
+  `process.on('exit', () => process.stderr.write(Object.keys(require.cache).some((f) => /[\\\\/]ajv(\\.cjs$|[\\\\/])/.test(f)) ? '[ajv loaded]\\n' : '[no ajv]\\n'));`,
+);
 
 test('ajv is loaded only by a run given --schema, and is not part of main.cjs', () => {
   const out = tmpdir('agg-ajv-');
   try {
-    for (const args of [...CASES.filter((args) => !args.includes('--schema')), ['--quiet', fragments, '--format', 'ndjson', '--stats', path.join(out, 's.json')], ['--quiet', '--mode', 'tar', fragments, '-o', path.join(out, 'o.tar')]]) {
+    for (const args of [
+      ...CASES.filter((args) => !args.includes('--schema')),
+      ['--quiet', fragments, '--format', 'ndjson', '--stats', path.join(out, 's.json')],
+      ['--quiet', '--mode', 'tar', fragments, '-o', path.join(out, 'o.tar')],
+    ]) {
       const r = runBin(BIN, args, ['-r', ajvProbe]);
       assert.match(r.stderr, /\[no ajv\]/, args.join(' '));
     }
@@ -263,7 +282,9 @@ test('bundle/ajv.cjs needs nothing outside bundle/ (the image has no node_module
   try {
     assert.ok(!fs.existsSync(path.join(path.dirname(dir), 'node_modules')) && !fs.existsSync(path.join(dir, 'node_modules')));
     // Keywords whose code calls ajv's runtime helpers (equal, ucs2length, uri), formats, both drafts.
-    const schema = { properties: { id: { type: 'integer', enum: [1, 2, 3] }, tags: { uniqueItems: true, const: ['x', 'y'] }, nested: { maxLength: 3 }, at: { format: 'uri' } } };
+    const schema = {
+      properties: { id: { type: 'integer', enum: [1, 2, 3] }, tags: { uniqueItems: true, const: ['x', 'y'] }, nested: { maxLength: 3 }, at: { format: 'uri' } },
+    };
     fs.writeFileSync(path.join(work, 'schema.json'), JSON.stringify(schema));
     fs.writeFileSync(path.join(work, 'schema-07.json'), JSON.stringify({ ...schema, $schema: 'http://json-schema.org/draft-07/schema#' }));
     for (const file of ['schema.json', 'schema-07.json']) {

@@ -90,21 +90,25 @@ describe('serial and concurrent walks list the same', { concurrency: 2 }, () => 
 });
 
 describe('slow listings take the concurrent walk', () => {
-  test('under the netvol shim (3 ms per open and per listing page): async walk and reads, same outcome as a serial walk of the same tree', { skip: !have('cc') && 'needs cc' }, async () => {
-    const so = path.join(mk(), 'netvol-shim.so');
-    const cc = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-o', so, path.join(ROOT, 'bench/netvol-shim.c'), '-ldl', '-lpthread'], { encoding: 'utf8' });
-    assert.equal(cc.status, 0, cc.stderr);
-    const d = oddTree();
-    const argv = [d, '--sort', 'none', '--concurrency', '8'];
-    const serial = await outcome(argv, { AGGREGATE_WALK_MODE: 'sync' });
-    const slow = await outcome(argv, { LD_PRELOAD: so, NETVOL_DIR: d, NETVOL_DELAY_US: '3000' });
-    assert.equal(serial.code, 0, serial.stderr);
-    assert.equal(slow.walk.mode, 'async', JSON.stringify(slow.walk));
-    assert.ok(slow.walk.maxInFlight > 1, JSON.stringify(slow.walk));
-    // A volume slow to list is slow to open: files are read ahead from the first.
-    assert.equal(slow.readAhead.mode, 'async');
-    assert.deepEqual(slow, { ...serial, walk: slow.walk, readAhead: slow.readAhead });
-  });
+  test(
+    'under the netvol shim (3 ms per open and per listing page): async walk and reads, same outcome as a serial walk of the same tree',
+    { skip: !have('cc') && 'needs cc' },
+    async () => {
+      const so = path.join(mk(), 'netvol-shim.so');
+      const cc = spawnSync('cc', ['-shared', '-fPIC', '-O2', '-o', so, path.join(ROOT, 'bench/netvol-shim.c'), '-ldl', '-lpthread'], { encoding: 'utf8' });
+      assert.equal(cc.status, 0, cc.stderr);
+      const d = oddTree();
+      const argv = [d, '--sort', 'none', '--concurrency', '8'];
+      const serial = await outcome(argv, { AGGREGATE_WALK_MODE: 'sync' });
+      const slow = await outcome(argv, { LD_PRELOAD: so, NETVOL_DIR: d, NETVOL_DELAY_US: '3000' });
+      assert.equal(serial.code, 0, serial.stderr);
+      assert.equal(slow.walk.mode, 'async', JSON.stringify(slow.walk));
+      assert.ok(slow.walk.maxInFlight > 1, JSON.stringify(slow.walk));
+      // A volume slow to list is slow to open: files are read ahead from the first.
+      assert.equal(slow.readAhead.mode, 'async');
+      assert.deepEqual(slow, { ...serial, walk: slow.walk, readAhead: slow.readAhead });
+    },
+  );
 });
 
 /** Run as an unprivileged user (root ignores permission bits): setpriv's prefix, [] when not root, undefined when impossible. */
@@ -114,16 +118,26 @@ const asNobody = (() => {
   return have('setpriv') && spawnSync(prefix[0], [...prefix.slice(1), process.execPath, BIN, '--version']).status === 0 ? prefix : undefined;
 })();
 
-describe('errors mid-walk: the serial walk\'s message and exit code', { concurrency: 2 }, () => {
+describe("errors mid-walk: the serial walk's message and exit code", { concurrency: 2 }, () => {
   test('directories too deep to open (ENAMETOOLONG) in several subtrees: the first in walk order is named', async () => {
     const d = mk({ 'a.json': '[1]', 'z/b.json': '[2]' });
     // Chains of long names that pass PATH_MAX at different depths, so that the concurrent walk
     // meets them in another order than the serial walk does.
-    const chains = [['p', 250], ['q', 200], ['r', 120], ['s', 230]];
+    const chains = [
+      ['p', 250],
+      ['q', 200],
+      ['r', 120],
+      ['s', 230],
+    ];
     try {
       for (const [top, len] of chains) {
         const seg = top.repeat(len);
-        const r = spawnSync('sh', ['-c', `cd "$1" && mkdir ${top} && cd ${top} && while mkdir ${seg} 2>/dev/null && cd ${seg}; do echo 1 > f.json; done; true`, 'sh', d]);
+        const r = spawnSync('sh', [
+          '-c',
+          `cd "$1" && mkdir ${top} && cd ${top} && while mkdir ${seg} 2>/dev/null && cd ${seg}; do echo 1 > f.json; done; true`,
+          'sh',
+          d,
+        ]);
         assert.equal(r.status, 0, String(r.stderr));
       }
       for (const conc of ['1', '4']) {
@@ -139,22 +153,26 @@ describe('errors mid-walk: the serial walk\'s message and exit code', { concurre
     }
   });
 
-  test('a subdirectory that cannot be listed (EACCES, as a non-root user)', { skip: asNobody === undefined && 'cannot run as an unprivileged user (no setpriv)' }, async () => {
-    const d = mk({ 'a.json': '[1]', 'x/b.json': '[2]', 'y/c.json': '[3]', 'y/locked/d.json': '[4]' });
-    for (const p of ['', 'x', 'y']) fs.chmodSync(path.join(d, p), 0o755);
-    fs.chmodSync(path.join(d, 'y/locked'), 0o000);
-    try {
-      const runs = [];
-      for (const mode of ['sync', 'async']) {
-        const r = await run([d, '-q'], { prefix: asNobody, env: { AGGREGATE_WALK_MODE: mode } });
-        runs.push({ code: r.code, stdout: r.stdout.toString(), stderr: r.stderr });
+  test(
+    'a subdirectory that cannot be listed (EACCES, as a non-root user)',
+    { skip: asNobody === undefined && 'cannot run as an unprivileged user (no setpriv)' },
+    async () => {
+      const d = mk({ 'a.json': '[1]', 'x/b.json': '[2]', 'y/c.json': '[3]', 'y/locked/d.json': '[4]' });
+      for (const p of ['', 'x', 'y']) fs.chmodSync(path.join(d, p), 0o755);
+      fs.chmodSync(path.join(d, 'y/locked'), 0o000);
+      try {
+        const runs = [];
+        for (const mode of ['sync', 'async']) {
+          const r = await run([d, '-q'], { prefix: asNobody, env: { AGGREGATE_WALK_MODE: mode } });
+          runs.push({ code: r.code, stdout: r.stdout.toString(), stderr: r.stderr });
+        }
+        assert.equal(runs[0].code, 1, runs[0].stderr);
+        assert.match(runs[0].stderr, /permission denied/);
+        assert.ok(runs[0].stderr.includes(path.join(d, 'y/locked')), runs[0].stderr);
+        assert.deepEqual(runs[1], runs[0]);
+      } finally {
+        fs.chmodSync(path.join(d, 'y/locked'), 0o755);
       }
-      assert.equal(runs[0].code, 1, runs[0].stderr);
-      assert.match(runs[0].stderr, /permission denied/);
-      assert.ok(runs[0].stderr.includes(path.join(d, 'y/locked')), runs[0].stderr);
-      assert.deepEqual(runs[1], runs[0]);
-    } finally {
-      fs.chmodSync(path.join(d, 'y/locked'), 0o755);
-    }
-  });
+    },
+  );
 });

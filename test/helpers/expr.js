@@ -33,7 +33,7 @@ export function tokenize(src) {
         if (d === c) break;
         if (d === '\\') {
           const e = src[++j];
-          const map = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'", '0': '\0' };
+          const map = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'", 0: '\0' };
           if (e === 'u') {
             v += String.fromCharCode(parseInt(src.slice(j + 1, j + 5), 16));
             j += 4;
@@ -325,18 +325,28 @@ function run(node, env) {
           if (typeof a === 'string' && typeof b === 'string') return a + b;
         // falls through: numbers only from here
         default: {
-          const comparable = (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string' && ['<', '>', '<=', '>='].includes(node.op));
+          const comparable =
+            (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string' && ['<', '>', '<=', '>='].includes(node.op));
           if (!comparable) throw new TypeError(`invalid operation: ${typeOf(a)} ${node.op} ${typeOf(b)}`);
           switch (node.op) {
-            case '<': return a < b;
-            case '>': return a > b;
-            case '<=': return a <= b;
-            case '>=': return a >= b;
-            case '+': return a + b;
-            case '-': return a - b;
-            case '*': return a * b;
-            case '/': return a / b;
-            case '%': return a % b;
+            case '<':
+              return a < b;
+            case '>':
+              return a > b;
+            case '<=':
+              return a <= b;
+            case '>=':
+              return a >= b;
+            case '+':
+              return a + b;
+            case '-':
+              return a - b;
+            case '*':
+              return a * b;
+            case '/':
+              return a / b;
+            case '%':
+              return a % b;
           }
         }
       }

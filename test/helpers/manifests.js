@@ -148,7 +148,8 @@ export function fromScript(source, where) {
       if (words[0] === 'aggregate') {
         const argv = [];
         for (let i = 1; i < words.length; i++) {
-          if (/^\d?(>>?|<)&?$/.test(words[i])) i++; // `> file`: drop the redirection and its target
+          if (/^\d?(>>?|<)&?$/.test(words[i]))
+            i++; // `> file`: drop the redirection and its target
           else if (!/^\d?(>>?|<)/.test(words[i])) argv.push(words[i]); // `>file`, `2>&1`
         }
         found.push({ argv, where });
@@ -234,7 +235,8 @@ export function restrictedProblems(file, doc) {
   const problems = [];
   const spec = specOf(doc);
   for (const v of spec.volumes ?? []) {
-    for (const type of Object.keys(v)) if (!VOLUME_META.has(type) && !RESTRICTED_VOLUME_TYPES.has(type)) problems.push(`${file}: volume ${v.name}: type ${type} is not allowed`);
+    for (const type of Object.keys(v))
+      if (!VOLUME_META.has(type) && !RESTRICTED_VOLUME_TYPES.has(type)) problems.push(`${file}: volume ${v.name}: type ${type} is not allowed`);
   }
   for (const t of templatesOf(doc)) {
     if (!isPodTemplate(t)) continue;
@@ -244,7 +246,8 @@ export function restrictedProblems(file, doc) {
     if (pod.runAsNonRoot !== true) problems.push(`${ctx}: pod securityContext.runAsNonRoot must be true`);
     if (pod.runAsUser === 0) problems.push(`${ctx}: pod runAsUser 0`);
     for (const v of t.volumes ?? []) {
-      for (const type of Object.keys(v)) if (!VOLUME_META.has(type) && !RESTRICTED_VOLUME_TYPES.has(type)) problems.push(`${ctx}: volume ${v.name}: type ${type} is not allowed`);
+      for (const type of Object.keys(v))
+        if (!VOLUME_META.has(type) && !RESTRICTED_VOLUME_TYPES.has(type)) problems.push(`${ctx}: volume ${v.name}: type ${type} is not allowed`);
     }
     for (const { role, c } of containersOf(t)) {
       const sc = c.securityContext ?? {};
@@ -255,7 +258,8 @@ export function restrictedProblems(file, doc) {
       if (sc.privileged === true) problems.push(`${where}: privileged`);
       if (sc.runAsNonRoot === false || sc.runAsUser === 0) problems.push(`${where}: runs as root`);
       const seccomp = sc.seccompProfile?.type ?? pod.seccompProfile?.type;
-      if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') problems.push(`${where}: seccompProfile.type must be RuntimeDefault or Localhost (pod or container)`);
+      if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost')
+        problems.push(`${where}: seccompProfile.type must be RuntimeDefault or Localhost (pod or container)`);
     }
   }
   return problems;
@@ -332,7 +336,9 @@ export function collectKeyProblems(file, doc) {
   for (const t of templatesOf(doc)) {
     if (invocations(t).length === 0) continue;
     for (const a of t.outputs?.artifacts ?? []) {
-      for (const loc of LOCATIONS) if (a[loc]) problems.push(`${file} template ${t.name}: output artifact ${a.name} sets ${loc} (${JSON.stringify(a[loc])}); let the artifact repository key it`);
+      for (const loc of LOCATIONS)
+        if (a[loc])
+          problems.push(`${file} template ${t.name}: output artifact ${a.name} sets ${loc} (${JSON.stringify(a[loc])}); let the artifact repository key it`);
     }
   }
   return problems;
@@ -353,7 +359,8 @@ export function storageClassProblems(file, doc) {
     }
     const p = params.get(m[1]);
     if (!p) problems.push(`${ctx}: parameter ${m[1]} is not declared in spec.arguments`);
-    else if (p.value !== undefined || p.default !== undefined) problems.push(`${ctx}: parameter ${m[1]} must be required (no value), so a cluster's RWO default is never used by accident`);
+    else if (p.value !== undefined || p.default !== undefined)
+      problems.push(`${ctx}: parameter ${m[1]} must be required (no value), so a cluster's RWO default is never used by accident`);
   }
   return problems;
 }
@@ -364,15 +371,20 @@ export function gcProblems(file, doc) {
   const spec = specOf(doc);
   if (doc.kind !== 'Workflow' && doc.kind !== 'CronWorkflow') return problems;
   if ((spec.volumeClaimTemplates ?? []).length > 0) {
-    if (spec.volumeClaimGC?.strategy !== 'OnWorkflowSuccess') problems.push(`${file}: volumeClaimGC.strategy must be OnWorkflowSuccess (got ${spec.volumeClaimGC?.strategy}): a failed workflow keeps its fragments for argo retry`);
+    if (spec.volumeClaimGC?.strategy !== 'OnWorkflowSuccess')
+      problems.push(
+        `${file}: volumeClaimGC.strategy must be OnWorkflowSuccess (got ${spec.volumeClaimGC?.strategy}): a failed workflow keeps its fragments for argo retry`,
+      );
   }
   const ttl = spec.ttlStrategy ?? {};
-  if (ttl.secondsAfterFailure === undefined && ttl.secondsAfterCompletion === undefined) problems.push(`${file}: ttlStrategy must bound how long a failed workflow (and its volume) stays`);
+  if (ttl.secondsAfterFailure === undefined && ttl.secondsAfterCompletion === undefined)
+    problems.push(`${file}: ttlStrategy must bound how long a failed workflow (and its volume) stays`);
   if (!spec.podGC?.strategy) problems.push(`${file}: podGC.strategy must be set`);
   const uploadsFragments = templatesOf(doc).some((t) => invocations(t).length === 0 && (t.outputs?.artifacts ?? []).some((a) => LOCATIONS.some((l) => a[l])));
   if (uploadsFragments) {
     const strategy = spec.artifactGC?.strategy;
-    if (strategy !== 'OnWorkflowDeletion' && strategy !== 'OnWorkflowCompletion') problems.push(`${file}: uploads fragments under explicit keys but has no artifactGC (got ${strategy})`);
+    if (strategy !== 'OnWorkflowDeletion' && strategy !== 'OnWorkflowCompletion')
+      problems.push(`${file}: uploads fragments under explicit keys but has no artifactGC (got ${strategy})`);
   }
   return problems;
 }
@@ -382,7 +394,8 @@ export function fsGroupProblems(file, doc) {
   const problems = [];
   const spec = specOf(doc);
   const check = (sc, where) => {
-    if (sc?.fsGroup !== undefined && sc.fsGroupChangePolicy !== 'OnRootMismatch') problems.push(`${file}${where}: fsGroup without fsGroupChangePolicy: OnRootMismatch`);
+    if (sc?.fsGroup !== undefined && sc.fsGroupChangePolicy !== 'OnRootMismatch')
+      problems.push(`${file}${where}: fsGroup without fsGroupChangePolicy: OnRootMismatch`);
   };
   check(spec.securityContext, '');
   for (const t of templatesOf(doc)) check(t.securityContext, ` template ${t.name}`);
@@ -402,14 +415,22 @@ export function expectProblems(file, doc, resolveTemplateRef) {
     // A parameter without a non-empty default is the caller's to pass: keep it as its tag.
     const open = new Map((t.inputs?.parameters ?? []).filter((p) => !(p.value ?? p.default)).map((p) => [p.name, `{{inputs.parameters.${p.name}}}`]));
     const own = scopeFor(t, open, doc);
-    for (const { argv } of invocations(t)) checkOne(argv.map((a) => resolve(a, own)), `${file} template ${t.name}`);
+    for (const { argv } of invocations(t))
+      checkOne(
+        argv.map((a) => resolve(a, own)),
+        `${file} template ${t.name}`,
+      );
     for (const step of callsOf(t)) {
       if (!step.templateRef) continue;
       const target = resolveTemplateRef(step.templateRef);
       if (!target) continue;
       const passed = new Map((step.arguments?.parameters ?? []).map((p) => [p.name, String(p.value)]));
       const scope = scopeFor(target, passed, doc);
-      for (const { argv } of invocations(target)) checkOne(argv.map((a) => resolve(a, scope)), `${file} ${t.name}/${step.name}`);
+      for (const { argv } of invocations(target))
+        checkOne(
+          argv.map((a) => resolve(a, scope)),
+          `${file} ${t.name}/${step.name}`,
+        );
     }
   }
   return problems;
@@ -454,12 +475,15 @@ export function archiveInputProblems(file, doc) {
         const consumer = byName.get(step.template);
         const input = (consumer?.inputs?.artifacts ?? []).find((a) => a.name === arg.name);
         if ((isArchive(out?.path) || isArchive(input?.path)) && JSON.stringify(input?.archive) !== JSON.stringify({ none: {} })) {
-          problems.push(`${file} ${t.name}/${step.name}: input artifact ${arg.name} receives ${out?.path ?? 'an archive'}; without archive: none Argo unpacks it`);
+          problems.push(
+            `${file} ${t.name}/${step.name}: input artifact ${arg.name} receives ${out?.path ?? 'an archive'}; without archive: none Argo unpacks it`,
+          );
         }
       }
     }
     for (const a of t.inputs?.artifacts ?? []) {
-      if (isArchive(a.path) && JSON.stringify(a.archive) !== JSON.stringify({ none: {} })) problems.push(`${file} template ${t.name}: input artifact ${a.name} (${a.path}) needs archive: none`);
+      if (isArchive(a.path) && JSON.stringify(a.archive) !== JSON.stringify({ none: {} }))
+        problems.push(`${file} template ${t.name}: input artifact ${a.name} (${a.path}) needs archive: none`);
     }
   }
   return problems;
@@ -479,7 +503,10 @@ export function setupProblems(file, doc, resolveTemplateRef) {
   const first = entry?.steps?.[0] ?? (entry?.dag?.tasks ?? []).filter((task) => !task.dependencies && !task.depends);
   // One step, not a fan-out (writers creating the directory race each other and the collect).
   const single = (s) => !s.withItems && !s.withParam && !s.withSequence;
-  const setups = (first ?? []).filter(single).map((s) => byName.get(s.template)).filter((t) => t?.script?.source && /\bmkdir\b/.test(t.script.source));
+  const setups = (first ?? [])
+    .filter(single)
+    .map((s) => byName.get(s.template))
+    .filter((t) => t?.script?.source && /\bmkdir\b/.test(t.script.source));
   const created = (volume, rel) =>
     setups.some((t) =>
       (t.script.volumeMounts ?? []).some((m) => m.name === volume && !m.subPath && t.script.source.includes(`${m.mountPath.replace(/\/+$/, '')}/${rel}`)),
@@ -535,7 +562,8 @@ export function serviceAccountRefs(doc) {
   for (const t of templatesOf(doc)) {
     add(t.serviceAccountName, `template ${t.name} serviceAccountName`);
     add(t.executor?.serviceAccountName, `template ${t.name} executor.serviceAccountName`);
-    for (const a of [...(t.outputs?.artifacts ?? []), ...(t.inputs?.artifacts ?? [])]) add(a.artifactGC?.serviceAccountName, `template ${t.name} artifact ${a.name} artifactGC.serviceAccountName`);
+    for (const a of [...(t.outputs?.artifacts ?? []), ...(t.inputs?.artifacts ?? [])])
+      add(a.artifactGC?.serviceAccountName, `template ${t.name} artifact ${a.name} artifactGC.serviceAccountName`);
   }
   if (doc.kind === 'RoleBinding' || doc.kind === 'ClusterRoleBinding') {
     for (const s of doc.subjects ?? []) if (s.kind === 'ServiceAccount') add(s.name, `${doc.kind} ${doc.metadata?.name} subject`);
@@ -555,7 +583,8 @@ export function serviceAccountProblems(file, doc) {
   if (!spec.serviceAccountName) problems.push(`${file}: spec.serviceAccountName is not set (the default account has no workflowtaskresults rights)`);
   if (spec.artifactGC && spec.artifactGC.strategy !== 'Never') {
     if (!spec.artifactGC.serviceAccountName) problems.push(`${file}: artifactGC has no serviceAccountName`);
-    if (spec.artifactGC.forceFinalizerRemoval !== true) problems.push(`${file}: artifactGC.forceFinalizerRemoval must be true (a failed GC would keep the workflow Terminating)`);
+    if (spec.artifactGC.forceFinalizerRemoval !== true)
+      problems.push(`${file}: artifactGC.forceFinalizerRemoval must be true (a failed GC would keep the workflow Terminating)`);
   }
   return problems;
 }
@@ -599,8 +628,10 @@ export function deadlineProblems(file, doc, deadlines = []) {
       problems.push(`${ctx}: no deadline input parameter`);
       continue;
     }
-    if (!/^\d+$/.test(String(param.default ?? param.value ?? '')) || Number(param.default ?? param.value) < 60) problems.push(`${ctx}: deadline needs a default of at least 60 seconds`);
-    if (t.activeDeadlineSeconds !== '{{inputs.parameters.deadline}}') problems.push(`${ctx}: activeDeadlineSeconds must be {{inputs.parameters.deadline}}, got ${JSON.stringify(t.activeDeadlineSeconds)}`);
+    if (!/^\d+$/.test(String(param.default ?? param.value ?? '')) || Number(param.default ?? param.value) < 60)
+      problems.push(`${ctx}: deadline needs a default of at least 60 seconds`);
+    if (t.activeDeadlineSeconds !== '{{inputs.parameters.deadline}}')
+      problems.push(`${ctx}: activeDeadlineSeconds must be {{inputs.parameters.deadline}}, got ${JSON.stringify(t.activeDeadlineSeconds)}`);
     const rs = t.retryStrategy;
     if (!rs?.backoff?.maxDuration) {
       problems.push(`${ctx}: retryStrategy.backoff.maxDuration is not set`);
@@ -619,7 +650,10 @@ export function deadlineProblems(file, doc, deadlines = []) {
       }
       const least = attempts * Number(d) + waits;
       const most = attempts * (Number(d) + PENDING_SLACK) + waits;
-      if (max < least) problems.push(`${ctx}: deadline ${d}: maxDuration ${max} s < ${attempts} attempts x ${d} s + ${waits} s of backoff (${least} s): the last attempts are cut short`);
+      if (max < least)
+        problems.push(
+          `${ctx}: deadline ${d}: maxDuration ${max} s < ${attempts} attempts x ${d} s + ${waits} s of backoff (${least} s): the last attempts are cut short`,
+        );
       if (max > most) problems.push(`${ctx}: deadline ${d}: maxDuration ${max} s > ${most} s: it no longer bounds the retries`);
     }
   }
@@ -650,7 +684,8 @@ export function observabilityProblems(file, doc) {
       }
       if (!m.help) problems.push(`${ctx}: metric ${name} has no help (Argo refuses to emit it)`);
       const value = m.gauge?.value ?? m.counter?.value ?? '';
-      if (field && value !== `{{=jsonpath(outputs.parameters.stats, '$.${field}')}}`) problems.push(`${ctx}: metric ${name} should read $.${field} from the stats parameter, got ${value}`);
+      if (field && value !== `{{=jsonpath(outputs.parameters.stats, '$.${field}')}}`)
+        problems.push(`${ctx}: metric ${name} should read $.${field} from the stats parameter, got ${value}`);
       if (!field && value !== '{{duration}}') problems.push(`${ctx}: metric ${name} should be {{duration}}, got ${value}`);
     }
   }

@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 const buf = readFileSync(process.argv[2]);
 let eocd = -1;
 for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 65535); i--) {
-  if (buf.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+  if (buf.readUInt32LE(i) === 0x06054b50) {
+    eocd = i;
+    break;
+  }
 }
 if (eocd < 0) throw new Error('not a zip file: no end of central directory record');
 let count = buf.readUInt16LE(eocd + 10);

@@ -95,7 +95,18 @@ test('npm ci builds the clone (prepare); npm pack ships LICENSE, README, dist an
   tarball = path.join(work, packed[0].filename);
   assert.equal(packed[0].filename, `${NAME}-${pkg.version}.tgz`);
   const files = packed[0].files.map((f) => f.path).sort();
-  for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/json/fast-wasm.js', 'bundle/aggregate.cjs', 'bundle/main.cjs', 'bundle/main.cjs.v8cache', 'bundle/aws-sdk.cjs']) {
+  for (const f of [
+    'LICENSE',
+    'README.md',
+    'package.json',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/json/fast-wasm.js',
+    'bundle/aggregate.cjs',
+    'bundle/main.cjs',
+    'bundle/main.cjs.v8cache',
+    'bundle/aws-sdk.cjs',
+  ]) {
     assert.ok(files.includes(f), `${f} is not in the tarball`);
   }
   const stray = files.filter((f) => !/^(LICENSE|README\.md|package\.json|dist\/.*\.(js|cjs|d\.ts)|bundle\/.*)$/.test(f));

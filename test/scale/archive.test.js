@@ -12,28 +12,36 @@ const env = { SOURCE_DATE_EPOCH: '' };
 const sh = (cmd, args) => spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
 
 describe('--mode zip at scale', { concurrency: 2 }, () => {
-  test('250 small files then a 600 MB one: peak RSS under 150 MiB, no warning with -q', { skip: !fs.existsSync('/usr/bin/time') && 'no /usr/bin/time' }, async () => {
-    const src = mk();
-    for (let i = 0; i < 250; i++) fs.writeFileSync(path.join(src, `a-${i}.bin`), `small file ${i}\n`.repeat(20));
-    // Sparse but not all zeros: 8 MiB of varied bytes at the start, then a hole.
-    const fd = fs.openSync(path.join(src, 'z-big.bin'), 'w');
-    const block = Buffer.alloc(1 << 20);
-    for (let i = 0; i < 8; i++) {
-      for (let k = 0; k < block.length; k += 4) block.writeUInt32LE((k * 2654435761 + i) >>> 0, k);
-      fs.writeSync(fd, block);
-    }
-    fs.ftruncateSync(fd, 600e6);
-    fs.closeSync(fd);
-    const out = path.join(mk(), 'o.zip');
-    const r = await run(['--mode', 'zip', src, '-o', out, '-q'], { env, prefix: ['/usr/bin/time', '-f', '%M'], timeout: 300_000 });
-    assert.equal(r.code, 0, r.stderr);
-    const lines = r.stderr.trim().split('\n');
-    const kb = Number(lines.pop());
-    assert.deepEqual(lines, [], 'nothing on stderr but the RSS figure');
-    assert.ok(kb < 150 * 1024, `peak RSS ${kb} KiB`);
-    const py = sh('python3', ['-c', 'import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); l=z.infolist(); print(len(l), l[-1].filename, l[-1].file_size)', out]);
-    assert.equal(py.stdout.trim(), '251 z-big.bin 600000000');
-  });
+  test(
+    '250 small files then a 600 MB one: peak RSS under 150 MiB, no warning with -q',
+    { skip: !fs.existsSync('/usr/bin/time') && 'no /usr/bin/time' },
+    async () => {
+      const src = mk();
+      for (let i = 0; i < 250; i++) fs.writeFileSync(path.join(src, `a-${i}.bin`), `small file ${i}\n`.repeat(20));
+      // Sparse but not all zeros: 8 MiB of varied bytes at the start, then a hole.
+      const fd = fs.openSync(path.join(src, 'z-big.bin'), 'w');
+      const block = Buffer.alloc(1 << 20);
+      for (let i = 0; i < 8; i++) {
+        for (let k = 0; k < block.length; k += 4) block.writeUInt32LE((k * 2654435761 + i) >>> 0, k);
+        fs.writeSync(fd, block);
+      }
+      fs.ftruncateSync(fd, 600e6);
+      fs.closeSync(fd);
+      const out = path.join(mk(), 'o.zip');
+      const r = await run(['--mode', 'zip', src, '-o', out, '-q'], { env, prefix: ['/usr/bin/time', '-f', '%M'], timeout: 300_000 });
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      const kb = Number(lines.pop());
+      assert.deepEqual(lines, [], 'nothing on stderr but the RSS figure');
+      assert.ok(kb < 150 * 1024, `peak RSS ${kb} KiB`);
+      const py = sh('python3', [
+        '-c',
+        'import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); l=z.infolist(); print(len(l), l[-1].filename, l[-1].file_size)',
+        out,
+      ]);
+      assert.equal(py.stdout.trim(), '251 z-big.bin 600000000');
+    },
+  );
 
   test('more than 65535 entries: zip64 end record, every entry readable', async () => {
     const src = mk();

@@ -42,7 +42,7 @@ function tarNames(file) {
   const names = [];
   let pax = null;
   try {
-    for (let off = 0; ; ) {
+    for (let off = 0; ;) {
       fs.readSync(fd, h, 0, 512, off);
       if (h[0] === 0) break;
       const field = (o, n) => h.toString('latin1', o, o + n).replace(/\0.*$/s, '');

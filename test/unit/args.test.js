@@ -15,8 +15,31 @@ test('decimalInteger: every safe integer written plainly reads back, with spaces
 });
 
 test('decimalInteger: a text Number() would read differently is refused, never guessed', () => {
-  const refused = ['', ' ', '08', '00', '010', '+1', '-0', '-1', '1e3', '1E3', '0x10', '0o7', '0b1', '1_000', '1.0', '1.', '.5',
-    'Infinity', 'NaN', '١', '1 2', '9007199254740992', '99999999999999999999'];
+  const refused = [
+    '',
+    ' ',
+    '08',
+    '00',
+    '010',
+    '+1',
+    '-0',
+    '-1',
+    '1e3',
+    '1E3',
+    '0x10',
+    '0o7',
+    '0b1',
+    '1_000',
+    '1.0',
+    '1.',
+    '.5',
+    'Infinity',
+    'NaN',
+    '١',
+    '1 2',
+    '9007199254740992',
+    '99999999999999999999',
+  ];
   for (const text of refused) assert.equal(decimalInteger(text), undefined, JSON.stringify(text));
   // Any other text: accepted only when it is digits without a leading zero, and then it is Number's reading.
   fc.assert(

@@ -14,7 +14,10 @@ function written(rel, keyEnd = rel.length, at = 3) {
   const out = Buffer.alloc(at + keyEnd * 6 + 3, 0xee);
   const end = writeKey(rel, keyEnd, out, at);
   if (end < 0) return null;
-  assert.ok(out.subarray(0, at).every((b) => b === 0xee), 'nothing written before `at`');
+  assert.ok(
+    out.subarray(0, at).every((b) => b === 0xee),
+    'nothing written before `at`',
+  );
   return out.toString('utf8', at, end);
 }
 
@@ -36,7 +39,22 @@ test('keyLength: the path without its last extension; a dot starting the base na
 });
 
 test('keys: plain names copied, others escaped as JSON.stringify does', () => {
-  for (const key of ['part-1', 'q"uote', 'back\\slash', 'tab\there', 'nl\nx', '\u0001', 'del\u007f', 'caf\u00e9', '\u65e5\u672c', 'ls\u2028ps\u2029', '\ud83d\ude00', 'x'.repeat(100), '"'.repeat(70), '\u00e9'.repeat(40)]) {
+  for (const key of [
+    'part-1',
+    'q"uote',
+    'back\\slash',
+    'tab\there',
+    'nl\nx',
+    '\u0001',
+    'del\u007f',
+    'caf\u00e9',
+    '\u65e5\u672c',
+    'ls\u2028ps\u2029',
+    '\ud83d\ude00',
+    'x'.repeat(100),
+    '"'.repeat(70),
+    '\u00e9'.repeat(40),
+  ]) {
     assert.equal(written(Buffer.from(key)), JSON.stringify(key) + ':', JSON.stringify(key));
   }
   assert.equal(written(Buffer.from('a/b.json'), 3), '"a/b":');
@@ -47,7 +65,9 @@ test('property: writeKey equals JSON.stringify of the UTF-8 key, and refuses exa
   const bytes = fc.oneof(
     fc.uint8Array({ maxLength: 90 }),
     fc.string({ unit: 'binary', maxLength: 80 }).map((s) => new Uint8Array(Buffer.from(s))),
-    fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u00e9', '\u2028', '\ud83d\ude00'), maxLength: 80 }).map((s) => new Uint8Array(Buffer.from(s))),
+    fc
+      .string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u00e9', '\u2028', '\ud83d\ude00'), maxLength: 80 })
+      .map((s) => new Uint8Array(Buffer.from(s))),
   );
   fc.assert(
     fc.property(bytes, fc.nat(5), (a, at) => {

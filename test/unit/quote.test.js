@@ -35,7 +35,10 @@ test('a quoted name never holds a control byte, and bash turns it back into the 
   const hasBash = spawnSync('bash', ['-c', 'true']).status === 0;
   // A fixed seed: the same names every run (FC_SEED to try others).
   const seed = Number(process.env.FC_SEED ?? 20261208);
-  const names = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 12 }).filter((b) => !b.includes(0) && !b.includes(0x2f)), { numRuns: 200, seed });
+  const names = fc.sample(
+    fc.uint8Array({ minLength: 1, maxLength: 12 }).filter((b) => !b.includes(0) && !b.includes(0x2f)),
+    { numRuns: 200, seed },
+  );
   // DEL in an otherwise plain ASCII name (the byte path's fast loop), and in a UTF-8 one.
   names.push(Buffer.from("$'\n"), Buffer.from('\x1b]0;title\x07'), Buffer.from('del\x7f.json'), Buffer.from('\x7f'), Buffer.from('ü\x7f'));
   const script = [];
@@ -45,7 +48,9 @@ test('a quoted name never holds a control byte, and bash turns it back into the 
     script.push(`printf '%s' ${q.startsWith("$'") ? q : `'${q.replace(/'/g, `'\\''`)}'`} | od -An -tx1 | tr -d ' \\n'; echo`);
   }
   if (!hasBash) return;
-  const out = spawnSync('bash', ['-c', script.join('\n')], { encoding: 'utf8' }).stdout.trim().split('\n');
+  const out = spawnSync('bash', ['-c', script.join('\n')], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n');
   names.forEach((bytes, i) => assert.equal(out[i], Buffer.from(bytes).toString('hex'), quoteName(Buffer.from(bytes))));
 });
 

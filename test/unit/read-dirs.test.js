@@ -47,7 +47,10 @@ test('a directory of many files is opened once, and its files through its descri
   const rels = ['a.json', 'b.json', 'sub/c.json', 'sub/d.json', 'sub/e.json'];
   const { entries, root } = listed(rels);
   const { read, dirOpens, fileOpens } = readAll(entries, root);
-  assert.deepEqual(read, rels.map((r) => JSON.stringify(r)));
+  assert.deepEqual(
+    read,
+    rels.map((r) => JSON.stringify(r)),
+  );
   assert.equal(dirOpens.length, 2, dirOpens.join('\n'));
   for (const p of fileOpens) assert.match(p, /^\/proc\/(\d+|self)\/fd\/\d+\/[a-e]\.json$/);
 });
@@ -57,9 +60,15 @@ test('a directory holding one listed file is not opened: the file is opened by i
   const rels = ['d1/a.json', 'd2/a.json', 'd3/a.json', 'top.json'];
   const { entries, root } = listed(rels);
   const { read, dirOpens, fileOpens } = readAll(entries, root);
-  assert.deepEqual(read, rels.map((r) => JSON.stringify(r)));
+  assert.deepEqual(
+    read,
+    rels.map((r) => JSON.stringify(r)),
+  );
   assert.deepEqual(dirOpens, []);
-  assert.deepEqual(fileOpens, entries.map((e) => e.abs.toString()));
+  assert.deepEqual(
+    fileOpens,
+    entries.map((e) => e.abs.toString()),
+  );
 });
 
 test('the directories held are the most recently used: one used between others stays open', () => {
@@ -68,7 +77,10 @@ test('the directories held are the most recently used: one used between others s
   for (let k = 1; k <= 6; k++) rels.push(`t${k}a.json`, `t${k}b.json`, `d${k}/x.json`, `d${k}/y.json`);
   const { entries, root } = listed(rels);
   const { read, dirOpens } = readAll(entries, root);
-  assert.deepEqual(read, rels.map((r) => JSON.stringify(r)));
+  assert.deepEqual(
+    read,
+    rels.map((r) => JSON.stringify(r)),
+  );
   const top = dirOpens.filter((p) => !/\/d\d$/.test(p));
   assert.equal(top.length, 1, `the top directory was opened ${top.length} times`);
   assert.equal(dirOpens.length, 7);

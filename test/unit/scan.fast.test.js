@@ -69,7 +69,22 @@ test('invalid escapes and truncated \\u escapes inside arrays, split at every po
 });
 
 test('invalid UTF-8 inside a long plain run, at every offset, points at the offending byte', () => {
-  const bads = [[0xff], [0xc0, 0x80], [0x80], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe0, 0x9f, 0xbf], [0xf0, 0x8f, 0xbf, 0xbf], [0xc2], [0xf0, 0x90, 0x80, 0x41], [0xf3, 0x41], [0xe2, 0x41, 0x80], [0xe2, 0x82, 0x41], [0xf1, 0x80, 0x41, 0x80]];
+  const bads = [
+    [0xff],
+    [0xc0, 0x80],
+    [0x80],
+    [0xe2, 0x82],
+    [0xed, 0xa0, 0x80],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0xe0, 0x9f, 0xbf],
+    [0xf0, 0x8f, 0xbf, 0xbf],
+    [0xc2],
+    [0xf0, 0x90, 0x80, 0x41],
+    [0xf3, 0x41],
+    [0xe2, 0x41, 0x80],
+    [0xe2, 0x82, 0x41],
+    [0xf1, 0x80, 0x41, 0x80],
+  ];
   const body = Buffer.alloc(300, 0x61);
   for (const bad of bads) {
     for (let k = 0; k <= body.length - bad.length; k += k < 20 || k > 280 ? 1 : 7) {
@@ -116,7 +131,27 @@ test('numbers, valid and invalid, split at every position', () => {
   const valid = '[-0.12345678901234567e-5,1E+400,0,-0,12,0.5,1e5,-1.2345678901234567E-12,123456789012345678901234567890,0e0]';
   assert.ok(assertEverySplit(Buffer.from(valid)).values);
   assert.ok(assertEverySplit(Buffer.from(`{"a":${valid},"b":[[1],[2.5]]}`)).values);
-  for (const bad of ['[01]', '[1.]', '[-]', '[1e]', '[1.e5]', '[.5]', '[1e+]', '[--1]', '[-01]', '[1.5.2]', '[1e5e5]', '[1x]', '[0x1]', '[+1]', '[1,-]', '{"a":1.}', '[-a]', '[1E-]', '[00]']) {
+  for (const bad of [
+    '[01]',
+    '[1.]',
+    '[-]',
+    '[1e]',
+    '[1.e5]',
+    '[.5]',
+    '[1e+]',
+    '[--1]',
+    '[-01]',
+    '[1.5.2]',
+    '[1e5e5]',
+    '[1x]',
+    '[0x1]',
+    '[+1]',
+    '[1,-]',
+    '{"a":1.}',
+    '[-a]',
+    '[1E-]',
+    '[00]',
+  ]) {
     const want = assertEverySplit(Buffer.from(bad));
     assert.ok(want.error, bad);
   }

@@ -18,11 +18,24 @@ const opts = (numRuns) => ({ numRuns, seed: SEED, endOnFailure: false });
 const ws = fc.array(fc.constantFrom(' ', '\n', '\t', '\r', '  ', '\r\n'), { maxLength: 2 }).map((a) => a.join(''));
 
 const digits = (min, max) => fc.array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max }).map((a) => a.join(''));
-const intPart = fc.oneof(fc.constant('0'), fc.tuple(fc.constantFrom(...'123456789'), digits(0, 25)).map(([a, b]) => a + b));
+const intPart = fc.oneof(
+  fc.constant('0'),
+  fc.tuple(fc.constantFrom(...'123456789'), digits(0, 25)).map(([a, b]) => a + b),
+);
 const numberText = fc
   .tuple(fc.boolean(), intPart, fc.option(digits(1, 25)), fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), digits(1, 4))))
   .map(([neg, i, frac, exp]) => (neg ? '-' : '') + i + (frac === null ? '' : '.' + frac) + (exp === null ? '' : exp.join('')));
-const exoticNumber = fc.constantFrom('12345678901234567890', '-12345678901234567890', '1E400', '-1e-400', '0.1000000000000000055511151231257827', '-0', '0e0', '1e+0', '-0.0E-0');
+const exoticNumber = fc.constantFrom(
+  '12345678901234567890',
+  '-12345678901234567890',
+  '1E400',
+  '-1e-400',
+  '0.1000000000000000055511151231257827',
+  '-0',
+  '0e0',
+  '1e+0',
+  '-0.0E-0',
+);
 
 const numberNode = fc.oneof(numberText, exoticNumber).map((t) => ({ text: t, compact: t, value: JSON.parse(t), scalar: true }));
 const literalNode = fc.constantFrom('true', 'false', 'null').map((t) => ({ text: t, compact: t, value: JSON.parse(t), scalar: true }));
@@ -57,12 +70,10 @@ const jsString = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 8 }),
   fc.string({ unit: fc.constantFrom('a', 'é', '€', '\u{1F600}', '"', '\\', '/', '\n', '\u0000', '\u001f', '\ud800', '\udfff', '\u2028'), maxLength: 10 }),
 );
-const stringNode = fc
-  .tuple(jsString, fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 5 }))
-  .map(([s, ch]) => {
-    const t = encodeString(s, ch);
-    return { text: t, compact: t, value: s, scalar: false };
-  });
+const stringNode = fc.tuple(jsString, fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 5 })).map(([s, ch]) => {
+  const t = encodeString(s, ch);
+  return { text: t, compact: t, value: s, scalar: false };
+});
 
 function objectValue(entries) {
   const o = {};
@@ -71,10 +82,18 @@ function objectValue(entries) {
 }
 
 const { node } = fc.letrec((tie) => ({
-  node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, numberNode, literalNode, stringNode, tie('array'), tie('object'), fc.jsonValue({ maxDepth: 2 }).map((v) => {
-    const t = JSON.stringify(v);
-    return { text: t, compact: t, value: JSON.parse(t), scalar: typeof v === 'number' || typeof v === 'boolean' || v === null };
-  })),
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    numberNode,
+    literalNode,
+    stringNode,
+    tie('array'),
+    tie('object'),
+    fc.jsonValue({ maxDepth: 2 }).map((v) => {
+      const t = JSON.stringify(v);
+      return { text: t, compact: t, value: JSON.parse(t), scalar: typeof v === 'number' || typeof v === 'boolean' || v === null };
+    }),
+  ),
   array: fc.tuple(fc.array(fc.tuple(ws, tie('node'), ws), { maxLength: 5 }), ws).map(([items, inner]) => ({
     text: '[' + (items.length ? items.map(([a, n, b]) => a + n.text + b).join(',') : inner) + ']',
     compact: '[' + items.map(([, n]) => n.compact).join(',') + ']',
@@ -90,20 +109,23 @@ const { node } = fc.letrec((tie) => ({
 }));
 
 /** A fragment: values separated by whitespace (required after a scalar), optional BOM. */
-const fragment = fc
-  .tuple(fc.boolean(), ws, fc.array(fc.tuple(node, ws), { maxLength: 5 }))
-  .map(([bom, lead, items]) => {
-    let text = (bom ? '\ufeff' : '') + lead;
-    items.forEach(([n, sep], i) => {
-      text += n.text;
-      if (i < items.length - 1 && n.scalar && sep === '') sep = ' ';
-      text += sep;
-    });
-    return { buf: Buffer.from(text, 'utf8'), nodes: items.map(([n]) => n) };
+const fragment = fc.tuple(fc.boolean(), ws, fc.array(fc.tuple(node, ws), { maxLength: 5 })).map(([bom, lead, items]) => {
+  let text = (bom ? '\ufeff' : '') + lead;
+  items.forEach(([n, sep], i) => {
+    text += n.text;
+    if (i < items.length - 1 && n.scalar && sep === '') sep = ' ';
+    text += sep;
   });
+  return { buf: Buffer.from(text, 'utf8'), nodes: items.map(([n]) => n) };
+});
 
 const withSplits = (arb) =>
-  arb.chain((f) => fc.tuple(fc.constant(f), fc.uniqueArray(fc.integer({ min: 0, max: f.buf.length }), { maxLength: 6 }).map((a) => a.sort((x, y) => x - y))));
+  arb.chain((f) =>
+    fc.tuple(
+      fc.constant(f),
+      fc.uniqueArray(fc.integer({ min: 0, max: f.buf.length }), { maxLength: 6 }).map((a) => a.sort((x, y) => x - y)),
+    ),
+  );
 
 // ---- properties -----------------------------------------------------------------------------
 
@@ -127,14 +149,21 @@ test('several fragments through one reused scanner give the concatenated sequenc
     fc.property(fc.array(fragment, { minLength: 1, maxLength: 5 }), (frags) => {
       const out = [];
       let cur;
-      const sc = new JsonScanner({ begin: () => (cur = []), bytes: (b, s, e) => cur.push(Buffer.from(b.subarray(s, e))), end: () => out.push(Buffer.concat(cur).toString('utf8')) });
+      const sc = new JsonScanner({
+        begin: () => (cur = []),
+        bytes: (b, s, e) => cur.push(Buffer.from(b.subarray(s, e))),
+        end: () => out.push(Buffer.concat(cur).toString('utf8')),
+      });
       for (const f of frags) {
         sc.reset();
         // no trailing whitespace guaranteed: a fragment ending in a number must not glue to the next
         sc.write(f.buf);
         sc.finish();
       }
-      assert.deepEqual(out, frags.flatMap((f) => f.nodes.map((n) => n.compact)));
+      assert.deepEqual(
+        out,
+        frags.flatMap((f) => f.nodes.map((n) => n.compact)),
+      );
     }),
     opts(300),
   );
@@ -143,7 +172,11 @@ test('several fragments through one reused scanner give the concatenated sequenc
 test('"1" and "2" as separate fragments are two values, not 12', () => {
   const out = [];
   let cur;
-  const sc = new JsonScanner({ begin: () => (cur = []), bytes: (b, s, e) => cur.push(Buffer.from(b.subarray(s, e))), end: () => out.push(Buffer.concat(cur).toString()) });
+  const sc = new JsonScanner({
+    begin: () => (cur = []),
+    bytes: (b, s, e) => cur.push(Buffer.from(b.subarray(s, e))),
+    end: () => out.push(Buffer.concat(cur).toString()),
+  });
   for (const t of ['1', '2', 'true', '-3.5e2']) {
     sc.reset();
     sc.write(Buffer.from(t));
@@ -153,9 +186,17 @@ test('"1" and "2" as separate fragments are two values, not 12', () => {
 });
 
 const mutation = fc.oneof(
-  fc.record({ op: fc.constant('insert'), at: fc.nat(), byte: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(...Buffer.from(' ,:[]{}"\\-+.eE0019tfn\n'))) }),
+  fc.record({
+    op: fc.constant('insert'),
+    at: fc.nat(),
+    byte: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(...Buffer.from(' ,:[]{}"\\-+.eE0019tfn\n'))),
+  }),
   fc.record({ op: fc.constant('delete'), at: fc.nat() }),
-  fc.record({ op: fc.constant('replace'), at: fc.nat(), byte: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(...Buffer.from(' ,:[]{}"\\-+.eE0019tfn\n'))) }),
+  fc.record({
+    op: fc.constant('replace'),
+    at: fc.nat(),
+    byte: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(...Buffer.from(' ,:[]{}"\\-+.eE0019tfn\n'))),
+  }),
 );
 function mutate(buf, muts) {
   let b = Buffer.from(buf);
@@ -186,7 +227,10 @@ test('random byte mutations: accepted exactly when the reference accepts, same v
       if (ref.ok) {
         accepted++;
         assert.ok(!r.error, `reference accepts ${JSON.stringify(buf.toString('latin1'))}, scanner says ${r.error?.message}`);
-        assert.deepEqual(r.values.map((v) => JSON.parse(v.toString('utf8'))), ref.values.map((v) => v.value));
+        assert.deepEqual(
+          r.values.map((v) => JSON.parse(v.toString('utf8'))),
+          ref.values.map((v) => v.value),
+        );
         for (const v of r.values) assert.doesNotMatch(v.toString('utf8').replace(/"(?:[^"\\]|\\.)*"/g, '""'), /[ \t\r\n]/);
       } else {
         rejected++;
@@ -229,7 +273,10 @@ test('differential: stream-json agrees on the values of generated fragments', ()
   fc.assert(
     fc.property(withSplits(fragment), ([f, splits]) => {
       const text = f.buf.toString('utf8').replace(/^\ufeff/, '');
-      const theirs = streamJson(text, splits.filter((s) => s <= text.length));
+      const theirs = streamJson(
+        text,
+        splits.filter((s) => s <= text.length),
+      );
       const ours = scanBytes(f.buf).values.map((v) => JSON.parse(v.toString('utf8')));
       assert.deepEqual(ours, theirs);
     }),
@@ -270,7 +317,9 @@ test('differential: on mutated valid-UTF-8 inputs, stream-json and the scanner a
 
 test('whitespace-heavy documents of 64 KiB and more (chunks the WebAssembly kernel takes): exact compact text and values, against JSON.parse', () => {
   // Runs of spaces, tabs, LF and CRLF, long ones too, between every token of generated nodes.
-  const heavy = fc.array(fc.constantFrom(' ', '  ', '\t', '\n', '\r\n', '\r\n    ', '\n\t\t', ' '.repeat(20), '\r\n'.repeat(9)), { maxLength: 3 }).map((a) => a.join(''));
+  const heavy = fc
+    .array(fc.constantFrom(' ', '  ', '\t', '\n', '\r\n', '\r\n    ', '\n\t\t', ' '.repeat(20), '\r\n'.repeat(9)), { maxLength: 3 })
+    .map((a) => a.join(''));
   const item = fc.tuple(heavy, node, heavy);
   fc.assert(
     fc.property(fc.array(item, { minLength: 1, maxLength: 12 }), fc.integer(), ([...items], seed) => {

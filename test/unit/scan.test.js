@@ -13,7 +13,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 // Vendored in the repository (test/fixtures/README.md has its origin and license). A missing
 // corpus fails these tests: a skipped conformance suite would look like a passing one.
 const CORPUS = path.resolve(here, '../fixtures/JSONTestSuite/test_parsing');
-const files = fs.readdirSync(CORPUS).filter((f) => f.endsWith('.json')).sort();
+const files = fs
+  .readdirSync(CORPUS)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const read = (f) => fs.readFileSync(path.join(CORPUS, f));
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const decode = (buf) => {
@@ -66,7 +69,10 @@ describe('JSONTestSuite corpus', () => {
     test(`n_ exception ${f} is a valid sequence of ${expected.length} value(s)`, () => {
       const r = scanBytes(read(f));
       assert.ok(!r.error, `${f}: ${r.error?.message}`);
-      assert.deepEqual(r.values.map((v) => JSON.parse(v.toString('utf8'))), expected);
+      assert.deepEqual(
+        r.values.map((v) => JSON.parse(v.toString('utf8'))),
+        expected,
+      );
     });
   }
 
@@ -95,12 +101,20 @@ describe('JSONTestSuite corpus', () => {
         seen.surrogateEscapes++;
         assert.ok(!r.error, `${f}: ${r.error?.message}`);
         assert.ok(/\\u[dD][89a-fA-F]/.test(text), `${f}: expected a surrogate escape in the file`);
-        assert.deepEqual(r.values.map((v) => JSON.parse(v.toString('utf8'))), [JSON.parse(text)], f);
+        assert.deepEqual(
+          r.values.map((v) => JSON.parse(v.toString('utf8'))),
+          [JSON.parse(text)],
+          f,
+        );
         assert.ok(r.values[0].equals(compact(buf)), f);
       } else {
         // Remaining: 500 nested arrays, BOM + empty object: accepted like JSON.parse does.
         assert.ok(!r.error, `${f}: ${r.error?.message}`);
-        assert.deepEqual(r.values.map((v) => JSON.parse(v.toString('utf8'))), [JSON.parse(text)], f);
+        assert.deepEqual(
+          r.values.map((v) => JSON.parse(v.toString('utf8'))),
+          [JSON.parse(text)],
+          f,
+        );
       }
     }
     assert.ok(seen.numbers >= 10 && seen.surrogateEscapes >= 8 && seen.badEncoding >= 12, JSON.stringify(seen));
@@ -115,7 +129,8 @@ describe('JSONTestSuite corpus', () => {
       'i_string_iso_latin_1.json',
       'i_string_UTF-16LE_with_BOM.json',
       'i_string_utf16BE_no_BOM.json',
-    ]) assert.equal(accepted(f), false, f);
+    ])
+      assert.equal(accepted(f), false, f);
     for (const f of ['i_string_invalid_lonely_surrogate.json', 'i_string_lone_second_surrogate.json', 'i_object_key_lone_2nd_surrogate.json'])
       assert.equal(accepted(f), true, f);
     assert.equal(scanBytes(read('i_number_too_big_pos_int.json')).values[0].toString(), '[100000000000000000000]');
@@ -138,7 +153,11 @@ describe('JSONTestSuite corpus', () => {
   test('a reused scanner (reset between fragments) gives the same outcome as a fresh one', () => {
     let values = [];
     let cur;
-    const sc = new JsonScanner({ begin: () => (cur = []), bytes: (b, s, e) => cur.push(Buffer.from(b.subarray(s, e))), end: () => values.push(Buffer.concat(cur)) });
+    const sc = new JsonScanner({
+      begin: () => (cur = []),
+      bytes: (b, s, e) => cur.push(Buffer.from(b.subarray(s, e))),
+      end: () => values.push(Buffer.concat(cur)),
+    });
     let prev;
     for (const f of files) {
       const buf = read(f);

@@ -25,7 +25,10 @@ async function both(dir, args) {
 
 test('multi-MiB fragments: byte-identical output with and without the kernel', async () => {
   const dir = tmpdir();
-  for (const [name, buf] of [['compact', compact], ['pretty', pretty]]) {
+  for (const [name, buf] of [
+    ['compact', compact],
+    ['pretty', pretty],
+  ]) {
     fs.writeFileSync(path.join(dir, 'part-1.json'), buf);
     for (const args of [[], ['--flatten'], ['--flatten', '--format', 'ndjson']]) {
       const { wasm, js } = await both(dir, args);

@@ -118,7 +118,10 @@ test('the kernel is available here (Node with WebAssembly SIMD) and serves big c
 });
 
 test('JSONTestSuite: every file, whole, cut at every position (up to 2 KiB) or at random ones', () => {
-  const files = fs.readdirSync(CORPUS).filter((f) => f.endsWith('.json')).sort();
+  const files = fs
+    .readdirSync(CORPUS)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   assert.ok(files.length >= 300, `${files.length} corpus files`);
   const rand = rng(13);
   let calls = 0;
@@ -142,7 +145,10 @@ const digits = (min, max) => fc.string({ unit: fc.constantFrom(...'0123456789'),
 const numberText = fc
   .tuple(
     fc.boolean(),
-    fc.oneof(fc.constant('0'), fc.tuple(fc.constantFrom(...'123456789'), digits(0, 40)).map(([a, b]) => a + b)),
+    fc.oneof(
+      fc.constant('0'),
+      fc.tuple(fc.constantFrom(...'123456789'), digits(0, 40)).map(([a, b]) => a + b),
+    ),
     fc.option(digits(1, 40)),
     fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), digits(1, 20))),
   )
@@ -151,7 +157,23 @@ const plainRun = (max) => fc.string({ unit: fc.constantFrom('a', 'b', ' ', '~', 
 // Texts are built as latin1 strings of bytes (Buffer.from(text, 'latin1') gives the fragment), so
 // that strings can hold UTF-8 (`utf8`) and invalid UTF-8 alike.
 const utf8 = (s) => Buffer.from(s).toString('latin1');
-const INVALID_UTF8 = [[0xff], [0x80], [0xbf], [0xc0, 0x80], [0xc1, 0xbf], [0xc2], [0xe0, 0x9f, 0xbf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xe2, 0x41, 0x80], [0xf0, 0x8f, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xf5, 0x80, 0x80, 0x80], [0xf1, 0x80, 0x41]];
+const INVALID_UTF8 = [
+  [0xff],
+  [0x80],
+  [0xbf],
+  [0xc0, 0x80],
+  [0xc1, 0xbf],
+  [0xc2],
+  [0xe0, 0x9f, 0xbf],
+  [0xe0, 0x80, 0x80],
+  [0xed, 0xa0, 0x80],
+  [0xe2, 0x82],
+  [0xe2, 0x41, 0x80],
+  [0xf0, 0x8f, 0xbf, 0xbf],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xf5, 0x80, 0x80, 0x80],
+  [0xf1, 0x80, 0x41],
+];
 const stringPiece = fc.oneof(
   { weight: 6, arbitrary: plainRun(40) },
   fc.constantFrom('\\"', '\\\\', '\\/', '\\b', '\\f', '\\n', '\\r', '\\t', '\\u00e9', '\\uD83D\\uDE00', '\\uABCD', '\\u0000'),
@@ -241,12 +263,23 @@ test('nesting deeper than the kernel stack (3,072 levels), with errors before an
     const open = '[{"k":'.repeat(depth / 2) + '['.repeat(depth % 2);
     const close = ']'.repeat(depth % 2) + '}]'.repeat(depth / 2);
     const inner = '[1, "x", 2.5e3, {"a": [true, null]}]';
-    for (const text of [`${open}${inner}${close}`, `${open}${inner}${close.slice(0, -3)}`, `${open}${inner},]${close}`, `${open}${inner}${close}}`, `[${open}${inner}${close},\n${open}1${close}]`]) {
+    for (const text of [
+      `${open}${inner}${close}`,
+      `${open}${inner}${close.slice(0, -3)}`,
+      `${open}${inner},]${close}`,
+      `${open}${inner}${close}}`,
+      `[${open}${inner}${close},\n${open}1${close}]`,
+    ]) {
       const buf = Buffer.from(text);
       for (const flatten of [false, true]) {
         assertSame(buf, [], { flatten }, `depth ${depth}`);
         for (const splits of [[open.length], [open.length + 5, buf.length - 1000], randomSplits(buf.length, rng(depth), 6)]) {
-          assertSame(buf, splits.filter((p) => p >= 0 && p <= buf.length).sort((a, b) => a - b), { flatten }, `depth ${depth}`);
+          assertSame(
+            buf,
+            splits.filter((p) => p >= 0 && p <= buf.length).sort((a, b) => a - b),
+            { flatten },
+            `depth ${depth}`,
+          );
         }
       }
     }
@@ -308,7 +341,10 @@ test('a sink that scans another big chunk meanwhile (the kernel is shared) chang
   // The kernel hands its output over in fewer calls, so fewer nested scans ran: same output.
   assert.deepEqual(wasm.calls, js.calls);
   assert.equal(wasm.values, 2);
-  assert.ok(wasm.fromKernel >= 2 && wasm.innerValues >= wasm.fromKernel, `${wasm.fromKernel} calls from the kernel's memory, ${wasm.innerValues} nested values`);
+  assert.ok(
+    wasm.fromKernel >= 2 && wasm.innerValues >= wasm.fromKernel,
+    `${wasm.fromKernel} calls from the kernel's memory, ${wasm.innerValues} nested values`,
+  );
   assert.ok(js.fromKernel === 0 && js.innerValues > 1000, `${js.innerValues} nested values`);
 });
 
@@ -344,7 +380,12 @@ test('whitespace runs of every kind and of lengths around 16 and 32, at every al
 
 test('Python-shaped documents (json.dump defaults, indent=2, CRLF): the paths agree, cut at random places', () => {
   const rand = rng(0x9e7);
-  for (const [indent, eol] of [[0, '\n'], [2, '\n'], [2, '\r\n'], [4, '\r\n']]) {
+  for (const [indent, eol] of [
+    [0, '\n'],
+    [2, '\n'],
+    [2, '\r\n'],
+    [4, '\r\n'],
+  ]) {
     let text = '';
     for (const c of pythonChunks(300_000, 77 + indent, indent, eol)) text += c;
     const buf = Buffer.from(text);

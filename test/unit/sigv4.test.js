@@ -25,11 +25,18 @@ class Sha256 {
 }
 
 /** The SDK's key encoding (lean.ts mirrors it): each segment URI-encoded, !'()* too. */
-const encodeKey = (key) => key.split('/').map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).join('/');
+const encodeKey = (key) =>
+  key
+    .split('/')
+    .map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
 
 async function sdkSign({ credentials, region, path, headers, date }) {
   const signer = new SignatureV4({ credentials, region, service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: true });
-  const signed = await signer.sign({ method: 'GET', protocol: 'https:', hostname: headers.host, path, query: {}, headers: { ...headers } }, { signingDate: date });
+  const signed = await signer.sign(
+    { method: 'GET', protocol: 'https:', hostname: headers.host, path, query: {}, headers: { ...headers } },
+    { signingDate: date },
+  );
   return Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v]));
 }
 

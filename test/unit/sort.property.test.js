@@ -36,7 +36,9 @@ function assertSameOrder(names, label = '') {
 const b = (s) => Buffer.from(s, 'latin1');
 
 // Heavy in digits and '0', separators, bytes >= 0x80 and invalid UTF-8 (a lone 0xff, 0xc3 '(' ...).
-const BYTES = [...'0000123456789', '9', '/', '/', '.', '-', 'a', 'b', 'Z', '~', ' '].map((c) => c.charCodeAt(0)).concat([0x80, 0xc3, 0x28, 0xff, 0xfe, 0x01, 0x2f]);
+const BYTES = [...'0000123456789', '9', '/', '/', '.', '-', 'a', 'b', 'Z', '~', ' ']
+  .map((c) => c.charCodeAt(0))
+  .concat([0x80, 0xc3, 0x28, 0xff, 0xfe, 0x01, 0x2f]);
 const byte = fc.constantFrom(...BYTES);
 const digit = fc.constantFrom(...'0000000123456789'.split('').map((c) => c.charCodeAt(0)));
 const part = fc.oneof(
@@ -47,17 +49,23 @@ const part = fc.oneof(
 );
 const nameArb = fc.array(part, { maxLength: 4 }).map((parts) => Buffer.from(parts.flat()));
 // Names built from a few stems, so that many share long prefixes and differ late (or only in zeros).
-const family = fc.tuple(fc.array(nameArb, { minLength: 1, maxLength: 4 }), fc.array(fc.tuple(fc.nat(), fc.nat(), fc.array(digit, { maxLength: 3 })), { maxLength: 60 })).map(([stems, picks]) =>
-  picks.map(([i, j, zeros]) => Buffer.concat([stems[i % stems.length], Buffer.from(zeros), stems[j % stems.length]])),
-);
+const family = fc
+  .tuple(fc.array(nameArb, { minLength: 1, maxLength: 4 }), fc.array(fc.tuple(fc.nat(), fc.nat(), fc.array(digit, { maxLength: 3 })), { maxLength: 60 }))
+  .map(([stems, picks]) => picks.map(([i, j, zeros]) => Buffer.concat([stems[i % stems.length], Buffer.from(zeros), stems[j % stems.length]])));
 
 describe('sorting the listing without a comparator per pair', () => {
   test('random byte names: the same order as the comparators (natural and byte order)', () => {
-    fc.assert(fc.property(fc.array(nameArb, { maxLength: 80 }), (names) => assertSameOrder(names)), opts(1500));
+    fc.assert(
+      fc.property(fc.array(nameArb, { maxLength: 80 }), (names) => assertSameOrder(names)),
+      opts(1500),
+    );
   });
 
   test('names sharing stems, differing late or only in leading zeros, with duplicates', () => {
-    fc.assert(fc.property(family, (names) => assertSameOrder(names)), opts(1500));
+    fc.assert(
+      fc.property(family, (names) => assertSameOrder(names)),
+      opts(1500),
+    );
   });
 
   test('every chunk width: a name ending exactly where a round ends, before longer ones', () => {
@@ -90,7 +98,18 @@ describe('sorting the listing without a comparator per pair', () => {
       // digits next to non-digits on both sides, and the bytes around '0'..'9'
       ['a/1', 'a-1', 'a.1', 'a1', 'a:1', 'a1.', 'a1/', 'a1-', 'a1:', '1a', '/1', '1/', '9', ':', '/', '.', '-'],
       // long runs: beyond 2^53, beyond 2^64, beyond 255 digits (the length field's second form)
-      ['x9007199254740993', 'x9007199254740992', 'x18446744073709551616', 'x18446744073709551615', 'x' + '9'.repeat(255), 'x' + '1' + '0'.repeat(254), 'x' + '1' + '0'.repeat(255), 'x' + '0'.repeat(300) + '7', 'x' + '9'.repeat(256) + 'a', 'x' + '9'.repeat(256)],
+      [
+        'x9007199254740993',
+        'x9007199254740992',
+        'x18446744073709551616',
+        'x18446744073709551615',
+        'x' + '9'.repeat(255),
+        'x' + '1' + '0'.repeat(254),
+        'x' + '1' + '0'.repeat(255),
+        'x' + '0'.repeat(300) + '7',
+        'x' + '9'.repeat(256) + 'a',
+        'x' + '9'.repeat(256),
+      ],
       // prefixes, '/' inside paths, empty components and an empty name
       ['', 'a', 'a/', 'a//', 'a//b', 'a/b', 'a/b/', 'a/b/c', 'ab', 'a-b', 'a.b', '//', '/', 'a/1/b', 'a/01/b', 'a/1//b'],
       // non-UTF-8 and high bytes, next to digits
@@ -110,7 +129,13 @@ describe('sorting the listing without a comparator per pair', () => {
 
   test('a name with a NUL byte (never from a file system; S3 keys) keeps the comparator order', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.constantFrom(0, 0, 0x30, 0x31, 0x61), { maxLength: 6 }).map((a) => Buffer.from(a)), { maxLength: 30 }), (names) => assertSameOrder(names)),
+      fc.property(
+        fc.array(
+          fc.array(fc.constantFrom(0, 0, 0x30, 0x31, 0x61), { maxLength: 6 }).map((a) => Buffer.from(a)),
+          { maxLength: 30 },
+        ),
+        (names) => assertSameOrder(names),
+      ),
       opts(500),
     );
   });

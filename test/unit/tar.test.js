@@ -199,7 +199,14 @@ describe('entry helpers', () => {
 
   test('a file that shrank after fstat fails the run with an I/O error naming it', () => {
     assert.throws(
-      () => copyExactly(file(Buffer.alloc(5), 10), feed, settings([]), () => {}, () => {}),
+      () =>
+        copyExactly(
+          file(Buffer.alloc(5), 10),
+          feed,
+          settings([]),
+          () => {},
+          () => {},
+        ),
       (e) => e.name === 'IoError' && e.exitCode === 1 && /\/in\/f\.bin: file shrank while being read/.test(e.message),
     );
   });
@@ -207,7 +214,13 @@ describe('entry helpers', () => {
   test('a file that grew is cut at its fstat size, with a warning', () => {
     const warnings = [];
     let written = 0;
-    copyExactly(file(Buffer.alloc(12), 10), feed, settings(warnings), (_chunk, end) => void (written += end), () => {});
+    copyExactly(
+      file(Buffer.alloc(12), 10),
+      feed,
+      settings(warnings),
+      (_chunk, end) => void (written += end),
+      () => {},
+    );
     assert.equal(written, 10);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /f\.bin: file changed as we read it/);
@@ -225,7 +238,11 @@ describe('entry helpers', () => {
     assert.equal(sourceDateEpoch({ SOURCE_DATE_EPOCH: '' }), 0);
     assert.equal(sourceDateEpoch({ SOURCE_DATE_EPOCH: '1700000000' }), 1700000000);
     for (const bad of ['-1', 'abc', '1.5', '1e9']) {
-      assert.throws(() => sourceDateEpoch({ SOURCE_DATE_EPOCH: bad }), (e) => e.exitCode === 2, bad);
+      assert.throws(
+        () => sourceDateEpoch({ SOURCE_DATE_EPOCH: bad }),
+        (e) => e.exitCode === 2,
+        bad,
+      );
     }
   });
 });

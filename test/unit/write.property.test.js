@@ -104,7 +104,10 @@ test('staged and direct writes agree with a chunk cut at every position', () => 
     const buf = Buffer.from(t);
     for (let p = 0; p <= buf.length; p++) {
       for (const mode of [{ format: 'array' }, { format: 'ndjson' }, { flatten: true, format: 'array' }]) {
-        const fragments = [{ buf, splits: [p] }, { buf, splits: p > 0 ? [p - 1, p] : [] }];
+        const fragments = [
+          { buf, splits: [p] },
+          { buf, splits: p > 0 ? [p - 1, p] : [] },
+        ];
         assert.deepEqual(aggregate(fragments, { ...mode, staged: true }), aggregate(fragments, { ...mode, staged: false }), `${t} at ${p}`);
       }
     }

@@ -113,9 +113,18 @@ describe('zip handler: exact sizes', () => {
       })();
     },
   });
-  const file = (rel, data, size, complete) => ({ entry: { rel, abs: `/in/${rel}` }, head: data.subarray(0, complete ? data.length : 1 << 20), size, mode: 0o100644, complete });
+  const file = (rel, data, size, complete) => ({
+    entry: { rel, abs: `/in/${rel}` },
+    head: data.subarray(0, complete ? data.length : 1 << 20),
+    size,
+    mode: 0o100644,
+    complete,
+  });
 
-  for (const [label, size] of [['whole', 1000], ['streamed', 3 << 20]]) {
+  for (const [label, size] of [
+    ['whole', 1000],
+    ['streamed', 3 << 20],
+  ]) {
     for (const level of [0, 6]) {
       test(`${label} entry, level ${level}: shrunk fails; grown is cut at its size with a warning`, async () => {
         const warnings = [];
