@@ -415,8 +415,12 @@ describe('value flags: one value per occurrence, `-` taken as a value', () => {
     const r = await run(['-q', '--key-by', 'path', d]);
     ok(r);
     assert.equal(r.stdout.toString(), '{"part-0":{"i":0},"part-1":{"i":1},"part-2":{"i":2}}\n');
-    // Repeated: the last occurrence wins, as for the other single-value flags.
-    ok(await run(['-q', '--expect', '9', '--expect', '3', d]));
+    // Repeated with another value: refused (which one was meant?); the same value twice is one.
+    const twice = await run(['-q', '--expect', '9', '--expect', '3', d]);
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /--expect/);
+    assert.equal(twice.stdout.length, 0);
+    ok(await run(['-q', '--expect', '3', '--expect', '3', d]));
   });
 
   for (const [flag, re] of [

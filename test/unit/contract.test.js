@@ -53,10 +53,12 @@ test('--stats lists the first STATS_NAMES missing and extra names, and counts al
   assert.equal(s.extra, STATS_NAMES + 2);
 });
 
-test('without an expectation the report lists no names', () => {
+test('without names expected the report names none: null (unknown), not [] (none)', () => {
   const r = checkExpectation({ expect: undefined, expectNames: undefined, maxMissing: undefined }, '/in', matched(files(3)));
-  assert.deepEqual(r, { expected: null, found: 3, missing: 0, extra: 0, missingNames: [], extraNames: [] });
-  assert.deepEqual(contractStats(r), { expected: null, missing: 0, extra: 0, missingFiles: [], extraFiles: [] });
+  assert.deepEqual(r, { expected: null, found: 3, missing: 0, extra: 0, missingNames: null, extraNames: null });
+  assert.deepEqual(contractStats(r), { expected: null, missing: 0, extra: 0, missingFiles: null, extraFiles: null });
+  const counted = checkExpectation({ expect: 2, expectNames: undefined, maxMissing: { count: 1 } }, '/in', matched(files(1)));
+  assert.deepEqual(contractStats(counted), { expected: 2, missing: 1, extra: 0, missingFiles: null, extraFiles: null });
 });
 
 test('--expect takes a count and nothing else', () => {
