@@ -18,7 +18,8 @@
  * coverageAnalysis "off": every mutant runs the module's test files until one fails.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -55,7 +56,11 @@ function runStryker(name, mutate, tests) {
   const file = join(root, `reports/mutation/${name}.config.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
   const start = Date.now();
-  const r = spawnSync(process.execPath, [strykerBin, 'run', file], { cwd: root, stdio: 'inherit' });
+  // A mutant run ends a test file at its first failure (bail-reporter.mjs), before its after()
+  // hooks remove its temporary directories: give the run a TMPDIR of its own and remove it after.
+  const tmp = mkdtempSync(join(tmpdir(), `agg-mutation-${name}-`));
+  const r = spawnSync(process.execPath, [strykerBin, 'run', file], { cwd: root, stdio: 'inherit', env: { ...process.env, TMPDIR: tmp } });
+  rmSync(tmp, { recursive: true, force: true });
   const seconds = Math.round((Date.now() - start) / 1000);
   const timesFile = join(root, 'reports/mutation/times.json');
   let times = {};
