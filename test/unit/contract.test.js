@@ -16,9 +16,12 @@ function matched(names) {
 
 const files = (n, stem = 'part') => Array.from({ length: n }, (_, i) => `${stem}-${i}.json`);
 
-function incomplete(settings, found) {
+const check = (settings, found, leftOut = []) =>
+  checkExpectation({ expect: undefined, expectNames: undefined, maxMissing: undefined, ...settings }, '/in', matched(found), leftOut);
+
+function incomplete(settings, found, leftOut = []) {
   try {
-    checkExpectation({ expect: undefined, expectNames: undefined, maxMissing: undefined, ...settings }, '/in', matched(found));
+    check(settings, found, leftOut);
   } catch (error) {
     assert.equal(error.constructor.name, 'IncompleteInputError');
     return error;
@@ -65,4 +68,76 @@ test('--expect takes a count and nothing else', () => {
   assert.equal(parseExpectCount('7'), 7);
   assert.equal(parseExpectCount(0), 0);
   for (const bad of ['abc', '-1', '', -1, 1.5, undefined]) assert.throws(() => parseExpectCount(bad), /invalid --expect/, String(bad));
+});
+
+// Files matched but left out of the output (a name the zip cannot carry, a file gone during the
+// run), as run.ts passes them: they count as missing, and the message names them instead of a
+// retry hint.
+
+/** A matched file the output will not hold. */
+const left = (name, reason = 'the zip cannot carry this name') => ({ name: Buffer.from(name), reason });
+
+const END = " (exit 4). Check the fan-out's outputs, --pattern/--ignore and the mount.";
+
+test('a file left out counts as missing against --expect N, is named with its reason, and there is no retry hint', () => {
+  const e = incomplete({ expect: 3 }, ['a.json', 'b.json', 'c\u0007.json'], [left('c\u0007.json')]);
+  assert.equal(
+    e.message,
+    `incomplete input under /in: expected 3 files, found 2; 1 missing; 1 matched but left out of the output, counted as missing: $'c\\x07.json' (the zip cannot carry this name). Nothing was written${END}`,
+  );
+  assert.deepEqual(e.report, { expected: 3, missing: 1, extra: 0, missingFiles: null, extraFiles: null });
+  // Tolerated, the report still counts it: found is what the output will hold.
+  const r = check({ expect: 3, maxMissing: { count: 1 } }, ['a.json', 'b.json', 'c.json'], [left('c.json')]);
+  assert.deepEqual(r, { expected: 3, found: 2, missing: 1, extra: 0, missingNames: null, extraNames: null });
+  assert.deepEqual(check({}, ['a.json', 'b.json'], [left('b.json')]), { expected: null, found: 1, missing: 0, extra: 0, missingNames: null, extraNames: null });
+});
+
+test('with names expected, an expected file left out is missing and an unexpected one stays extra', () => {
+  const want = expectedNames(['a.json', 'b.json', 'c.json']);
+  const e = incomplete({ expectNames: want }, ['a.json', 'b.json', 'c.json', 'x.json'], [left('b.json', 'gone'), left('x.json')]);
+  assert.equal(
+    e.message,
+    'incomplete input under /in: expected 3 files, found 2; 1 missing: b.json; 1 unexpected: x.json; ' +
+      `2 matched but left out of the output, counted as missing: b.json (gone), x.json (the zip cannot carry this name). Nothing was written${END}`,
+  );
+  assert.deepEqual(e.report, { expected: 3, missing: 1, extra: 1, missingFiles: [{ path: 'b.json' }], extraFiles: [{ path: 'x.json' }] });
+  const r = check({ expectNames: want, maxMissing: { count: 1 } }, ['a.json', 'b.json', 'c.json'], [left('b.json')]);
+  assert.deepEqual(r, { expected: 3, found: 2, missing: 1, extra: 0, missingNames: [Buffer.from('b.json')], extraNames: [] });
+});
+
+test('the left-out files listed are capped at ten, the rest counted', () => {
+  const names = files(12, 'odd');
+  const ten = incomplete(
+    { expect: 12 },
+    names,
+    names.slice(0, 10).map((n) => left(n, 'r')),
+  );
+  const shown = (k) =>
+    names
+      .slice(0, k)
+      .map((n) => `${n} (r)`)
+      .join(', ');
+  assert.equal(
+    ten.message,
+    `incomplete input under /in: expected 12 files, found 2; 10 missing; 10 matched but left out of the output, counted as missing: ${shown(10)}. Nothing was written${END}`,
+  );
+  const all = incomplete(
+    { expect: 12 },
+    names,
+    names.map((n) => left(n, 'r')),
+  );
+  assert.equal(
+    all.message,
+    `incomplete input under /in: expected 12 files, found 0; 12 missing; 12 matched but left out of the output, counted as missing: ${shown(10)} and 2 more. Nothing was written${END}`,
+  );
+});
+
+test('with nothing left out the message says a retry reads the same input, and lists no names it does not have', () => {
+  const counted = incomplete({ expect: 3 }, files(1));
+  assert.equal(counted.message, `incomplete input under /in: expected 3 files, found 1; 2 missing. Nothing was written; a retry reads the same input${END}`);
+  const named = incomplete({ expectNames: expectedNames(['a.json']) }, ['b.json']);
+  assert.equal(
+    named.message,
+    `incomplete input under /in: expected 1 file, found 1; 1 missing: a.json; 1 unexpected: b.json. Nothing was written; a retry reads the same input${END}`,
+  );
 });
