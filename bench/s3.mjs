@@ -5,7 +5,7 @@
 //
 //   npm run build && node bench/s3.mjs [--runs 3] [--delay 10[,30]] [--only small|medium] [--quick]
 //                                      [--server lite|s3rver] [--before-bin OLD.mjs] [--base-bin OLD.mjs]
-//   node bench/s3.mjs --objects 2000,20000 [--runs 5] [--delay 10] [--aws] [--before-bin OLD]
+//   node bench/s3.mjs --objects 2000,20000 [--runs 5] [--delay 10] [--aws] [--before-bin OLD] [--windows 64,128]
 //
 // --objects N,M: the peers table instead: N and M objects of ~140 B in 100 prefixes, aggregate
 // (its lean GET path, and the SDK's GetObject with AGGREGATE_S3_GET=sdk) against `rclone copy
@@ -58,6 +58,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'agg-s3-bench-'));
 const out = [];
 const only = opt('--only', undefined);
 const objectCounts = opt('--objects', undefined)?.split(',').map(Number);
+const windows = (opt('--windows', '') ?? '').split(',').filter(Boolean).map(Number);
 const profiles = objectCounts
   ? []
   : [
@@ -272,6 +273,16 @@ async function comparePeers(counts, delayMs) {
       'aggregate s3://, SDK GetObject (AGGREGATE_S3_GET=sdk)',
       (n) => ({ cmd: process.execPath, args: [BIN, '-q', `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env: { ...env, AGGREGATE_S3_GET: 'sdk' } }),
     ],
+    // --windows 64,128: aggregate again at these --concurrency values (default 32).
+    ...Object.fromEntries(
+      windows.map((w) => [
+        `c${w}`,
+        [
+          `aggregate s3:// --concurrency ${w}`,
+          (n) => ({ cmd: process.execPath, args: [BIN, '-q', '--concurrency', String(w), `s3://bench/o${n}/`, '-o', path.join(tmp, 'a.json')], env }),
+        ],
+      ]),
+    ),
     ...(beforeBin && {
       before: [
         'aggregate s3:// (--before-bin)',
@@ -304,7 +315,7 @@ async function comparePeers(counts, delayMs) {
             g.status = `FAILED (exit ${m.code}): ${m.stderr.trim().split('\n').pop()}`;
             continue;
           }
-          if (k === 'agg' || k === 'sdk' || k === 'before') {
+          if (k === 'agg' || k === 'sdk' || k === 'before' || /^c\d+$/.test(k)) {
             const values = JSON.parse(fs.readFileSync(path.join(tmp, 'a.json'), 'utf8')).length;
             if (values !== n) g.status = `WRONG: ${values} values`;
           }
