@@ -1066,6 +1066,14 @@ describe('the aggregate WorkflowTemplate, run with its own command line', () => 
     assert.equal(r.code, 0, r.stderr);
   });
 
+  test('an empty max-missing (a caller passing an unset parameter through) means 0, not a usage error', async () => {
+    let r = await runCollect({ expect: '2', 'max-missing': '' }, parts(1, 2));
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.argv.includes('--max-missing=0'), r.argv.join(' '));
+    r = await runCollect({ expect: '3', 'max-missing': '' }, parts(1, 2));
+    assert.equal(r.code, 4, r.stderr);
+  });
+
   test('expect-names as a JSON array or one per line replaces expect, and names the missing file', async () => {
     let r = await runCollect({ 'expect-names': '["part-1.json", "part-2.json", "part-3.json"]' }, parts(1, 2, 3));
     assert.equal(r.code, 0, r.stderr);
