@@ -51,6 +51,7 @@ import {
   serviceAccountProblems,
   deadlineProblems,
   observabilityProblems,
+  metricConsistencyProblems,
   backoffWaits,
   durationSeconds,
   mebibytes,
@@ -479,6 +480,15 @@ describe('production policies, on every manifest', () => {
     assert.deepEqual(each(observabilityProblems), []);
   });
 
+  test('a metric name means one help text, one type and one set of label keys in every manifest and in docs/argo.md (Argo refuses a second help text)', () => {
+    const docSteps = allYamlBlocks(docsText)
+      .flat()
+      .filter((t) => t && t.metrics);
+    assert.ok(docSteps.length > 0, `${ARGO_DOC} shows no template with metrics`);
+    const sources = [...argo.map(({ file, doc }) => ({ file, templates: templatesOf(doc) })), { file: ARGO_DOC, templates: docSteps }];
+    assert.deepEqual(metricConsistencyProblems(sources), []);
+  });
+
   test("docs/argo.md's collect step is valid and passes the same policies", () => {
     const steps = allYamlBlocks(docsText)
       .flat()
@@ -660,6 +670,11 @@ describe('the policy checks can fail', () => {
     c.metrics.prometheus = c.metrics.prometheus.filter((m) => m.name !== 'aggregate_missing');
     c.metrics.prometheus[0].gauge.value = '{{outputs.parameters.stats}}';
     problems = observabilityProblems('x', doc);
+    assert.equal(problems.length, 3, problems.join('\n'));
+    const other = structuredClone(collectOf(load('s3-prefix.yaml')));
+    other.metrics.prometheus[0].help = 'Fragments read';
+    other.metrics.prometheus[1].labels = [{ key: 'workflow-template', value: 'x' }];
+    problems = metricConsistencyProblems([{ file: 'a', templates: [collectOf(load('s3-prefix.yaml'))] }, { file: 'b', templates: [other] }]);
     assert.equal(problems.length, 3, problems.join('\n'));
   });
 

@@ -692,6 +692,37 @@ export function observabilityProblems(file, doc) {
   return problems;
 }
 
+/**
+ * Argo keeps one instrument per custom metric *name*, controller-wide: a second template emitting
+ * the name with another help text is refused ("help for metric ... cannot be changed",
+ * workflow/metrics/metrics_custom.go, v3.6+), as is another type; one metric family should keep one
+ * set of label keys. Names and label keys: letters, digits and `_` (util.go IsValidMetricName).
+ * `sources` is [{ file, templates }]; returns the problems.
+ */
+export function metricConsistencyProblems(sources) {
+  const problems = [];
+  const seen = new Map();
+  const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+  for (const { file, templates } of sources) {
+    for (const t of templates) {
+      for (const m of t.metrics?.prometheus ?? []) {
+        const ctx = `${file} template ${t.name} metric ${m.name}`;
+        if (!NAME.test(m.name ?? '')) problems.push(`${ctx}: invalid metric name`);
+        const keys = (m.labels ?? []).map((l) => l.key);
+        for (const k of keys) if (!NAME.test(k ?? '')) problems.push(`${ctx}: invalid label key ${k}`);
+        const type = ['gauge', 'counter', 'histogram'].filter((k) => m[k]).join('+');
+        const shape = { help: m.help, type, labels: [...keys].sort().join(',') };
+        const first = seen.get(m.name);
+        if (!first) seen.set(m.name, { ctx, shape });
+        else
+          for (const [k, v] of Object.entries(shape))
+            if (v !== first.shape[k]) problems.push(`${ctx}: ${k} ${JSON.stringify(v)} differs from ${first.ctx}'s ${JSON.stringify(first.shape[k])}`);
+      }
+    }
+  }
+  return problems;
+}
+
 /** Kubernetes quantities (Mi, Gi, M, plain bytes) in MiB. */
 export function mebibytes(q) {
   const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|k|M|G)?$/.exec(String(q));
