@@ -56,6 +56,7 @@ import {
   durationSeconds,
   mebibytes,
   COLLECT_METRICS,
+  INCOMPLETE_COUNTER,
 } from './helpers/manifests.js';
 
 const ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), '..');
@@ -1054,7 +1055,10 @@ describe('the aggregate WorkflowTemplate, run with its own command line', () => 
   function metricValues(statsText) {
     const scope = { outputs: { parameters: { stats: statsText } } };
     return Object.fromEntries(
-      collect.metrics.prometheus.filter((m) => m.gauge.value.includes('jsonpath')).map((m) => [m.name, Number(resolve(m.gauge.value, scope))]),
+      collect.metrics.prometheus
+        .map((m) => [m.name, (m.gauge ?? m.counter).value])
+        .filter(([, value]) => value.includes('jsonpath'))
+        .map(([name, value]) => [name, Number(resolve(value, scope))]),
     );
   }
 
@@ -1065,6 +1069,7 @@ describe('the aggregate WorkflowTemplate, run with its own command line', () => 
     assert.deepEqual(JSON.parse(r.result), [{ n: 1 }, { n: 2 }, { n: 3 }]);
     const metrics = metricValues(r.statsText);
     for (const [name, field] of Object.entries(COLLECT_METRICS)) if (field) assert.equal(metrics[name], r.stats[field], name);
+    assert.equal(metrics[INCOMPLETE_COUNTER.name], 0);
     assert.ok(r.argv.includes('--expect=3') && r.argv.includes('--max-missing=0'), r.argv.join(' '));
   });
 
@@ -1073,8 +1078,10 @@ describe('the aggregate WorkflowTemplate, run with its own command line', () => 
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stats.complete, false);
     assert.equal(metricValues(r.statsText).aggregate_missing, 2);
+    assert.equal(metricValues(r.statsText)[INCOMPLETE_COUNTER.name], 1, 'a green incomplete run counts');
     r = await runCollect({ expect: '5', 'max-missing': '1' }, parts(1, 2, 4));
     assert.equal(r.code, 4);
+    assert.equal(metricValues(r.statsText)[INCOMPLETE_COUNTER.name], 0, 'a failed run is visible as failed; it does not count');
     assert.equal(r.result, null, 'nothing written on exit 4');
     assert.match(r.stderr, /incomplete input/);
     r = await runCollect({ expect: '20', 'max-missing': '10%' }, parts(...Array.from({ length: 18 }, (_, i) => i + 1)));

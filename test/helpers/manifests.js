@@ -662,6 +662,14 @@ export function deadlineProblems(file, doc, deadlines = []) {
 
 /** The metrics every collect template emits, by stats field (null: not read from stats). */
 export const COLLECT_METRICS = { aggregate_files: 'files', aggregate_missing: 'missing', aggregate_invalid: 'invalidCount', aggregate_duration_seconds: null };
+/**
+ * The counter an alert can rely on: a gauge keeps only the last value set for its labels, so the
+ * next complete run hides an incomplete one before Prometheus scrapes it; a counter only grows.
+ */
+export const INCOMPLETE_COUNTER = {
+  name: 'aggregate_incomplete_total',
+  value: "{{=jsonpath(outputs.parameters.stats, '$.ok') == true && jsonpath(outputs.parameters.stats, '$.complete') == false ? 1 : 0}}",
+};
 
 /**
  * Collect containers report the CLI's last line as the node message on failure
@@ -688,6 +696,9 @@ export function observabilityProblems(file, doc) {
         problems.push(`${ctx}: metric ${name} should read $.${field} from the stats parameter, got ${value}`);
       if (!field && value !== '{{duration}}') problems.push(`${ctx}: metric ${name} should be {{duration}}, got ${value}`);
     }
+    const counter = metrics.get(INCOMPLETE_COUNTER.name);
+    if (counter?.counter?.value !== INCOMPLETE_COUNTER.value)
+      problems.push(`${ctx}: no counter ${INCOMPLETE_COUNTER.name} of successful runs with complete=false (the alert; a gauge is overwritten by the next run)`);
   }
   return problems;
 }
