@@ -674,11 +674,17 @@ describe('the policy checks can fail', () => {
     assert.equal(problems.length, 3, problems.join('\n'));
     c.metrics.prometheus = c.metrics.prometheus.filter((m) => m.name !== INCOMPLETE_COUNTER.name);
     problems = observabilityProblems('x', doc);
-    assert.ok(problems.some((p) => p.includes(INCOMPLETE_COUNTER.name)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => p.includes(INCOMPLETE_COUNTER.name)),
+      problems.join('\n'),
+    );
     const other = structuredClone(collectOf(load('s3-prefix.yaml')));
     other.metrics.prometheus[0].help = 'Fragments read';
     other.metrics.prometheus[1].labels = [{ key: 'workflow-template', value: 'x' }];
-    problems = metricConsistencyProblems([{ file: 'a', templates: [collectOf(load('s3-prefix.yaml'))] }, { file: 'b', templates: [other] }]);
+    problems = metricConsistencyProblems([
+      { file: 'a', templates: [collectOf(load('s3-prefix.yaml'))] },
+      { file: 'b', templates: [other] },
+    ]);
     assert.equal(problems.length, 3, problems.join('\n'));
   });
 
