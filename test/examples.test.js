@@ -984,6 +984,21 @@ describe('the install base (deploy/), rendered with kubectl kustomize', { skip: 
     const containerSchema = ajv.getSchema(`${schema.$id}#/definitions/io.k8s.api.core.v1.Container`);
     assert.ok(containerSchema({ name: 'executor', image: 'argoexec', ...executor }), JSON.stringify(containerSchema.errors));
   });
+
+  test("the controller component patches a ConfigMap that already names its namespace (Argo's release install.yaml)", () => {
+    const dir = mkTree({
+      'cm.yaml': YAML.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'workflow-controller-configmap', namespace: 'argo' },
+        data: { metricsConfig: 'enabled: true\n' },
+      }),
+    });
+    writeFileSync(join(dir, 'kustomization.yaml'), YAML.stringify({ resources: ['cm.yaml'], components: [relative(dir, join(DEPLOY, 'controller'))] }));
+    const [cm] = kustomize(dir);
+    assert.equal(cm.metadata.namespace, 'argo');
+    assert.equal(YAML.parse(cm.data.executor).securityContext.seccompProfile.type, 'RuntimeDefault');
+  });
 });
 
 describe('the install base, read without kubectl', () => {
