@@ -83,7 +83,10 @@ const VALUE_FLAGS: Record<string, Flag> = {
   'max-missing': { type: 'string', describe: 'With --expect(-names): tolerate N missing files, or P% of the expected count' },
   'max-invalid': { type: 'string', describe: 'With --on-invalid skip: tolerate N invalid fragments, or P% of the files read; past it exit 3' },
   level: { describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' },
-  endpoint: { type: 'string', describe: 's3:// input: URL of an S3-compatible store (MinIO, Ceph); path-style [default: $AWS_ENDPOINT_URL_S3, else $AWS_ENDPOINT_URL]' },
+  endpoint: {
+    type: 'string',
+    describe: 's3:// input: URL of an S3-compatible store (MinIO, Ceph); path-style [default: $AWS_ENDPOINT_URL_S3, else $AWS_ENDPOINT_URL]',
+  },
   timeout: {
     type: 'string',
     describe: 's3:// input: seconds a request may go without progress (connect, answer, next bytes) before it is retried [default: 30]',
