@@ -4,7 +4,7 @@
 // docs/library.md names everything the package exports, and every field of Options and Stats.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -150,6 +150,30 @@ test(`a strict TypeScript consumer compiles against dist/*.d.ts by the name ${PA
     listed: 6,
   });
   assert.equal(readFileSync(join(work, 'result.json'), 'utf8'), '[{"i":1},12345678901234567890,[]]\n');
+});
+
+test(`a CommonJS consumer can require('${PACKAGE}') (Node >= 20.19 loads the ES module), as docs/library.md says`, () => {
+  const cjs = join(work, 'cjs');
+  mkdirSync(join(cjs, 'node_modules'), { recursive: true });
+  symlinkSync(ROOT, join(cjs, 'node_modules', PACKAGE), 'dir');
+  writeFileSync(join(cjs, 'package.json'), JSON.stringify({ private: true })); // no "type": CommonJS
+  writeFileSync(
+    join(cjs, 'consumer.js'),
+    `const { aggregate, exitCodeOf, IncompleteInputError } = require('${PACKAGE}');
+aggregate({ dir: process.argv[2], output: process.argv[3], expect: 3 }).then(
+  (stats) => aggregate({ dir: process.argv[2], expect: 4 }).catch((e) =>
+    console.log(JSON.stringify({ values: stats.values, code: exitCodeOf(e), typed: e instanceof IncompleteInputError })),
+  ),
+);
+`,
+  );
+  const input = writeTree(join(cjs, 'in'), { 'part-1.json': '1', 'part-2.json': '2', 'part-10.json': '10' });
+  const run = spawnSync(process.execPath, [join(cjs, 'consumer.js'), input, join(cjs, 'out.json')], { cwd: cjs, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { values: 3, code: 4, typed: true });
+  assert.doesNotMatch(run.stderr, /ExperimentalWarning|require\(\) of ES/, 'no warning for a CommonJS user');
+  assert.equal(readFileSync(join(cjs, 'out.json'), 'utf8'), '[1,2,10]\n');
+  assert.match(LIBRARY_DOC, /require\('argo-aggregate'\)/, 'docs/library.md shows the CommonJS form');
 });
 
 /** Every name dist/index.d.ts exports (values and types), and the members of two interfaces. */
