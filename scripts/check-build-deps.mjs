@@ -22,7 +22,7 @@ if (missing.length > 0) {
   process.stderr.write(
     `argo-aggregate: cannot build in ${root}: its dev dependencies (${names}) are not installed.\n` +
       `Run \`npm ci\` in ${root} first (it builds dist/ and bundle/). A path install\n` +
-      '(`npm install /path/to/clone`) links to the directory and does not install them; the tarball\n' +
+      '(`npm install /path/to/clone`, `npm install -g .`) links to the directory and does not install them; the tarball\n' +
       '(`npm pack`, then `npm install ./argo-aggregate-VERSION.tgz`) or a git URL needs no `npm ci`.\n',
   );
   process.exit(1);
