@@ -176,6 +176,33 @@ aggregate({ dir: process.argv[2], output: process.argv[3], expect: 3 }).then(
   assert.match(LIBRARY_DOC, /require\('argo-aggregate'\)/, 'docs/library.md shows the CommonJS form');
 });
 
+test('a TypeScript consumer compiled to CommonJS with the legacy settings (module commonjs, node10, no esModuleInterop) compiles and runs', () => {
+  // The declarations must not need esModuleInterop: there, a default import of a node: module in
+  // a .d.ts (`import fs from 'node:fs'`) is error TS1192 (unless the consumer skips lib checks).
+  const dir = join(work, 'ts-cjs');
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(ROOT, join(dir, 'node_modules', PACKAGE), 'dir');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true }));
+  writeFileSync(
+    join(dir, 'consumer.ts'),
+    `import { aggregate, exitCodeOf, type Stats } from '${PACKAGE}';
+aggregate({ dir: process.argv[2]!, output: process.argv[3]! }).then(
+  (stats: Stats) => console.log(JSON.stringify({ values: stats.values })),
+  (error: unknown) => (process.exitCode = exitCodeOf(error)),
+);
+`,
+  );
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const flags = ['--module', 'commonjs', '--moduleResolution', 'node10', '--target', 'ES2022', '--strict', '--skipLibCheck', 'false'];
+  const types = ['--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types')];
+  const compile = spawnSync(process.execPath, [tsc, ...flags, ...types, '--outDir', 'out', 'consumer.ts'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(compile.status, 0, `tsc failed:\n${compile.stdout}${compile.stderr}`);
+  const input = writeTree(join(dir, 'in'), { 'a.json': '1', 'b.json': '2' });
+  const run = spawnSync(process.execPath, [join(dir, 'out', 'consumer.js'), input, join(dir, 'out.json')], { cwd: dir, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { values: 2 });
+});
+
 /** Every name dist/index.d.ts exports (values and types), and the members of two interfaces. */
 function declared() {
   const program = ts.createProgram([DTS], {
