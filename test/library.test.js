@@ -152,7 +152,7 @@ test(`a strict TypeScript consumer compiles against dist/*.d.ts by the name ${PA
   assert.equal(readFileSync(join(work, 'result.json'), 'utf8'), '[{"i":1},12345678901234567890,[]]\n');
 });
 
-test(`a CommonJS consumer can require('${PACKAGE}') (Node >= 20.19 loads the ES module), as docs/library.md says`, () => {
+test(`a CommonJS consumer can require('${PACKAGE}') (Node 20.19+, 22.12+, 23+ load the ES module), as docs/library.md says`, () => {
   const cjs = join(work, 'cjs');
   mkdirSync(join(cjs, 'node_modules'), { recursive: true });
   symlinkSync(ROOT, join(cjs, 'node_modules', PACKAGE), 'dir');
