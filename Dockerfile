@@ -2,8 +2,8 @@
 #
 # aggregate: the collect step of an Argo Workflows fan-out/fan-in, as one small image.
 #
-#   docker build -t aggregate .
-#   docker run --rm -v "$PWD/examples/fragments:/mnt:ro" aggregate aggregate --mode json /mnt
+#   docker build -t argo-aggregate .
+#   docker run --rm -v "$PWD/examples/fragments:/mnt:ro" argo-aggregate aggregate --mode json /mnt
 #
 # NODE_IMAGE is used by every stage so the whole build can be pointed at another base
 # (a mirror, a pinned digest, or the stand-in base test/image/run.sh assembles offline).

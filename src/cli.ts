@@ -83,7 +83,10 @@ const VALUE_FLAGS: Record<string, Flag> = {
   'max-missing': { type: 'string', describe: 'With --expect(-names): tolerate N missing files, or P% of the expected count' },
   'max-invalid': { type: 'string', describe: 'With --on-invalid skip: tolerate N invalid fragments, or P% of the files read; past it exit 3' },
   level: { describe: 'Compression level 0-9 (--gzip in json and tar, zip) [default: 6]' },
-  endpoint: { type: 'string', describe: 's3:// input: URL of an S3-compatible store (MinIO, Ceph); path-style [default: $AWS_ENDPOINT_URL]' },
+  endpoint: {
+    type: 'string',
+    describe: 's3:// input: URL of an S3-compatible store (MinIO, Ceph); path-style [default: $AWS_ENDPOINT_URL_S3, else $AWS_ENDPOINT_URL]',
+  },
   timeout: {
     type: 'string',
     describe: 's3:// input: seconds a request may go without progress (connect, answer, next bytes) before it is retried [default: 30]',
@@ -244,8 +247,17 @@ function attachedValues(argv: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * yargs takes a last positional `help` as a request for help (it printed the help, then the run
+ * failed for want of a <dir>), so `aggregate help` could not read the directory `help`. It sees
+ * each argument `help` as this instead, which `unmask` turns back into `help` in what it returns.
+ * A NUL byte cannot come from exec(): the mask is never a real argument.
+ */
+const HELP_MASK = '\0help';
+const unmask = (value: string): string => value.replaceAll(HELP_MASK, 'help');
+
 function parser(argv: readonly string[]) {
-  const y = yargs(attachedValues(argv))
+  const y = yargs(attachedValues(argv).map((arg) => (arg === 'help' ? HELP_MASK : arg)))
     // Every value and <dir> reach the program as typed: `1.0`, `0x10` and `1e3` are names, not
     // numbers (yargs would read the directory `1.0` as 1). Numbers are parsed in options.ts.
     // No dot notation either: `--pattern.x y` would make the pattern an object.
@@ -281,7 +293,7 @@ function parser(argv: readonly string[]) {
         const shown = typed.length > 0 ? typed : names.map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
         throw new UsageError(unknownFlagsMessage(shown, KNOWN_FLAGS, `${NAME} --help`));
       }
-      throw new UsageError(reword((msg ?? err?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': ')));
+      throw new UsageError(reword(unmask(msg ?? err?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': ')));
     });
 }
 
@@ -293,7 +305,7 @@ function reword(message: string): string {
   const choice = /^Invalid values: Argument: (\S+), Given: (".*"|.*?), Choices: (.*)$/.exec(message);
   if (choice) {
     // yargs shows a string value JSON-quoted: read it back, then quote it as every value is.
-    const given = choice[2]!.startsWith('"') ? (JSON.parse(choice[2]!) as string) : choice[2]!;
+    const given = unmask(choice[2]!.startsWith('"') ? (JSON.parse(choice[2]!) as string) : choice[2]!);
     return `invalid --${choice[1]} ${quoteValue(given)}: expected one of ${choice[3]!.replace(/"/g, '')}`;
   }
   const m = /^Not enough arguments following: (\S+)$/.exec(message);
@@ -390,6 +402,12 @@ function summary(s: Stats): string {
   return `${NAME}: ${parts.join(', ')} -> ${s.output === null ? 'stdout' : quoteName(s.output)}`;
 }
 
+/** The parsed arguments with every masked `help` (see HELP_MASK) turned back into `help`. */
+function unmaskArgs(args: Record<string, unknown>): Record<string, unknown> {
+  const back = (v: unknown): unknown => (typeof v === 'string' ? unmask(v) : Array.isArray(v) ? v.map(back) : v);
+  return Object.fromEntries(Object.entries(args).map(([key, value]) => [key, back(value)]));
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const controller = new AbortController();
@@ -409,7 +427,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     checkUtf8Arguments(argv);
     checkNegations(argv);
     checkBooleanValues(argv);
-    const args = (await parser(argv).parseAsync()) as Record<string, unknown>;
+    const args = unmaskArgs(await parser(argv).parseAsync());
     if (args.help || args.version) return ExitCode.ok;
     const quiet = args.quiet === true;
     const options = toOptions(args, controller.signal, quiet);

@@ -74,7 +74,7 @@ export interface Options {
   readonly gzip?: boolean | undefined;
   /** Compression level 0-9 (gzip, zip deflate); text in decimal digits. @default 6 */
   readonly level?: number | string;
-  /** S3 input: endpoint of an S3-compatible store (path-style addressing). @default AWS_ENDPOINT_URL */
+  /** S3 input: endpoint of an S3-compatible store (path-style addressing). @default AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL */
   readonly endpoint?: string | undefined;
   /**
    * S3 input: seconds any request may go without progress (connect, first byte, next body byte,

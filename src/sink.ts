@@ -14,7 +14,7 @@
  * Both support mark/rollback, so a fragment found invalid halfway under `--on-invalid skip`
  * leaves no trace in the output.
  */
-import fs from 'node:fs';
+import fs, { type Stats as FileStats } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -731,7 +731,7 @@ export function openOutput(output: string | undefined): OutputTarget {
 }
 
 /** fstat of stdout when it is a regular file, else undefined. */
-export function stdoutFile(): fs.Stats | undefined {
+export function stdoutFile(): FileStats | undefined {
   try {
     const st = fs.fstatSync(1);
     return st.isFile() ? st : undefined;

@@ -900,7 +900,7 @@ function overlay(base, extra) {
   );
   return dir;
 }
-const IMAGE = { name: 'registry.example.com/aggregate', newName: 'registry.test.invalid/team/aggregate', newTag: '9.8.7' };
+const IMAGE = { name: 'registry.example.com/argo-aggregate', newName: 'registry.test.invalid/team/argo-aggregate', newTag: '9.8.7' };
 
 describe('the install base (deploy/), rendered with kubectl kustomize', { skip: NO_KUBECTL }, () => {
   test('the example overlay sets every template image, puts everything in its namespace, and ships the RBAC', () => {
@@ -955,7 +955,7 @@ describe('the install base (deploy/), rendered with kubectl kustomize', { skip: 
     assert.match(text, /components:\n {2}- \.\.\/components\/argo-images\n/);
     writeFileSync(k, text.replace(/components:\n {2}- \.\.\/components\/argo-images\n/, ''));
     const images = imagesOf(kustomize(overlay(join(dir, 'deploy/base'), { images: [IMAGE] })));
-    assert.deepEqual([...new Set(images)], ['registry.example.com/aggregate:0.1.0']);
+    assert.deepEqual([...new Set(images)], ['registry.example.com/argo-aggregate:0.1.0']);
   });
 
   test("the controller component sets the executor securityContext and keeps the ConfigMap's other keys", () => {

@@ -4,7 +4,7 @@
 // docs/library.md names everything the package exports, and every field of Options and Stats.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -150,6 +150,57 @@ test(`a strict TypeScript consumer compiles against dist/*.d.ts by the name ${PA
     listed: 6,
   });
   assert.equal(readFileSync(join(work, 'result.json'), 'utf8'), '[{"i":1},12345678901234567890,[]]\n');
+});
+
+test(`a CommonJS consumer can require('${PACKAGE}') (Node 20.19+, 22.12+, 23+ load the ES module), as docs/library.md says`, () => {
+  const cjs = join(work, 'cjs');
+  mkdirSync(join(cjs, 'node_modules'), { recursive: true });
+  symlinkSync(ROOT, join(cjs, 'node_modules', PACKAGE), 'dir');
+  writeFileSync(join(cjs, 'package.json'), JSON.stringify({ private: true })); // no "type": CommonJS
+  writeFileSync(
+    join(cjs, 'consumer.js'),
+    `const { aggregate, exitCodeOf, IncompleteInputError } = require('${PACKAGE}');
+aggregate({ dir: process.argv[2], output: process.argv[3], expect: 3 }).then(
+  (stats) => aggregate({ dir: process.argv[2], expect: 4 }).catch((e) =>
+    console.log(JSON.stringify({ values: stats.values, code: exitCodeOf(e), typed: e instanceof IncompleteInputError })),
+  ),
+);
+`,
+  );
+  const input = writeTree(join(cjs, 'in'), { 'part-1.json': '1', 'part-2.json': '2', 'part-10.json': '10' });
+  const run = spawnSync(process.execPath, [join(cjs, 'consumer.js'), input, join(cjs, 'out.json')], { cwd: cjs, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { values: 3, code: 4, typed: true });
+  assert.doesNotMatch(run.stderr, /ExperimentalWarning|require\(\) of ES/, 'no warning for a CommonJS user');
+  assert.equal(readFileSync(join(cjs, 'out.json'), 'utf8'), '[1,2,10]\n');
+  assert.match(LIBRARY_DOC, /require\('argo-aggregate'\)/, 'docs/library.md shows the CommonJS form');
+});
+
+test('a TypeScript consumer compiled to CommonJS with the legacy settings (module commonjs, node10, no esModuleInterop) compiles and runs', () => {
+  // The declarations must not need esModuleInterop: there, a default import of a node: module in
+  // a .d.ts (`import fs from 'node:fs'`) is error TS1192 (unless the consumer skips lib checks).
+  const dir = join(work, 'ts-cjs');
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(ROOT, join(dir, 'node_modules', PACKAGE), 'dir');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true }));
+  writeFileSync(
+    join(dir, 'consumer.ts'),
+    `import { aggregate, exitCodeOf, type Stats } from '${PACKAGE}';
+aggregate({ dir: process.argv[2]!, output: process.argv[3]! }).then(
+  (stats: Stats) => console.log(JSON.stringify({ values: stats.values })),
+  (error: unknown) => (process.exitCode = exitCodeOf(error)),
+);
+`,
+  );
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const flags = ['--module', 'commonjs', '--moduleResolution', 'node10', '--target', 'ES2022', '--strict', '--skipLibCheck', 'false'];
+  const types = ['--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types')];
+  const compile = spawnSync(process.execPath, [tsc, ...flags, ...types, '--outDir', 'out', 'consumer.ts'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(compile.status, 0, `tsc failed:\n${compile.stdout}${compile.stderr}`);
+  const input = writeTree(join(dir, 'in'), { 'a.json': '1', 'b.json': '2' });
+  const run = spawnSync(process.execPath, [join(dir, 'out', 'consumer.js'), input, join(dir, 'out.json')], { cwd: dir, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout), { values: 2 });
 });
 
 /** Every name dist/index.d.ts exports (values and types), and the members of two interfaces. */

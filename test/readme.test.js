@@ -2,9 +2,10 @@
 // headings), a length that fits on a few screens, and no image named as if a registry published it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './helpers/cli.js';
+import { ROOT, tmpdir } from './helpers/cli.js';
 import { anchorsOf } from './helpers/markdown.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -55,4 +56,22 @@ test('no image is named as if a public registry published it', () => {
     }
   }
   assert.deepEqual(named, []);
+});
+
+test('a path install of a clone never npm ci-ed stops saying to run npm ci there, as the README says', () => {
+  // npm runs `prepare` (the build) in the linked directory without installing its dev dependencies.
+  assert.match(pkg.scripts.build, /^node scripts\/check-build-deps\.mjs && /);
+  assert.match(readme, /`npm install \/path\/to\/clone`[^.]*`npm ci` run in the clone/);
+  const clone = tmpdir('agg-nodeps-');
+  try {
+    writeFileSync(join(clone, 'package.json'), JSON.stringify({ name: pkg.name, private: true }));
+    const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-build-deps.mjs')], { cwd: clone, encoding: 'utf8' });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /dev dependencies \(assemblyscript, typescript, esbuild\) are not installed/);
+    assert.ok(run.stderr.includes(`Run \`npm ci\` in ${clone} first`), run.stderr);
+    const here = spawnSync(process.execPath, [join(ROOT, 'scripts', 'check-build-deps.mjs')], { cwd: ROOT, encoding: 'utf8' });
+    assert.deepEqual([here.status, here.stderr], [0, '']);
+  } finally {
+    rmSync(clone, { recursive: true, force: true });
+  }
 });

@@ -76,6 +76,20 @@ describe('<dir> and every value reach the program as typed', () => {
     }
   });
 
+  test('a <dir> named help is read, not taken for a request for help (yargs pops a last `help`), and so is a value help', async () => {
+    const d = mk({ 'help/a.json': '"a"', 'help/help.json': '"h"', 'x/help.json': '1' });
+    for (const args of [['help'], ['--', 'help'], ['help', '-q'], ['-q', '--', 'help'], ['help', '--sort', 'name']]) {
+      const r = await ok(args, { cwd: d });
+      assert.equal(r.stdout.toString(), '["a","h"]\n', `aggregate ${args.join(' ')}`);
+    }
+    await ok(['-q', 'x', '-p', 'help.json', '-o', 'out/help'], { cwd: d });
+    assert.equal(fs.readFileSync(path.join(d, 'out', 'help'), 'utf8'), '[1]\n');
+    await usage(['x', '--mode', 'help'], /^aggregate: invalid --mode 'help': expected one of json, tar, zip$/, { cwd: d });
+    await usage(['help', 'help'], /^aggregate: expected one input directory, got 2: help help; /, { cwd: d });
+    const help = await ok(['--help'], { cwd: d });
+    assert.match(help.stdout.toString(), /^aggregate \[--mode json\|tar\|zip\] <dir> \[options\]/);
+  });
+
   test('a number-like <dir> that does not exist is named as typed', async () => {
     const d = mk({ '1/a.json': '1', '16/a.json': '16' });
     for (const name of ['1.0', '0x10', '1e0']) {

@@ -405,3 +405,26 @@ test('the streamed manifest has the layout of JSON.stringify(manifest, null, 2)'
   assert.equal(text, JSON.stringify(JSON.parse(text), null, 2) + '\n');
   assert.deepEqual(Object.keys(JSON.parse(text)), ['version', 'mode', 'entries', 'skipped']);
 });
+
+test('stdout a pipe whose reader exits early (aggregate d | head): exit 1 naming the closed pipe, as docs/failures.md says', () => {
+  const dir = tmpdir();
+  try {
+    const value = JSON.stringify({ pad: 'x'.repeat(5000) });
+    writeTree(dir, Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`part-${i}.json`, value])));
+    // 1 MB of output, far past a pipe's 64 KiB: the writes after head exits meet EPIPE.
+    const r = spawnSync(
+      'bash',
+      ['-c', '"$0" "$1" "$2" 2>"$3" | head -c 10 >/dev/null; echo "${PIPESTATUS[0]}"', process.execPath, BIN, dir, path.join(dir, 'err')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(r.stdout.trim(), '1');
+    assert.match(
+      fs.readFileSync(path.join(dir, 'err'), 'utf8'),
+      /^aggregate: cannot write standard output \(the reader closed the pipe\): broken pipe \(EPIPE\)$/m,
+    );
+  } finally {
+    rm(dir);
+  }
+});

@@ -13,15 +13,15 @@
 #
 # Environment:
 #   IMAGE_TEST_CACHE   where the stand-in base tar is cached (default: ~/.cache/aggregate-image-test)
-#   IMAGE_TEST_KEEP=1  keep localhost/aggregate:test and the base image after the run
+#   IMAGE_TEST_KEEP=1  keep localhost/argo-aggregate:test and the base image after the run
 #   IMAGE_TEST_PURGE=1 also remove the stand-in base image and the cached tar at the end
-#   IMAGE_TEST_NAME    image name (default: localhost/aggregate:test)
+#   IMAGE_TEST_NAME    image name (default: localhost/argo-aggregate:test)
 #
 # Exit status: 0 when every check passes, 1 when a check fails, 2 when the setup fails.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-IMAGE=${IMAGE_TEST_NAME:-localhost/aggregate:test}
+IMAGE=${IMAGE_TEST_NAME:-localhost/argo-aggregate:test}
 SD=(--storage-driver vfs)
 T0=$(date +%s)
 
