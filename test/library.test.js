@@ -226,24 +226,16 @@ test('docs/library.md names every export of the package, and every field of Opti
   const { names, options, stats } = declared();
   assert.ok(runtime.includes('aggregate') && names.includes('Stats') && options.includes('dir') && stats.includes('ok'));
   const mentioned = (name) => new RegExp(`\`[^\`]*\\b${name}\\b[^\`]*\``).test(LIBRARY_DOC);
-  assert.deepEqual(
-    runtime.filter((n) => !mentioned(n)),
-    [],
-    'exports of dist/index.js not in docs/library.md',
-  );
-  assert.deepEqual(
-    names.filter((n) => !mentioned(n)),
-    [],
-    'exports of dist/index.d.ts not in docs/library.md',
-  );
-  assert.deepEqual(
-    options.filter((n) => !mentioned(n)),
-    [],
-    'Options fields not in docs/library.md',
-  );
-  assert.deepEqual(
-    stats.filter((n) => !mentioned(n)),
-    [],
-    'Stats fields not in docs/library.md',
-  );
+  for (const [list, what] of [
+    [runtime, 'exports of dist/index.js'],
+    [names, 'exports of dist/index.d.ts'],
+    [options, 'Options fields'],
+    [stats, 'Stats fields'],
+  ]) {
+    assert.deepEqual(
+      list.filter((n) => !mentioned(n)),
+      [],
+      `${what} not in docs/library.md`,
+    );
+  }
 });
